@@ -1,0 +1,92 @@
+import { readFileSync } from "node:fs";
+import { isQuixlabError } from "../src/errors/index.js";
+import type { Command, CommandIO } from "./io.js";
+import { useColor, paint } from "./io.js";
+
+/** Each command lives in its own module and is imported only when used (keeps `--help` fast). */
+const commands: Record<string, () => Promise<Command>> = {
+  services: async () => (await import("./commands/services.js")).default,
+  batch: async () => (await import("./commands/batch.js")).default,
+  run: async () => (await import("./commands/run.js")).default,
+  replay: async () => (await import("./commands/replay.js")).default,
+  record: async () => (await import("./commands/record.js")).default,
+  notebook: async () => (await import("./commands/notebook.js")).default,
+  kernel: async () => (await import("./commands/kernel.js")).default,
+  promote: async () => (await import("./commands/promote.js")).default,
+  init: async () => (await import("./commands/init.js")).default,
+  descriptor: async () => (await import("./commands/descriptor.js")).default,
+  up: async () => (await import("./commands/up.js")).default,
+  down: async () => (await import("./commands/down.js")).default,
+  status: async () => (await import("./commands/status.js")).default,
+  dashboard: async () => (await import("./commands/dashboard.js")).default,
+};
+
+function version(): string {
+  const pkg = JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8")) as { version: string };
+  return pkg.version;
+}
+
+async function available(): Promise<[string, Command][]> {
+  const out: [string, Command][] = [];
+  for (const [name, load] of Object.entries(commands)) {
+    try {
+      out.push([name, await load()]);
+    } catch (e) {
+      // A command whose module is not written yet is simply not listed.
+      if ((e as NodeJS.ErrnoException).code !== "ERR_MODULE_NOT_FOUND") throw e;
+    }
+  }
+  return out;
+}
+
+/** Run the CLI; returns the exit code (0 ok, 1 a check failed, 2 usage or input error). */
+export async function main(argv: string[], io: Partial<CommandIO> = {}): Promise<number> {
+  const full: CommandIO = {
+    cwd: io.cwd ?? process.cwd(),
+    stdout: io.stdout ?? process.stdout,
+    stderr: io.stderr ?? process.stderr,
+    env: io.env ?? process.env,
+  };
+  const [name, ...rest] = argv;
+  if (name === "--version" || name === "-v") {
+    full.stdout.write(`${version()}\n`);
+    return 0;
+  }
+  if (!name || name === "--help" || name === "-h" || name === "help") {
+    const list = await available();
+    const width = Math.max(...list.map(([n]) => n.length));
+    full.stdout.write(
+      `quixlab ${version()} — define a feature once, prove batch/stream parity on real Kafka, promote it.\n\n` +
+        `usage: quixlab <command> [options]   (quixlab <command> --help for details)\n\ncommands:\n` +
+        list.map(([n, c]) => `  ${n.padEnd(width)}  ${c.summary}`).join("\n") +
+        "\n",
+    );
+    return name ? 0 : 2;
+  }
+  const load = commands[name];
+  const color = useColor(full.stderr, full.env);
+  if (!load) {
+    full.stderr.write(`${paint(color, 31, "error")}: unknown command '${name}' — run 'quixlab --help' for the list\n`);
+    return 2;
+  }
+  try {
+    const cmd = await load();
+    if (rest.includes("--help") || rest.includes("-h")) {
+      full.stdout.write(cmd.help.endsWith("\n") ? cmd.help : `${cmd.help}\n`);
+      return 0;
+    }
+    return await cmd.run(rest, full);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === "ERR_MODULE_NOT_FOUND" && String((e as Error).message).includes(`commands/${name}.`)) {
+      full.stderr.write(`error: '${name}' is not available in this build\n`);
+      return 2;
+    }
+    if (isQuixlabError(e)) {
+      full.stderr.write(`${paint(color, 31, "error")}: ${e.oneLine()}\n`);
+      if (full.env.QUIXLAB_DEBUG && e.cause) full.stderr.write(`${String((e.cause as Error).stack ?? e.cause)}\n`);
+      return e.exitCode;
+    }
+    full.stderr.write(`${paint(color, 31, "internal error")}: ${(e as Error).stack ?? String(e)}\n`);
+    return 70;
+  }
+}

@@ -1,0 +1,27 @@
+import type { Tick } from "../tick/types.js";
+
+/** Window shape after parsing durations (all ms). Hopping with step == size is tumbling. */
+export interface WindowSpec {
+  readonly kind: "tumbling" | "hopping";
+  readonly size: number;
+  readonly step: number;
+  readonly origin: "epoch" | "start";
+  readonly grace: number;
+}
+
+/**
+ * Incremental aggregation, life cycle: `init()` once per (key, window), `add(state, tick, seq)` for each tick in
+ * arrival order (`seq` is a per-run arrival counter used for tie-breaking), `result(state)` when the window is
+ * final. State must be JSON-serialisable: the stream runtime checkpoints it. `merge` is optional.
+ */
+export interface Aggregator<S = unknown, R extends Record<string, unknown> = Record<string, unknown>> {
+  /** Bumped when parameters or state layout change, so checkpointed state is never misread. */
+  readonly version?: string;
+  init(): S;
+  add(state: S, tick: Tick, seq: number): S;
+  result(state: S): R;
+  merge?(a: S, b: S): S;
+}
+
+/** One emitted window: `{key,start,end,...result}` (DESIGN.md "Output record"). */
+export type WindowRecord<R = Record<string, unknown>> = { key: string; start: number; end: number } & R;

@@ -1,0 +1,21 @@
+/** A validated Coinbase `ticker` message (DESIGN.md "Ticks"). Frozen once parsed at the edge. */
+export interface Tick {
+  readonly product_id: string;
+  readonly price: number;
+  readonly last_size: number;
+  /** Event time, epoch milliseconds (the ISO `time` floored to the millisecond). */
+  readonly time: number;
+  readonly side?: string;
+  readonly trade_id?: number | string;
+  readonly sequence?: number;
+}
+
+/** Why a line/message was not a valid tick; `line` is 1-based when it came from a file. */
+export interface Rejection {
+  readonly reason: string;
+  readonly field?: string;
+  readonly line?: number;
+  readonly raw: string;
+}
+
+export type TickResult = { ok: true; tick: Tick } | { ok: false; rejection: Rejection };

@@ -1,0 +1,26 @@
+import { existsSync } from "node:fs";
+import { homedir } from "node:os";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+
+/** The quixlab package root (works from src/ under tsx and from dist/src/ after a build). */
+export function packageRoot(): string {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  for (let i = 0; i < 6; i++) {
+    if (existsSync(join(dir, "package.json")) && existsSync(join(dir, "src", "broker"))) return dir;
+    dir = dirname(dir);
+  }
+  throw new Error("quixlab: cannot find the package root from " + fileURLToPath(import.meta.url));
+}
+
+/** Per-user cache (jars, downloads): $QUIXLAB_CACHE, else $XDG_CACHE_HOME/quixlab, else ~/.cache/quixlab. */
+export function cacheDir(): string {
+  if (process.env.QUIXLAB_CACHE) return resolve(process.env.QUIXLAB_CACHE);
+  const base = process.env.XDG_CACHE_HOME || join(homedir(), ".cache");
+  return join(base, "quixlab");
+}
+
+/** Per-project state (services started in the background, pipeline pids): <cwd>/.quixlab. */
+export function stateDir(cwd: string = process.cwd()): string {
+  return join(cwd, ".quixlab");
+}
