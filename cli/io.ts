@@ -15,10 +15,13 @@ export interface Command {
 }
 
 /** Colour only on a TTY and only when NO_COLOR is unset (https://no-color.org). */
-export function useColor(stream: NodeJS.WriteStream, env: NodeJS.ProcessEnv = process.env): boolean {
+export function colorEnabled(stream: NodeJS.WriteStream, env: NodeJS.ProcessEnv = process.env): boolean {
   return Boolean(stream.isTTY) && !("NO_COLOR" in env) && env.TERM !== "dumb";
 }
 
 export function paint(on: boolean, code: number, s: string): string {
   return on ? `\u001b[${code}m${s}\u001b[0m` : s;
 }
+
+/** Old name of `colorEnabled` (kept while modules move over; Biome mistakes `use*` for a React hook). */
+export const useColor = colorEnabled;

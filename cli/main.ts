@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
 import { isQuixlabError } from "../src/errors/index.js";
 import type { Command, CommandIO } from "./io.js";
-import { useColor, paint } from "./io.js";
+import { colorEnabled, paint } from "./io.js";
 
 /** Each command lives in its own module and is imported only when used (keeps `--help` fast). */
 const commands: Record<string, () => Promise<Command>> = {
@@ -64,7 +64,7 @@ export async function main(argv: string[], io: Partial<CommandIO> = {}): Promise
     return name ? 0 : 2;
   }
   const load = commands[name];
-  const color = useColor(full.stderr, full.env);
+  const color = colorEnabled(full.stderr, full.env);
   if (!load) {
     full.stderr.write(`${paint(color, 31, "error")}: unknown command '${name}' — run 'quixlab --help' for the list\n`);
     return 2;

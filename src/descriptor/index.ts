@@ -1,0 +1,43 @@
+/** The descriptor library: load, validate, edit, graph and safely write quix.yaml / app.yaml. */
+export * from "./types.js";
+export { formatDescriptorError, isSyntaxFailure, type Loaded, loadAppDescriptor, loadDescriptor } from "./load.js";
+export {
+  type DeploymentSpec,
+  type EditOutcome,
+  newDescriptor,
+  nextVersion,
+  removeDeployment,
+  type TopicSpec,
+  type UpsertOptions,
+  upsertDeployment,
+  upsertTopic,
+  type VariableSpec,
+} from "./edit.js";
+export {
+  type DanglingTopic,
+  type GraphEdge,
+  type GraphNode,
+  type PipelineGraph,
+  pipelineGraph,
+  renderGraphText,
+  renderMermaid,
+  type TopicUse,
+  topicUsage,
+  type VariableRef,
+} from "./graph.js";
+export {
+  DescriptorInvalidError,
+  type EditOptions,
+  type EditPlan,
+  type EditResult,
+  editDescriptor,
+  type LockOptions,
+  planDescriptorEdit,
+  readDescriptor,
+  readDescriptorText,
+  withDescriptorLock,
+  type WriteOptions,
+  writeDescriptorAtomic,
+} from "./file.js";
+export { deploymentEnvironment } from "./env.js";
+export { renderEdited } from "./render.js";
