@@ -1,10 +1,14 @@
-import { parseArgs, type ParseArgsConfig } from "node:util";
+import { type ParseArgsConfig, parseArgs } from "node:util";
 import { InputError } from "../src/errors/index.js";
 
 type Options = NonNullable<ParseArgsConfig["options"]>;
 
 /** node:util parseArgs with `--help` built in and errors turned into usage errors (exit 2). */
-export function parse<O extends Options>(argv: string[], options: O, usage: string) {
+export function parse<O extends Options>(
+  argv: string[],
+  options: O,
+  usage: string,
+): ReturnType<typeof parseArgs<{ args: string[]; options: O & { help: { type: "boolean"; short: "h" } }; allowPositionals: true; strict: true }>> {
   try {
     return parseArgs({
       args: argv,
