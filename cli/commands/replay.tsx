@@ -1,0 +1,117 @@
+import { resolve } from "node:path";
+import { render } from "ink";
+import { InputError } from "../../src/errors/index.js";
+import { type ReplayProgress, replay } from "../../src/replay/replay.js";
+import { type ReplayReport, reportJson, reportText } from "../../src/replay/report.js";
+import { parse } from "../args.js";
+import { type Command, colorEnabled, paint } from "../io.js";
+import { ReplayView } from "../ui/replay/ReplayView.js";
+
+const usage =
+  "quixlab replay <module.ts#export> --ticks <file> [--broker auto|local|testcontainers|HOST:PORT] [--redis auto|URL|none] [--speed max|1x|Nx] [--partitions N] [--out file] [--json] [--chaos N] [--keep]";
+
+const command: Command = {
+  summary: "replay recorded ticks through a real Kafka into the streaming step and prove parity with batch",
+  help: `usage: ${usage}
+
+Runs the feature in batch over the file, then produces the same ticks (keyed by product, timestamped with their
+event time) to a fresh topic on a real Kafka broker, runs the feature as a streaming step in a child process
+('quixlab run', as a deployment runs it), marks the end of input, reads the step's output back and compares it
+window for window with the batch result.
+
+options:
+  --ticks FILE       recorded ticks: .jsonl, .json (array) or .csv (required)
+  --csv-map MAP      CSV column mapping, e.g. product_id=symbol,price=price,last_size=amount,time=timestamp:us
+  --broker B         auto (default: a given address / KAFKA_BROKERS, a broker from 'quixlab services up',
+                     testcontainers when Docker answers, else a local Kafka), local, testcontainers, HOST:PORT
+  --redis R          auto (default), none (no online store), local, or redis://HOST:PORT
+  --speed S          max (default) or Nx: play event time back N times faster than it happened (1x = real time)
+  --partitions N     input/output partitions (default 3)
+  --out FILE         write the windows the stream produced (JSON Lines, output record format)
+  --json             print the report as one JSON object on stdout
+  --chaos N          SIGKILL the step N times at random points and restart it; parity must still hold
+  --exactly-once     run the step with Kafka transactions instead of at-least-once
+  --keep             keep the topics and consumer groups (they are deleted by default)
+
+exit codes: 0 parity holds, 1 parity failed, 2 bad flags or input`,
+  async run(argv, io) {
+    const { values, positionals } = parse(
+      argv,
+      {
+        ticks: { type: "string" },
+        "csv-map": { type: "string" },
+        broker: { type: "string" },
+        redis: { type: "string" },
+        speed: { type: "string" },
+        partitions: { type: "string" },
+        out: { type: "string", short: "o" },
+        json: { type: "boolean" },
+        chaos: { type: "string" },
+        keep: { type: "boolean" },
+        "exactly-once": { type: "boolean" },
+        seed: { type: "string" },
+      },
+      usage,
+    );
+    const ref = positionals[0];
+    if (!ref) throw new InputError("missing the feature reference", { remedy: `usage: ${usage}` });
+    if (positionals.length > 1) throw new InputError(`unexpected argument '${positionals[1]}'`, { remedy: `usage: ${usage}` });
+    if (!values.ticks) throw new InputError("missing --ticks", { remedy: `usage: ${usage}` });
+    const int = (v: string | undefined, flag: string) => {
+      if (v === undefined) return undefined;
+      if (!/^\d+$/.test(v)) throw new InputError(`bad ${flag} '${v}'`, { remedy: `give a whole number, e.g. ${flag} 3` });
+      return Number(v);
+    };
+    const tty = Boolean(io.stdout.isTTY) && !values.json;
+    const color = colorEnabled(io.stdout, io.env);
+    const logs: string[] = [];
+    let progress: ReplayProgress = { phase: "starting", ticks: 0, produced: 0, windowsExpected: 0, windowsReceived: 0, producedPerSec: 0, kills: 0 };
+    const ink = tty ? render(<ReplayView progress={progress} />, { stdout: io.stdout, stderr: io.stderr, patchConsole: false }) : undefined;
+    let lastDraw = 0;
+    let report: ReplayReport;
+    try {
+      report = await replay({
+        ref,
+        ticks: values.ticks,
+        cwd: io.cwd,
+        broker: values.broker,
+        redis: values.redis,
+        speed: values.speed,
+        partitions: int(values.partitions, "--partitions"),
+        out: values.out === undefined ? undefined : resolve(io.cwd, values.out),
+        chaos: int(values.chaos, "--chaos"),
+        seed: int(values.seed, "--seed"),
+        keep: values.keep,
+        exactlyOnce: values["exactly-once"],
+        csvMap: values["csv-map"],
+        log: (line) => {
+          logs.push(line);
+          if (!tty && !values.json) io.stderr.write(`${line}\n`);
+        },
+        onProgress: (p) => {
+          progress = p;
+          const now = Date.now();
+          if (ink && (now - lastDraw > 100 || p.phase !== "producing")) {
+            lastDraw = now;
+            ink.rerender(<ReplayView progress={progress} />);
+          }
+        },
+      });
+    } catch (e) {
+      ink?.unmount();
+      throw e;
+    }
+    if (ink) {
+      ink.rerender(<ReplayView progress={progress} report={report} />);
+      ink.unmount();
+      await ink.waitUntilExit();
+    } else if (values.json) {
+      io.stdout.write(`${JSON.stringify(reportJson(report))}\n`);
+    } else {
+      io.stdout.write(reportText(report, (s) => paint(color, report.parity.ok ? 32 : 31, s)));
+    }
+    return report.parity.ok ? 0 : 1;
+  },
+};
+
+export default command;

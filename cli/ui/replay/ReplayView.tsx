@@ -1,0 +1,30 @@
+import { Box, Text } from "ink";
+import type { ReplayProgress } from "../../../src/replay/replay.js";
+import type { ReplayReport } from "../../../src/replay/report.js";
+import { ParityReport } from "./ParityReport.js";
+import { ProgressBar } from "./ProgressBar.js";
+
+const phases: Record<ReplayProgress["phase"], string> = {
+  starting: "loading the feature",
+  batch: "computing the batch result",
+  producing: "producing ticks to Kafka",
+  processing: "waiting for the stream to finish",
+  comparing: "comparing stream and batch",
+  done: "done",
+};
+
+/** Live view while a replay runs; the parity report once it is done. */
+export function ReplayView({ progress, report }: { progress: ReplayProgress; report?: ReplayReport }) {
+  if (report) return <ParityReport report={report} />;
+  return (
+    <Box flexDirection="column">
+      <Text>
+        <Text color="cyan">●</Text> {phases[progress.phase]}
+        {progress.kills > 0 ? `  (chaos: ${progress.kills} kills)` : ""}
+      </Text>
+      <ProgressBar label="produced" value={progress.produced} total={progress.ticks} />
+      <ProgressBar label="windows" value={progress.windowsReceived} total={progress.windowsExpected} />
+      <Text dimColor>{Math.round(progress.producedPerSec).toLocaleString("en-US")} ticks/s</Text>
+    </Box>
+  );
+}

@@ -1,0 +1,114 @@
+import type { Rejection } from "../tick/types.js";
+import type { ParityResult } from "./parity.js";
+
+/** What `quixlab replay --json` prints (DESIGN.md "CLI contracts" plus details). */
+export interface ReplayReport {
+  feature: { ref: string; name: string; version: string };
+  ticksFile: string;
+  parity: ParityResult;
+  /** Input lines that were not valid ticks (batch reader and stream dead-letter topic agree on this count). */
+  rejected: number;
+  rejectedInStream: number;
+  rejections: Pick<Rejection, "line" | "reason" | "field">[];
+  late: number;
+  lateInStream: number;
+  /** True when stream and batch differ only in windows touched by late ticks. */
+  explainedByLate: boolean;
+  ticks: number;
+  windows: { batch: number; stream: number };
+  throughput: { producedPerSec: number; processedPerSec: number; produceMs: number; processMs: number };
+  latency: { p50Ms: number | null; p99Ms: number | null; samples: number };
+  broker: { provider: string; brokers: string[]; startupMs: number };
+  redis: { provider: string; url: string | null; windowsStored: number | null };
+  partitions: number;
+  speed: string;
+  chaos: { requested: number; kills: number; restarts: number };
+  topics: { input: string; output: string; dlq: string; late: string; kept: boolean };
+  out: string | null;
+  durationMs: number;
+}
+
+/** The parts DESIGN.md fixes, in its key order, followed by everything else. */
+export function reportJson(r: ReplayReport): Record<string, unknown> {
+  const { ok, expected, matched, mismatched, missing, extra } = r.parity;
+  return {
+    parity: { ok, expected, matched, mismatched, missing, extra, duplicates: r.parity.duplicates },
+    rejected: r.rejected,
+    late: r.late,
+    ticks: r.ticks,
+    throughput: r.throughput,
+    latency: r.latency,
+    explainedByLate: r.explainedByLate,
+    feature: r.feature,
+    ticksFile: r.ticksFile,
+    windows: r.windows,
+    rejectedInStream: r.rejectedInStream,
+    lateInStream: r.lateInStream,
+    rejections: r.rejections,
+    mismatches: r.parity.mismatches,
+    missingWindows: r.parity.missingWindows,
+    extraWindows: r.parity.extraWindows,
+    broker: r.broker,
+    redis: r.redis,
+    partitions: r.partitions,
+    speed: r.speed,
+    chaos: r.chaos,
+    topics: r.topics,
+    out: r.out,
+    durationMs: r.durationMs,
+  };
+}
+
+const fmt = (n: number | null, digits = 0) =>
+  n === null ? "–" : n.toLocaleString("en-US", { maximumFractionDigits: digits, minimumFractionDigits: digits });
+
+/** The parity report as plain text (non-TTY output and logs). `hi` wraps text to highlight (colour or not). */
+export function reportText(r: ReplayReport, hi: (s: string) => string = (s) => s): string {
+  const p = r.parity;
+  const lines: string[] = [];
+  const verdict = p.ok ? "PARITY OK" : "PARITY FAILED";
+  lines.push(`${hi(verdict)}  ${r.feature.name} (${r.feature.ref}) on ${r.ticksFile}`);
+  lines.push("");
+  const rows: [string, string][] = [
+    ["ticks", fmt(r.ticks)],
+    ["rejected", `${fmt(r.rejected)} (stream dead-letter: ${fmt(r.rejectedInStream)})`],
+    ["late", `${fmt(r.late)} (stream late topic: ${fmt(r.lateInStream)})`],
+    ["windows expected", fmt(p.expected)],
+    ["matched", fmt(p.matched)],
+    ["mismatched", fmt(p.mismatched)],
+    ["missing", fmt(p.missing)],
+    ["extra", fmt(p.extra)],
+    ["redelivered", fmt(p.duplicates)],
+    ["produced", `${fmt(r.throughput.producedPerSec)} ticks/s`],
+    ["processed", `${fmt(r.throughput.processedPerSec)} ticks/s`],
+    ["latency p50/p99", `${fmt(r.latency.p50Ms, 1)} / ${fmt(r.latency.p99Ms, 1)} ms (tick → window)`],
+    ["broker", `${r.broker.provider} ${r.broker.brokers.join(",")}`],
+    ["redis", r.redis.url ? `${r.redis.provider} ${r.redis.url}` : "none"],
+    ["chaos", r.chaos.requested ? `${r.chaos.kills} SIGKILLs, ${r.chaos.restarts} restarts` : "off"],
+  ];
+  const w = Math.max(...rows.map(([k]) => k.length));
+  for (const [k, v] of rows) lines.push(`  ${k.padEnd(w)}  ${v}`);
+  if (r.rejections.length) {
+    lines.push("", "first rejected lines:");
+    for (const j of r.rejections.slice(0, 5)) lines.push(`  line ${j.line ?? "?"}: ${j.reason}`);
+  }
+  if (p.mismatches.length) {
+    lines.push("", "mismatched windows (batch | stream):");
+    for (const m of p.mismatches.slice(0, 5)) {
+      lines.push(`  ${m.key} [${new Date(m.start).toISOString()}, ${new Date(m.end).toISOString()})`);
+      for (const d of m.diffs) lines.push(`    ${hi(d.field.padEnd(8))} ${String(d.expected).padEnd(22)} | ${String(d.actual)}`);
+    }
+  }
+  for (const [title, list] of [
+    ["missing from the stream", p.missingWindows],
+    ["extra in the stream", p.extraWindows],
+  ] as const) {
+    if (!list.length) continue;
+    lines.push("", `${title}:`);
+    for (const m of list.slice(0, 5)) lines.push(`  ${m.key} [${new Date(m.start).toISOString()}, ${new Date(m.end).toISOString()})`);
+  }
+  if (!p.ok && r.explainedByLate) {
+    lines.push("", "Every difference is in a window that late ticks fell into: stream and batch differ only because of late events.");
+  }
+  return `${lines.join("\n")}\n`;
+}
