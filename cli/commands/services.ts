@@ -1,0 +1,107 @@
+import { relative } from "node:path";
+import { ensureKafkaJars, kafkaJarsCached } from "../../src/broker/index.js";
+import { InputError } from "../../src/errors/index.js";
+import { servicesDown, servicesStatus, servicesUp } from "../../src/services/index.js";
+import type { BrokerRecord, RedisRecord, ServicesState } from "../../src/services/state.js";
+import { parse } from "../args.js";
+// Aliased: biome takes a `use...` call for a React hook.
+import { type Command, paint, useColor as colorEnabled } from "../io.js";
+
+const usage = "quixlab services up|down|status|fetch [--broker auto|local|HOST:PORT] [--redis auto|local|none|URL] [--json]";
+
+type Row = { name: string; record: BrokerRecord | RedisRecord; note: string };
+
+function address(r: BrokerRecord | RedisRecord): string {
+  return "brokers" in r ? r.brokers.join(",") : r.url;
+}
+
+function table(rows: Row[]): string {
+  const cells = rows.map((r) => [r.name, r.record.provider, address(r.record), r.record.pid === undefined ? "" : `pid ${r.record.pid}`, r.note]);
+  const widths = cells[0]?.map((_, i) => Math.max(...cells.map((c) => c[i]!.length))) ?? [];
+  return cells.map((c) => c.map((s, i) => s.padEnd(widths[i]!)).join("  ").trimEnd()).join("\n");
+}
+
+function rowsOf(state: ServicesState, note: (name: "kafka" | "redis", r: BrokerRecord | RedisRecord) => string): Row[] {
+  const rows: Row[] = [];
+  if (state.broker) rows.push({ name: "kafka", record: state.broker, note: note("kafka", state.broker) });
+  if (state.redis) rows.push({ name: "redis", record: state.redis, note: note("redis", state.redis) });
+  return rows;
+}
+
+const command: Command = {
+  summary: "start, inspect or stop a local Kafka broker and Redis in the background",
+  help: `usage: ${usage}
+
+  up      start a real Apache Kafka broker (KRaft, run with java from Maven Central jars) and a redis-server in
+          the background, and record their addresses in .quixlab/services.json so replay/run reuse them.
+          Services already running are kept.
+  status  show the recorded services and whether each answers (a real admin call / PING)
+  down    stop them, remove their temp dirs and the state file
+  fetch   download the broker's jars into the cache now (done by 'up' when needed)
+
+options:
+  --broker P   up: auto (KAFKA_BROKERS if set, else local), local, or HOST:PORT of a broker you run
+  --redis P    up: auto (REDIS_URL if set, else local), local, none, or redis://HOST:PORT
+  --json       print the result as one JSON object
+
+exit codes: 0 ok, 1 status found a service down (or none recorded), 2 bad flags or missing java/mvn/redis-server`,
+  async run(argv, io) {
+    const { values, positionals } = parse(argv, { broker: { type: "string" }, redis: { type: "string" }, json: { type: "boolean" } }, usage);
+    const [action, ...extra] = positionals;
+    if (extra.length) throw new InputError(`unexpected argument '${extra[0]}'`, { remedy: `usage: ${usage}` });
+    const color = colorEnabled(io.stdout, io.env);
+    const say = (s: string) => io.stdout.write(`${s}\n`);
+    const log = values.json ? undefined : (line: string) => io.stderr.write(`${line}\n`);
+    const stateFile = relative(io.cwd, `${io.cwd}/.quixlab/services.json`);
+
+    switch (action) {
+      case "up": {
+        const { state, reused } = await servicesUp({ cwd: io.cwd, broker: values.broker, redis: values.redis, env: io.env, log });
+        if (values.json) {
+          say(JSON.stringify({ ...state, reused }));
+          return 0;
+        }
+        if (reused.broker && (reused.redis || !state.redis)) say("services already up; reusing them");
+        const note = (name: "kafka" | "redis", r: BrokerRecord | RedisRecord) =>
+          (name === "kafka" ? reused.broker : reused.redis) ? `already running (started in ${r.startupMs} ms)` : `started in ${r.startupMs} ms`;
+        say(table(rowsOf(state, note)));
+        say(`recorded in ${stateFile}; stop them with 'quixlab services down'`);
+        return 0;
+      }
+      case "status": {
+        const status = await servicesStatus(io.cwd);
+        if (values.json) {
+          say(JSON.stringify(status));
+          return status.running ? 0 : 1;
+        }
+        if (!status.broker && !status.redis) {
+          say(`no services recorded in ${stateFile} — start them with 'quixlab services up'`);
+          return 1;
+        }
+        const state: ServicesState = { version: 1, broker: status.broker, redis: status.redis };
+        const alive = (name: "kafka" | "redis") => (name === "kafka" ? status.broker?.alive : status.redis?.alive);
+        say(table(rowsOf(state, (name) => (alive(name) ? paint(color, 32, "up") : paint(color, 31, "down")))));
+        if (!status.running) say("some services are down — 'quixlab services up' restarts them");
+        return status.running ? 0 : 1;
+      }
+      case "down": {
+        const stopped = await servicesDown(io.cwd);
+        if (values.json) say(JSON.stringify({ stopped }));
+        else if (!stopped.broker && !stopped.redis) say("no services were recorded; nothing to stop");
+        else say(table(rowsOf(stopped, () => "stopped")));
+        return 0;
+      }
+      case "fetch": {
+        const cached = kafkaJarsCached();
+        const lib = await ensureKafkaJars({ log, env: io.env });
+        if (values.json) say(JSON.stringify({ lib, cached }));
+        else say(cached ? `Kafka jars already cached in ${lib}` : `Kafka jars fetched into ${lib}`);
+        return 0;
+      }
+      default:
+        throw new InputError(action ? `unknown action '${action}'` : "missing action", { remedy: `usage: ${usage}` });
+    }
+  },
+};
+
+export default command;

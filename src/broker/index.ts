@@ -1,0 +1,51 @@
+import { dockerAvailable } from "../services/docker.js";
+import { requireProgram } from "../services/process.js";
+import { readServices } from "../services/state.js";
+import { pingBroker } from "./client.js";
+import { connectExternalBroker } from "./external.js";
+import { JAVA_REMEDY, startLocalBroker } from "./local.js";
+import { chooseBrokerProvider } from "./select.js";
+import { startContainerBroker } from "./testcontainers.js";
+import type { BrokerHandle, StartBrokerOptions } from "./types.js";
+
+export { createTopics, deleteGroups, deleteTopics, type PartitionOffsets, type TopicSpec, topicOffsets, uniqueName } from "./admin.js";
+export { type ClientOptions, kafkaClient, pingBroker } from "./client.js";
+export { ensureKafkaJars, KAFKA_VERSION, kafkaJarsCached, kafkaLibDir } from "./jars.js";
+export { JAVA_REMEDY } from "./local.js";
+export { type BrokerChoice, type BrokerSelectionInput, chooseBrokerProvider, parseBrokerList } from "./select.js";
+export type { BrokerHandle, BrokerProvider, StartBrokerOptions } from "./types.js";
+
+/** Brokers recorded by `quixlab services up` under `cwd` that answer right now, if any. */
+export async function runningBrokers(cwd: string): Promise<string[] | undefined> {
+  const brokers = readServices(cwd)?.broker?.brokers;
+  if (!brokers?.length) return undefined;
+  try {
+    return (await pingBroker(brokers, 1_500)) > 0 ? brokers : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Get a Kafka broker ready for use, reporting the choice and its reason through `log`.
+ * Example: `const kafka = await startBroker({ provider: "auto", log: console.error }); ...; await kafka.stop()`.
+ */
+export async function startBroker(opts: StartBrokerOptions = {}): Promise<BrokerHandle> {
+  const env = opts.env ?? process.env;
+  const flag = opts.provider ?? "auto";
+  const undecided = flag === "auto" && !opts.address && !env.KAFKA_BROKERS;
+  const running = undecided && opts.cwd ? await runningBrokers(opts.cwd) : undefined;
+  const docker = (undecided && !running) || flag === "testcontainers" ? await dockerAvailable(env) : false;
+  const choice = chooseBrokerProvider({ flag, address: opts.address, env, dockerAvailable: docker, running });
+  // Fail on a missing JRE before announcing a choice that cannot work.
+  if (choice.provider === "local") requireProgram("java", JAVA_REMEDY, env);
+  opts.log?.(`kafka: ${choice.provider} provider (${choice.reason})`);
+  switch (choice.provider) {
+    case "external":
+      return connectExternalBroker(choice.brokers ?? [], { log: opts.log });
+    case "testcontainers":
+      return startContainerBroker({ log: opts.log });
+    case "local":
+      return startLocalBroker({ log: opts.log, env, detached: opts.detached });
+  }
+}

@@ -1,0 +1,132 @@
+import { rmSync } from "node:fs";
+import { join } from "node:path";
+import { pingBroker, startBroker } from "../broker/index.js";
+import { InputError } from "../errors/index.js";
+import { pingRedis, startRedis } from "../store/provider.js";
+import { stateDir } from "../util/paths.js";
+import { withLock } from "./lock.js";
+import { type Log, pidRuns, stopPid } from "./process.js";
+import { type BrokerRecord, type RedisRecord, readServices, type ServiceRecord, type ServicesState, servicesFile, writeServices } from "./state.js";
+
+/** What identifies our processes in /proc/<pid>/cmdline, so a reused pid is never signalled. */
+const BROKER_CMD = "kafka.Kafka";
+const REDIS_CMD = "redis-server";
+
+export interface ServicesUpOptions {
+  cwd: string;
+  /** `auto` (KAFKA_BROKERS if set, else local), `local`, or `HOST:PORT` to record a broker you run. */
+  broker?: string;
+  /** `auto` (REDIS_URL if set, else local), `local`, `none`, or a `redis://` URL. */
+  redis?: string;
+  env?: NodeJS.ProcessEnv;
+  log?: Log;
+}
+
+export interface ServicesUpResult {
+  state: ServicesState;
+  /** Which services were already running and were kept. */
+  reused: { broker: boolean; redis: boolean };
+}
+
+export type Live<R> = R & { alive: boolean };
+
+export interface ServicesStatus {
+  file: string;
+  broker?: Live<BrokerRecord>;
+  redis?: Live<RedisRecord>;
+  /** Every recorded service answers (and at least one is recorded). */
+  running: boolean;
+}
+
+function lockPath(cwd: string): string {
+  return join(stateDir(cwd), "services.lock");
+}
+
+function refuseContainers(flag: string | undefined, which: "broker" | "redis"): void {
+  if (flag === "testcontainers") {
+    throw new InputError(`'services up' cannot keep a Testcontainers ${which} running after it exits`, {
+      remedy: `use --${which} local (the default), or pass --${which} testcontainers to the command that needs it`,
+      context: { field: `--${which}` },
+    });
+  }
+}
+
+async function brokerAlive(r: BrokerRecord): Promise<boolean> {
+  if (r.pid !== undefined && !pidRuns(r.pid, BROKER_CMD)) return false;
+  return pingBroker(r.brokers, 2_000).then((n) => n > 0, () => false);
+}
+
+async function redisAlive(r: RedisRecord): Promise<boolean> {
+  if (r.pid !== undefined && !pidRuns(r.pid, REDIS_CMD)) return false;
+  return pingRedis(r.url, 1_000);
+}
+
+/** Stop a recorded process if it is still ours, and remove its temp dir. */
+async function release(r: ServiceRecord, needle: string): Promise<void> {
+  if (r.pid !== undefined && pidRuns(r.pid, needle)) await stopPid(r.pid, 20_000);
+  if (r.dir) rmSync(r.dir, { recursive: true, force: true });
+}
+
+/**
+ * Start Kafka and Redis in the background (they outlive this process) and record them in
+ * `.quixlab/services.json`; services already running are kept. Later commands find them with `readServices`.
+ */
+export async function servicesUp(opts: ServicesUpOptions): Promise<ServicesUpResult> {
+  const env = opts.env ?? process.env;
+  refuseContainers(opts.broker, "broker");
+  refuseContainers(opts.redis, "redis");
+  return withLock(lockPath(opts.cwd), async () => {
+    const state: ServicesState = readServices(opts.cwd) ?? { version: 1 };
+    const reused = { broker: false, redis: false };
+
+    if (state.broker && (await brokerAlive(state.broker))) {
+      reused.broker = true;
+    } else {
+      if (state.broker) await release(state.broker, BROKER_CMD);
+      const flag = !opts.broker || opts.broker === "auto" ? (env.KAFKA_BROKERS ? "external" : "local") : opts.broker;
+      const b = await startBroker({ provider: flag, env, log: opts.log, detached: true });
+      state.broker = { provider: b.provider, brokers: b.brokers, pid: b.pid, dir: b.dir, startupMs: b.startupMs, startedAt: new Date().toISOString() };
+      // Record at once: if Redis fails next, `down` still finds the broker.
+      writeServices(opts.cwd, state);
+    }
+
+    if (opts.redis === "none") {
+      // Nothing to start; a Redis recorded earlier is left as it is.
+    } else if (state.redis && (await redisAlive(state.redis))) {
+      reused.redis = true;
+    } else {
+      if (state.redis) await release(state.redis, REDIS_CMD);
+      const flag = !opts.redis || opts.redis === "auto" ? (env.REDIS_URL ? "url" : "local") : opts.redis;
+      const r = await startRedis({ provider: flag, env, log: opts.log, detached: true });
+      if (r.url) {
+        state.redis = { provider: r.provider, url: r.url, pid: r.pid, dir: r.dir, startupMs: r.startupMs, startedAt: new Date().toISOString() };
+      }
+      writeServices(opts.cwd, state);
+    }
+    return { state, reused };
+  });
+}
+
+/** The recorded services and whether each answers now (pid alive and a real admin call / PING). */
+export async function servicesStatus(cwd: string): Promise<ServicesStatus> {
+  const state = readServices(cwd);
+  const status: ServicesStatus = { file: servicesFile(cwd), running: false };
+  if (state?.broker) status.broker = { ...state.broker, alive: await brokerAlive(state.broker) };
+  if (state?.redis) status.redis = { ...state.redis, alive: await redisAlive(state.redis) };
+  const alive = [status.broker?.alive, status.redis?.alive].filter((a) => a !== undefined);
+  status.running = alive.length > 0 && alive.every(Boolean);
+  return status;
+}
+
+/** Stop what `servicesUp` started under `cwd`, remove their temp dirs and the state file. */
+export async function servicesDown(cwd: string): Promise<ServicesState> {
+  return withLock(lockPath(cwd), async () => {
+    const state = readServices(cwd) ?? { version: 1 };
+    await Promise.all([
+      state.broker ? release(state.broker, BROKER_CMD) : undefined,
+      state.redis ? release(state.redis, REDIS_CMD) : undefined,
+    ]);
+    writeServices(cwd, { version: 1 });
+    return state;
+  });
+}

@@ -1,0 +1,185 @@
+import { EnvironmentError, InputError, ServiceError } from "../errors/index.js";
+import { dockerAvailable } from "../services/docker.js";
+import { type Log, requireProgram } from "../services/process.js";
+import { readServices } from "../services/state.js";
+import { REDIS_REMEDY, startLocalRedis } from "./redis-local.js";
+import { pingRedis } from "./redis-ping.js";
+
+export { pingRedis } from "./redis-ping.js";
+export { REDIS_REMEDY } from "./redis-local.js";
+
+export type RedisProvider = "url" | "testcontainers" | "local" | "none";
+
+/**
+ * A Redis ready for the online store, whoever started it. `url` is null only for `none` (no online store).
+ * `stop()` ends what we started (a no-op for a URL we were given) and removes its files.
+ */
+export interface RedisHandle {
+  readonly url: string | null;
+  readonly provider: RedisProvider;
+  readonly startupMs: number;
+  readonly pid?: number;
+  readonly dir?: string;
+  stop(): Promise<void>;
+}
+
+export interface StartRedisOptions {
+  /** `auto` (default), a provider name, or a `redis://` URL (same as `url` with it). */
+  provider?: "auto" | RedisProvider | (string & {});
+  /** For `url`/`auto`; defaults to `REDIS_URL`. */
+  url?: string;
+  /** Looks for a Redis started by `quixlab services up` under this directory (auto only). */
+  cwd?: string;
+  env?: NodeJS.ProcessEnv;
+  log?: Log;
+  /** Local only: leave it running after this process exits. */
+  detached?: boolean;
+}
+
+export interface RedisChoice {
+  provider: RedisProvider;
+  reason: string;
+  url?: string;
+}
+
+export interface RedisSelectionInput {
+  flag?: string;
+  url?: string;
+  env?: { REDIS_URL?: string | undefined };
+  dockerAvailable: boolean;
+  /** URL of a Redis recorded by `quixlab services up` that answered just now. */
+  running?: string;
+}
+
+/** Check a Redis URL's shape (redis:// or rediss://, with a host); `source` names the flag or variable. */
+export function parseRedisUrl(text: string, source = "--redis"): string {
+  let url: URL | undefined;
+  try {
+    url = new URL(text);
+  } catch {
+    url = undefined;
+  }
+  if (!url || !/^rediss?:$/.test(url.protocol) || !url.hostname) {
+    throw new InputError(`bad Redis URL '${text}' in ${source}`, {
+      remedy: "write redis://HOST:PORT[/DB], e.g. redis://127.0.0.1:6379",
+      context: { field: source },
+    });
+  }
+  return text;
+}
+
+/**
+ * Decide which Redis to use, purely from the inputs. `auto` prefers a URL given or `REDIS_URL`, then a Redis
+ * left running by `quixlab services up`, then Testcontainers when Docker answers, then `redis-server` from PATH.
+ */
+export function chooseRedisProvider(input: RedisSelectionInput): RedisChoice {
+  const flag = input.flag ?? "auto";
+  const url = input.url || undefined;
+  const envUrl = input.env?.REDIS_URL || undefined;
+  if (flag.includes("://")) return { provider: "url", reason: "a URL was given", url: parseRedisUrl(flag) };
+  switch (flag) {
+    case "none":
+      return { provider: "none", reason: "asked for no online store" };
+    case "local":
+      return { provider: "local", reason: "asked for the local provider" };
+    case "testcontainers":
+      if (!input.dockerAvailable) {
+        throw new EnvironmentError("the testcontainers provider needs a Docker engine, and none answered", {
+          remedy: "start Docker (or set DOCKER_HOST), or use --redis local",
+        });
+      }
+      return { provider: "testcontainers", reason: "asked for the testcontainers provider" };
+    case "url":
+      if (url) return { provider: "url", reason: "asked for the url provider", url: parseRedisUrl(url, "url") };
+      if (envUrl) return { provider: "url", reason: "REDIS_URL is set", url: parseRedisUrl(envUrl, "REDIS_URL") };
+      throw new InputError("the url provider needs a Redis URL, and none was given", {
+        remedy: "pass --redis redis://HOST:PORT or set REDIS_URL",
+      });
+    case "auto":
+      if (url) return { provider: "url", reason: "a URL was given", url: parseRedisUrl(url, "url") };
+      if (envUrl) return { provider: "url", reason: "REDIS_URL is set", url: parseRedisUrl(envUrl, "REDIS_URL") };
+      if (input.running) return { provider: "url", reason: "reusing the Redis started by 'quixlab services up'", url: input.running };
+      if (input.dockerAvailable) return { provider: "testcontainers", reason: "a Docker engine answered" };
+      return { provider: "local", reason: "no URL, no REDIS_URL and no Docker engine" };
+    default:
+      throw new InputError(`unknown Redis provider '${flag}'`, {
+        remedy: "use --redis auto, local, testcontainers, none, or redis://HOST:PORT",
+        context: { field: "--redis" },
+      });
+  }
+}
+
+/** The Redis recorded by `quixlab services up` under `cwd` if it answers PING right now. */
+export async function runningRedis(cwd: string): Promise<string | undefined> {
+  const url = readServices(cwd)?.redis?.url;
+  return url && (await pingRedis(url, 1_000)) ? url : undefined;
+}
+
+/**
+ * Get a Redis ready for use, reporting the choice through `log`.
+ * Example: `const redis = await startRedis({ provider: "auto" }); new Redis(redis.url!); ...; await redis.stop()`.
+ */
+export async function startRedis(opts: StartRedisOptions = {}): Promise<RedisHandle> {
+  const env = opts.env ?? process.env;
+  const flag = opts.provider ?? "auto";
+  const undecided = flag === "auto" && !opts.url && !env.REDIS_URL;
+  const running = undecided && opts.cwd ? await runningRedis(opts.cwd) : undefined;
+  const docker = (undecided && !running) || flag === "testcontainers" ? await dockerAvailable(env) : false;
+  const choice = chooseRedisProvider({ flag, url: opts.url, env, dockerAvailable: docker, running });
+  if (choice.provider === "local") requireProgram("redis-server", REDIS_REMEDY, env);
+  opts.log?.(`redis: ${choice.provider} provider (${choice.reason})`);
+  switch (choice.provider) {
+    case "none":
+      return { url: null, provider: "none", startupMs: 0, stop: async () => undefined };
+    case "url":
+      return connectRedisUrl(choice.url!, opts.log);
+    case "testcontainers":
+      return startContainerRedis(opts.log);
+    case "local":
+      return startLocalRedis({ log: opts.log, env, detached: opts.detached });
+  }
+}
+
+async function connectRedisUrl(url: string, log?: Log): Promise<RedisHandle> {
+  const started = Date.now();
+  if (!(await pingRedis(url, 5_000))) {
+    throw new EnvironmentError(`Redis at ${url} did not answer PING`, {
+      retriable: true,
+      remedy: "start that Redis (or 'quixlab services up'), fix the URL, or use --redis local",
+      context: { field: "url" },
+    });
+  }
+  log?.(`redis: using ${url}`);
+  return { url, provider: "url", startupMs: Date.now() - started, stop: async () => undefined };
+}
+
+async function startContainerRedis(log?: Log): Promise<RedisHandle> {
+  const started = Date.now();
+  const { GenericContainer, Wait } = await import("testcontainers");
+  try {
+    const container = await new GenericContainer("redis:7")
+      .withExposedPorts(6379)
+      .withCommand(["redis-server", "--save", "", "--appendonly", "no"])
+      .withWaitStrategy(Wait.forLogMessage("Ready to accept connections"))
+      .start();
+    const url = `redis://${container.getHost()}:${container.getMappedPort(6379)}`;
+    const startupMs = Date.now() - started;
+    log?.(`redis: redis:7 (testcontainers) ready at ${url} in ${startupMs} ms`);
+    let stopping: Promise<void> | undefined;
+    return {
+      url,
+      provider: "testcontainers",
+      startupMs,
+      stop() {
+        stopping ??= container.stop().then(() => undefined);
+        return stopping;
+      },
+    };
+  } catch (e) {
+    throw new ServiceError(`starting Redis in Docker failed: ${(e as Error).message}`, {
+      cause: e,
+      retriable: true,
+      remedy: "check 'docker info' and that the image can be pulled, or use --redis local",
+    });
+  }
+}
