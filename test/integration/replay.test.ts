@@ -1,0 +1,133 @@
+import assert from "node:assert/strict";
+import { execFile } from "node:child_process";
+import { mkdtempSync, readFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { after, before, describe, it } from "node:test";
+import { promisify } from "node:util";
+import { writeTicksFile } from "../../src/tick/generate.js";
+import { testServices } from "../harness/services.js";
+import { assertSameBars, type Bar, type OracleWindow, pandasOracle } from "./pandas/oracle-client.js";
+
+const exec = promisify(execFile);
+const root = resolve(import.meta.dirname, "../..");
+const COINBASE = join(root, "data/coinbase-ticker-2021-04-17.jsonl");
+const TARDIS = join(root, "data/binance-futures-btcusdt-trades-2020-02-22.csv");
+const TARDIS_MAP = "product_id=symbol,price=price,last_size=amount,time=timestamp:us,side=side,trade_id=id";
+const M = 60_000;
+const H = 3_600_000;
+
+interface Report {
+  parity: { ok: boolean; expected: number; matched: number; mismatched: number; missing: number; extra: number };
+  rejected: number;
+  rejectedInStream: number;
+  late: number;
+  ticks: number;
+  mismatches: { key: string; diffs: { field: string }[] }[];
+  throughput: { producedPerSec: number };
+  chaos: { kills: number };
+}
+
+let services: { brokers: string[]; redisUrl: string };
+let dir: string;
+
+/** `quixlab replay` exactly as a user runs it; never throws on a non-zero exit, returns it. */
+async function replayCli(ref: string, ticks: string, extra: string[]): Promise<{ code: number; report: Report; stderr: string; out: Bar[] }> {
+  const out = join(dir, `out-${Math.random().toString(36).slice(2)}.jsonl`);
+  const args = ["bin/quixlab.js", "replay", ref, "--ticks", ticks, "--broker", services.brokers.join(","), "--redis", services.redisUrl, "--out", out, "--json", ...extra];
+  let res: { stdout: string; stderr: string; code: number };
+  try {
+    const r = await exec(process.execPath, args, { cwd: root, maxBuffer: 1 << 28, env: { ...process.env, QUIXLAB_SESSION_TIMEOUT_MS: "6000" } });
+    res = { ...r, code: 0 };
+  } catch (e) {
+    const err = e as { stdout: string; stderr: string; code: number };
+    res = { stdout: err.stdout, stderr: err.stderr, code: err.code };
+  }
+  assert.ok(res.stdout.trim(), `replay printed no report (exit ${res.code}): ${res.stderr.slice(-2000)}`);
+  const report = JSON.parse(res.stdout) as Report;
+  let bars: Bar[] = [];
+  try {
+    bars = readFileSync(out, "utf8").trim().split("\n").filter(Boolean).map((l) => JSON.parse(l));
+  } catch {
+    bars = [];
+  }
+  return { code: res.code, report, stderr: res.stderr, out: bars };
+}
+
+const windows: Record<string, OracleWindow> = {
+  ohlc1m: { kind: "tumbling", sizeMs: M },
+  ohlc1h: { kind: "tumbling", sizeMs: H },
+  ohlc60s: { kind: "hopping", sizeMs: M, stepMs: 1_000 },
+};
+
+describe("quixlab replay (real Kafka, real Redis, step in a child process)", () => {
+  let generated: string;
+  let malformed = 0;
+
+  before(async () => {
+    services = await testServices();
+    dir = mkdtempSync(join(tmpdir(), "quixlab-replay-test-"));
+    generated = join(dir, "generated.jsonl");
+    // 100,000 lines over 3 products: gaps, disorder within the 2 s grace, 1 % malformed.
+    await writeTicksFile(generated, { n: 100_000, products: 3, seed: 7, intervalMs: 12, gaps: true, outOfOrderMs: 1_500, malformedRate: 0.01 });
+    const { summary } = await pandasOracle(generated, windows.ohlc1m!);
+    malformed = summary.rejected;
+    assert.ok(malformed > 500 && malformed < 1_500, `about 1 % malformed lines, got ${malformed}`);
+  });
+
+  it("reproduces pandas on the recorded Coinbase file for 1 min, 1 h and 60 s/1 s", async () => {
+    for (const name of ["ohlc1m", "ohlc1h", "ohlc60s"]) {
+      const { code, report, out, stderr } = await replayCli(`src/features/ohlc.ts#${name}`, COINBASE, []);
+      assert.equal(code, 0, `${name}: ${stderr.slice(-1500)}`);
+      assert.equal(report.parity.ok, true);
+      assert.equal(report.ticks, 107);
+      assertSameBars(out, (await pandasOracle(COINBASE, windows[name]!)).records, `coinbase ${name}`);
+    }
+  });
+
+  it("reproduces pandas on the Tardis CSV (column mapping) for 1 min", async () => {
+    const { code, report, out } = await replayCli("src/features/ohlc.ts#ohlc1m", TARDIS, ["--csv-map", TARDIS_MAP]);
+    assert.equal(code, 0);
+    assert.equal(report.parity.expected, out.length);
+    assertSameBars(out, (await pandasOracle(TARDIS, windows.ohlc1m!, TARDIS_MAP)).records, "tardis 1m");
+  });
+
+  it("reproduces pandas on 100,000 generated ticks with 1 % malformed lines, and counts them", async () => {
+    for (const name of ["ohlc1m", "ohlc1h", "ohlc60s"]) {
+      const { code, report, out, stderr } = await replayCli(`src/features/ohlc.ts#${name}`, generated, ["--partitions", "4"]);
+      assert.equal(code, 0, `${name}: ${stderr.slice(-1500)}`);
+      assert.equal(report.rejected, malformed, "rejected = malformed lines");
+      assert.equal(report.rejectedInStream, malformed, "every malformed line reached the dead-letter topic once");
+      assert.equal(report.late, 0);
+      assertSameBars(out, (await pandasOracle(generated, windows[name]!)).records, `generated ${name}`);
+    }
+  });
+
+  it("keeps parity with --chaos 5 (the step SIGKILLed and restarted five times)", async () => {
+    const calm = await replayCli("src/features/ohlc.ts#ohlc1m", generated, ["--seed", "1"]);
+    const chaotic = await replayCli("src/features/ohlc.ts#ohlc1m", generated, ["--chaos", "5", "--seed", "11"]);
+    assert.equal(chaotic.code, 0, chaotic.stderr.slice(-1500));
+    assert.equal(chaotic.report.chaos.kills, 5);
+    assert.deepEqual(chaotic.out, calm.out, "identical windows with and without kills");
+  });
+
+  it("exits 1 and names the mismatching windows when the stream path differs from batch", async () => {
+    const { code, report } = await replayCli("test/fixtures/replay/perturbed.ts#drifting1m", COINBASE, []);
+    assert.equal(code, 1);
+    assert.equal(report.parity.ok, false);
+    assert.equal(report.parity.mismatched, report.parity.expected);
+    assert.deepEqual(report.mismatches[0]!.diffs.map((d) => d.field), ["high"]);
+  });
+
+  it("exits 2 naming the problem for a missing file and a bad reference", async () => {
+    const missing = await exec(process.execPath, ["bin/quixlab.js", "replay", "src/features/ohlc.ts#ohlc1m", "--ticks", "nope.jsonl"], { cwd: root }).catch((e) => e);
+    assert.equal(missing.code, 2);
+    assert.match(missing.stderr, /nope\.jsonl.*no such file/);
+    const badRef = await exec(process.execPath, ["bin/quixlab.js", "replay", "src/features/ohlc.ts#ohlc2m", "--ticks", COINBASE], { cwd: root }).catch((e) => e);
+    assert.equal(badRef.code, 2);
+    assert.match(badRef.stderr, /ohlc2m/);
+    assert.match(badRef.stderr, /ohlc1m/, "lists the features that do exist");
+  });
+
+  after(() => undefined);
+});
