@@ -19,14 +19,14 @@ const root = resolve(import.meta.dirname, "../..");
 const testRoot = join(root, "test");
 const say = (line: string) => process.stderr.write(`[harness] ${line}\n`);
 
-/** All `*.test.ts` under `dir`, sorted (node 20's --test does not expand globs itself). */
+/** All `*.test.ts` and `*.test.tsx` under `dir`, sorted (node 20's --test does not expand globs itself). */
 export function findTestFiles(dir: string): string[] {
   const out: string[] = [];
   for (const entry of readdirSync(dir, { withFileTypes: true })) {
     if (entry.name.startsWith(".") || entry.name === "node_modules") continue;
     const path = join(dir, entry.name);
     if (entry.isDirectory()) out.push(...findTestFiles(path));
-    else if (entry.isFile() && entry.name.endsWith(".test.ts")) out.push(path);
+    else if (entry.isFile() && /\.test\.tsx?$/.test(entry.name)) out.push(path);
   }
   return out.sort();
 }
