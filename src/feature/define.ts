@@ -1,0 +1,127 @@
+import { createHash } from "node:crypto";
+import { InputError } from "../errors/index.js";
+import type { Tick } from "../tick/types.js";
+import { type EngineEvents, WindowEngine } from "../window/engine.js";
+import { type WindowBuilder, toWindowSpec } from "../window/spec.js";
+import { runBatch } from "./batch.js";
+import { isOhlcvAggregator } from "./ohlcv.js";
+import type { Aggregator, BatchInput, BatchOptions, Feature, WindowSpec } from "./types.js";
+
+export type Params = Record<string, string | number | boolean>;
+
+/** What a data scientist writes once; see defineFeature. */
+export interface FeatureDefinition<S, R extends Record<string, unknown>> {
+  /** Letters, digits, '.', '_' or '-' (it names topics, deployments and state keys). */
+  name: string;
+  window: WindowSpec | WindowBuilder;
+  /** An incremental aggregator, or a whole-window function given the window's ticks sorted by (time, arrival). */
+  agg: Aggregator<S, R> | ((rows: readonly Tick[]) => R);
+  /** Default: `t.product_id`. */
+  key?: (t: Tick) => string;
+  /** Event time in epoch ms. Default: `t.time`. */
+  time?: (t: Tick) => number;
+  /** Shown in promote's app.yaml; part of the state version. */
+  params?: Params;
+}
+
+const FEATURE = Symbol.for("quixlab.feature");
+const NAME = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
+
+/**
+ * Define a feature once; run it in batch (`batch`, `batchRecords`) or as a stream step (`engine`).
+ * @example defineFeature({ name: "ohlc_1m", window: tumbling("1m", { grace: "2s" }), agg: ohlcv() })
+ */
+export function defineFeature<S, R extends Record<string, unknown>>(def: FeatureDefinition<S, R>): Feature<R> {
+  if (typeof def?.name !== "string" || !NAME.test(def.name)) {
+    throw new InputError(`bad feature name '${String(def?.name)}'`, {
+      remedy: "use letters, digits, '.', '_' or '-', starting with a letter or digit",
+      context: { field: "name" },
+    });
+  }
+  const window = toWindowSpec(def.window);
+  const aggregator = toAggregator(def.agg, def.name);
+  const params = Object.freeze({ ...(def.params ?? {}) });
+  const key = def.key ?? defaultKey;
+  const time = def.time ?? defaultTime;
+  // The columnar fast path applies only when the built-in OHLCV reads the default key and time.
+  const fastOhlcv = isOhlcvAggregator(aggregator) && key === defaultKey && time === defaultTime && window.step === window.size;
+  const feature: Feature<R> = Object.freeze({
+    [FEATURE]: 1,
+    name: def.name,
+    window,
+    aggregator: aggregator as Aggregator<unknown, R>,
+    version: versionOf(def.name, window, aggregator, params),
+    params,
+    key,
+    time,
+    async batch(input: BatchInput, opts?: BatchOptions) {
+      const { records } = await runBatch(feature, input, opts, fastOhlcv);
+      const { recordsToFrame } = await import("./frame.js");
+      return recordsToFrame(records);
+    },
+    batchRecords: (input: BatchInput, opts?: BatchOptions) => runBatch(feature, input, opts, fastOhlcv),
+    engine: (events: EngineEvents<R>) => new WindowEngine<R>(feature, events),
+  });
+  return feature;
+}
+
+function defaultKey(t: Tick): string {
+  return t.product_id;
+}
+
+function defaultTime(t: Tick): number {
+  return t.time;
+}
+
+/** Duck-typed check (a notebook's copy of the library and the CLI's are different module instances). */
+export function isFeature(x: unknown): x is Feature<Record<string, unknown>> {
+  if (typeof x !== "object" || x === null) return false;
+  const f = x as Record<string | symbol, unknown>;
+  return f[FEATURE] === 1 && typeof f.name === "string" && typeof f.engine === "function" && typeof f.batchRecords === "function";
+}
+
+type RowsState = [number, number, Tick][];
+
+/**
+ * The whole-window form as an aggregator: the state keeps the window's rows (time, arrival, tick); `result` sorts
+ * them by (time, arrival) and calls the function. A non-object result becomes `{ value }`.
+ */
+export function rowsAggregator<R extends Record<string, unknown>>(fn: (rows: readonly Tick[]) => R): Aggregator<RowsState, R> {
+  return Object.freeze({
+    version: `rows-1:${digest(fn.toString())}`,
+    init: (): RowsState => [],
+    add(s: RowsState, t: Tick, seq: number): RowsState {
+      s.push([t.time, seq, t]);
+      return s;
+    },
+    result(s: RowsState): R {
+      const rows = [...s].sort((a, b) => a[0] - b[0] || a[1] - b[1]).map((r) => r[2]);
+      const out = fn(rows) as unknown;
+      return (typeof out === "object" && out !== null && !Array.isArray(out) ? out : { value: out }) as R;
+    },
+  });
+}
+
+function toAggregator<S, R extends Record<string, unknown>>(agg: FeatureDefinition<S, R>["agg"], name: string): Aggregator<unknown, R> {
+  if (typeof agg === "function") return rowsAggregator(agg) as Aggregator<unknown, R>;
+  if (typeof agg === "object" && agg !== null && typeof agg.init === "function" && typeof agg.add === "function" && typeof agg.result === "function") {
+    return agg as Aggregator<unknown, R>;
+  }
+  throw new InputError(`feature '${name}': agg must be an aggregator {init, add, result} or a function (rows) => value`, {
+    remedy: "use ohlcv(), your own {init, add, result}, or a whole-window function",
+    context: { field: "agg" },
+  });
+}
+
+function digest(s: string): string {
+  return createHash("sha256").update(s).digest("hex").slice(0, 12);
+}
+
+/** Changes whenever anything that shapes checkpointed state or its meaning changes. */
+function versionOf(name: string, w: WindowSpec, agg: Aggregator<unknown, Record<string, unknown>>, params: Params): string {
+  const aggVersion = agg.version ?? `src:${digest([agg.init, agg.add, agg.result, agg.merge].map(String).join("\n"))}`;
+  const p = Object.keys(params)
+    .sort()
+    .map((k) => [k, params[k]]);
+  return digest(JSON.stringify([name, w.kind, w.size, w.step, w.origin, w.grace, aggVersion, p]));
+}

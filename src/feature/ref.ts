@@ -1,0 +1,57 @@
+import { existsSync } from "node:fs";
+import { resolve } from "node:path";
+import { pathToFileURL } from "node:url";
+import { InputError } from "../errors/index.js";
+import { isFeature } from "./define.js";
+import type { Feature } from "./types.js";
+
+/**
+ * Load the feature a reference names: `path/to/module.ts#exportName` (export defaults to `default`), resolved from
+ * `cwd`. Without `#`, the module's default export must be a feature. TypeScript modules load because
+ * bin/quixlab.js registers tsx.
+ * @example await loadFeatureRef("src/features/ohlc.ts#ohlc1m", process.cwd())
+ */
+export async function loadFeatureRef(ref: string, cwd: string): Promise<Feature> {
+  const hash = ref.lastIndexOf("#");
+  if (hash === 0 || !ref.trim()) {
+    throw new InputError(`bad feature reference '${ref}'`, { remedy: "write path/to/module.ts#exportName", context: { field: "ref" } });
+  }
+  const file = hash < 0 ? ref : ref.slice(0, hash);
+  const name = hash < 0 ? "default" : ref.slice(hash + 1) || "default";
+  const path = resolve(cwd, file);
+  if (!existsSync(path)) {
+    throw new InputError(`feature module not found (from reference '${ref}')`, {
+      remedy: "write the reference as path/to/module.ts#exportName, relative to the current directory",
+      context: { file: path, field: "ref" },
+    });
+  }
+  let mod: Record<string, unknown>;
+  try {
+    mod = (await import(pathToFileURL(path).href)) as Record<string, unknown>;
+  } catch (e) {
+    throw new InputError(`cannot load the feature module: ${(e as Error).message.split("\n")[0]}`, {
+      remedy: "fix the module so it imports cleanly (run it with `npx tsx` to see the full error)",
+      cause: e,
+      context: { file: path },
+    });
+  }
+  const features = Object.keys(mod).filter((k) => isFeature(mod[k]));
+  const listed = features.length ? `its features: ${features.map((k) => `${file}#${k}`).join(", ")}` : "it exports no features";
+  if (hash < 0 && !isFeature(mod.default)) {
+    throw new InputError(`reference '${ref}' has no '#exportName' and the module's default export is not a feature`, {
+      remedy: `use one of ${listed}`,
+      context: { file: path, field: "ref" },
+    });
+  }
+  if (!(name in mod)) {
+    throw new InputError(`the module has no export named '${name}'`, { remedy: `use one of ${listed}`, context: { file: path, field: name } });
+  }
+  const value = mod[name];
+  if (!isFeature(value)) {
+    throw new InputError(`export '${name}' is not a feature (make it with defineFeature)`, {
+      remedy: `use one of ${listed}`,
+      context: { file: path, field: name },
+    });
+  }
+  return value;
+}

@@ -1,0 +1,112 @@
+import assert from "node:assert/strict";
+import { describe, test } from "node:test";
+import { generateTicks } from "../../src/tick/generate.js";
+import { TickLineScanner } from "../../src/tick/scan.js";
+import { parseTickLine } from "../../src/tick/validate.js";
+
+/** The byte scanner may only ever say "valid tick" when JSON.parse + validateTick say so, with the same values. */
+function check(scanner: TickLineScanner, text: string): boolean {
+  const buf = Buffer.from(`${text}\n`);
+  const fast = scanner.scan(buf, 0, buf.length - 1);
+  if (fast) {
+    const slow = parseTickLine(text);
+    assert.ok(slow.ok, `scanner accepted a line the validator rejects: ${text}`);
+    assert.deepEqual(
+      [scanner.productId, scanner.price, scanner.size, scanner.time],
+      [slow.tick.product_id, slow.tick.price, slow.tick.last_size, slow.tick.time],
+      text,
+    );
+  }
+  return fast;
+}
+
+describe("tick line scanner (the JSON Lines fast path)", () => {
+  const scanner = new TickLineScanner();
+
+  test("takes ordinary ticker lines, values identical to the validator's", () => {
+    const lines = generateTicks({ n: 3000, seed: 21, outOfOrderMs: 800 });
+    const fast = lines.filter((l) => check(scanner, l)).length;
+    assert.equal(fast, lines.length);
+  });
+
+  test("hand-picked edge cases: never accepts what the validator rejects", () => {
+    const base = '{"type":"ticker","product_id":"ETH-USD","price":"1846.55","last_size":"0.5","time":"2023-06-09T12:26:00.123456Z"}';
+    const variants = [
+      base,
+      base.replace('"1846.55"', "1846.55"),
+      base.replace('"1846.55"', "01846.55"),
+      base.replace('"1846.55"', '"01846.55"'),
+      base.replace('"1846.55"', '"1846."'),
+      base.replace('"1846.55"', '".5"'),
+      base.replace('"1846.55"', '"+1846.55"'),
+      base.replace('"1846.55"', '"1.84655e3"'),
+      base.replace('"1846.55"', "1.84655e3"),
+      base.replace('"1846.55"', '"0.1234567890123456789"'),
+      base.replace('"1846.55"', '"12345678901234567890"'),
+      base.replace('"0.5"', '"-0"'),
+      base.replace('"0.5"', "-0"),
+      base.replace('"0.5"', '"0"'),
+      base.replace('"ETH-USD"', '"ETH\\u002dUSD"'),
+      base.replace('"ETH-USD"', '"ÉTH-USD"'),
+      base.replace('"ETH-USD"', '""'),
+      base.replace('"ticker"', '"tickers"'),
+      base.replace('"ticker"', '"Ticker"'),
+      base.replace('"type"', '"typ\\u0065"'),
+      base.replace("}", ',"type":"heartbeat"}'),
+      base.replace("}", ',"price":"2"}'),
+      base.replace("}", ',"extra":{"a":[1,2]}}'),
+      base.replace("}", ',"extra":[]}'),
+      base.replace("}", ',"extra":true,"x":null,"y":false}'),
+      base.replace("}", ',"extra":tru}'),
+      base.replace("}", ',"extra":-}'),
+      base.replace("}", ',"extra":1.}'),
+      base.replace("}", ',"extra":1e}'),
+      base.replace("}", ',"extra":"a\tb"}'),
+      base.replace("}", ',}'),
+      base.replace("{", "{,"),
+      `${base} `,
+      `${base}x`,
+      ` \t${base}\r`,
+      base.replace(":", " : "),
+      base.replace('"time":"2023-06-09T12:26:00.123456Z"', '"time":"2023-06-09T12:26:00.123456"'),
+      base.replace('"time":"2023-06-09T12:26:00.123456Z"', '"time":1686313560123'),
+      "{}",
+      "[]",
+      "",
+      "{",
+    ];
+    for (const v of variants) check(scanner, v);
+    assert.ok(check(scanner, base.replace('"1846.55"', "1846.55")));
+    assert.ok(check(scanner, base.replace("}", ',"price":"2"}')) && scanner.price === 2, "a duplicate key: the last one wins, as in JSON.parse");
+  });
+
+  test("fuzz: thousands of mutated lines, the scanner never disagrees with JSON.parse + validateTick", () => {
+    let seed = 99;
+    const rnd = () => {
+      seed = (seed * 1103515245 + 12345) % 2 ** 31;
+      return seed / 2 ** 31;
+    };
+    const alphabet = ['"', "{", "}", "[", "]", ":", ",", "\\", "-", "+", ".", "e", "E", "0", "7", " ", "\t", "\u0001", "é", "t", "n", "x"];
+    const lines = generateTicks({ n: 400, seed: 8, malformedRate: 0.2 });
+    let accepted = 0;
+    let total = 0;
+    for (const line of lines) {
+      for (let k = 0; k < 20; k++) {
+        const chars = [...line];
+        const edits = 1 + Math.floor(rnd() * 3);
+        for (let e = 0; e < edits; e++) {
+          const at = Math.floor(rnd() * chars.length);
+          const op = rnd();
+          const c = alphabet[Math.floor(rnd() * alphabet.length)]!;
+          if (op < 0.33) chars.splice(at, 1);
+          else if (op < 0.66) chars.splice(at, 0, c);
+          else chars[at] = c;
+        }
+        total++;
+        if (check(scanner, chars.join(""))) accepted++;
+      }
+    }
+    // Many mutations hit values the scanner does not care about, so a fair share stays valid.
+    assert.ok(accepted > total * 0.05 && accepted < total, `${accepted} of ${total} accepted`);
+  });
+});
