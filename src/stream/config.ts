@@ -1,0 +1,98 @@
+import { parseBrokerList } from "../broker/select.js";
+import { InputError } from "../errors/index.js";
+import type { Processing, StepOptions } from "./step.js";
+
+/**
+ * How a deployed step is configured: environment variables named like the descriptor's variables, so a promoted
+ * app runs the same way locally and in a container. Flags (the CLI's overrides) win over the environment.
+ */
+export const STEP_ENV = {
+  input: "input topic (ticks), required",
+  output: "output topic (final windows), required",
+  Quix__Broker__Address: "Kafka bootstrap servers HOST:PORT[,HOST:PORT] (or KAFKA_BROKERS), required",
+  KAFKA_BROKERS: "used when Quix__Broker__Address is not set",
+  REDIS_URL: "online store; unset or 'none' = no online store",
+  consumer_group: "consumer group (default quixlab-<feature>); replicas share it",
+  processing: "at-least-once (default) or exactly-once",
+  dlq: "dead-letter topic (default <input>.dlq)",
+  late: "late-tick topic (default <output>.late)",
+  QUIXLAB_METRICS_FILE: "also write the step's metrics as JSON to this file, every second",
+  QUIXLAB_REPLICA_ID: "replica name in metrics (default <host>-<pid>)",
+  QUIXLAB_SESSION_TIMEOUT_MS: "consumer group session timeout (default 10000): how soon a dead replica's partitions move",
+} as const;
+
+/** Flag values that override the environment. */
+export interface StepOverrides {
+  input?: string;
+  output?: string;
+  broker?: string;
+  redis?: string;
+  group?: string;
+  exactlyOnce?: boolean;
+  dlq?: string;
+  late?: string;
+}
+
+export type StepConfig = Omit<StepOptions, "signal" | "onMetrics" | "log">;
+
+const nonEmpty = (v: string | undefined) => (v === undefined || v.trim() === "" ? undefined : v.trim());
+
+/**
+ * Step options from the environment and flag overrides; a missing required setting is an InputError (exit 2)
+ * naming the variable and the flag.
+ * @example stepConfigFromEnv(process.env, { exactlyOnce: true })
+ */
+export function stepConfigFromEnv(env: NodeJS.ProcessEnv, flags: StepOverrides = {}): StepConfig {
+  const inputTopic = nonEmpty(flags.input) ?? nonEmpty(env.input);
+  const outputTopic = nonEmpty(flags.output) ?? nonEmpty(env.output);
+  if (!inputTopic) throw new InputError("no input topic", { remedy: "set the 'input' environment variable or pass --input TOPIC", context: { field: "input" } });
+  if (!outputTopic) throw new InputError("no output topic", { remedy: "set the 'output' environment variable or pass --output TOPIC", context: { field: "output" } });
+  const brokerText = nonEmpty(flags.broker) ?? nonEmpty(env.Quix__Broker__Address) ?? nonEmpty(env.KAFKA_BROKERS);
+  if (!brokerText) {
+    throw new InputError("no Kafka broker address", {
+      remedy: "set Quix__Broker__Address (or KAFKA_BROKERS) to HOST:PORT, or pass --broker HOST:PORT",
+      context: { field: "Quix__Broker__Address" },
+    });
+  }
+  const source = flags.broker ? "--broker" : env.Quix__Broker__Address ? "Quix__Broker__Address" : "KAFKA_BROKERS";
+  const brokers = parseBrokerList(brokerText, source);
+  const redisText = nonEmpty(flags.redis) ?? nonEmpty(env.REDIS_URL);
+  let redis: string | null = null;
+  if (redisText && redisText !== "none") {
+    if (!/^rediss?:\/\//.test(redisText)) {
+      throw new InputError(`bad Redis URL '${redisText}'`, {
+        remedy: "use redis://HOST:PORT (or 'none' for no online store) in REDIS_URL or --redis",
+        context: { field: flags.redis ? "--redis" : "REDIS_URL" },
+      });
+    }
+    redis = redisText;
+  }
+  const processingText = flags.exactlyOnce ? "exactly-once" : (nonEmpty(env.processing) ?? "at-least-once");
+  if (processingText !== "at-least-once" && processingText !== "exactly-once") {
+    throw new InputError(`bad processing guarantee '${processingText}'`, {
+      remedy: "set 'processing' to at-least-once or exactly-once (or pass --exactly-once)",
+      context: { field: "processing" },
+    });
+  }
+  let sessionTimeoutMs: number | undefined;
+  const session = nonEmpty(env.QUIXLAB_SESSION_TIMEOUT_MS);
+  if (session !== undefined) {
+    sessionTimeoutMs = Number(session);
+    if (!Number.isInteger(sessionTimeoutMs) || sessionTimeoutMs < 1_000) {
+      throw new InputError(`bad QUIXLAB_SESSION_TIMEOUT_MS '${session}'`, { remedy: "give milliseconds, at least 1000 (the broker's minimum is usually 6000)" });
+    }
+  }
+  return {
+    brokers,
+    inputTopic,
+    outputTopic,
+    consumerGroup: nonEmpty(flags.group) ?? nonEmpty(env.consumer_group),
+    redis,
+    processing: processingText as Processing,
+    dlqTopic: nonEmpty(flags.dlq) ?? nonEmpty(env.dlq),
+    lateTopic: nonEmpty(flags.late) ?? nonEmpty(env.late),
+    metricsFile: nonEmpty(env.QUIXLAB_METRICS_FILE),
+    replicaId: nonEmpty(env.QUIXLAB_REPLICA_ID),
+    sessionTimeoutMs,
+  };
+}

@@ -1,0 +1,7 @@
+export { type Checkpoint, changelogTopic, readCheckpoints } from "./changelog.js";
+export { type StepConfig, type StepOverrides, STEP_ENV, stepConfigFromEnv } from "./config.js";
+export { CONTROL_HEADER, EofTracker, type EofMarker, eofHeaders, isEof, produceEof, readEofMarker } from "./control.js";
+export { metricsKey, readMetrics, type StepMetrics } from "./metrics.js";
+export { PartitionProcessor } from "./partition.js";
+export { decodeMessage, type InMessage, type OutMessage } from "./serde.js";
+export { type Processing, runStep, type StepHandle, type StepOptions } from "./step.js";

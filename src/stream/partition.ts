@@ -1,0 +1,141 @@
+import type { Feature, WindowRecord } from "../feature/types.js";
+import { type EngineSnapshot, WindowEngine } from "../window/engine.js";
+import { forwardedEof } from "./control.js";
+import { deadLetter, decodeMessage, DEFAULT_MAX_VALUE_BYTES, type InMessage, lateMessage, type OutMessage, windowMessage } from "./serde.js";
+
+/** Topic names one partition's processing writes to. */
+export interface StepTopics {
+  input: string;
+  output: string;
+  dlq: string;
+  late: string;
+}
+
+/** Counters since the last `take()`. */
+export interface PartitionCounts {
+  consumed: number;
+  emitted: number;
+  rejected: number;
+  late: number;
+  eof: number;
+}
+
+/** Everything produced since the last checkpoint, and the state to checkpoint with it. */
+export interface Pending {
+  /** Offset of the next message to process: what the consumer group should commit. */
+  position: number;
+  /** Messages to produce, in order (windows, dead letters, late ticks, eof markers). */
+  messages: OutMessage[];
+  /** Final windows, for the online store. */
+  windows: WindowRecord[];
+  /** Ingest time (ms) of the message that made each window final, for latency. */
+  triggers: number[];
+  snapshot: EngineSnapshot;
+  counts: PartitionCounts;
+}
+
+export interface PartitionOptions {
+  feature: Feature;
+  topics: StepTopics;
+  partition: number;
+  /** Input partitions in total and output partitions to mark at eof. */
+  inputPartitions: number;
+  outputPartitions: number;
+  /** Offset of the next message to process. */
+  position: number;
+  /** Continue from this engine state (a checkpoint); a fresh engine when absent. */
+  snapshot?: EngineSnapshot;
+  maxValueBytes?: number;
+}
+
+const zero = (): PartitionCounts => ({ consumed: 0, emitted: 0, rejected: 0, late: 0, eof: 0 });
+
+/**
+ * One input partition's processing, with no I/O: decode each message, feed the window engine, and collect what
+ * must be produced. The step owns the I/O: it takes the pending output together with the engine snapshot and the
+ * position, and writes them atomically (or in a safe order). Never throws on input.
+ */
+export class PartitionProcessor {
+  readonly partition: number;
+  position: number;
+  private readonly engine: WindowEngine;
+  private readonly src;
+  private pending: Omit<Pending, "position" | "snapshot" | "counts"> = { messages: [], windows: [], triggers: [] };
+  private counts = zero();
+  private trigger = 0;
+  private lateInfo: { key: string; watermark: number } | undefined;
+
+  constructor(private readonly opts: PartitionOptions) {
+    this.partition = opts.partition;
+    this.position = opts.position;
+    this.src = { topic: opts.topics.input, partition: opts.partition };
+    const events = {
+      emit: (record: WindowRecord, info: { lastIngestMs?: number }) => {
+        this.pending.windows.push(record);
+        this.pending.messages.push(windowMessage(opts.topics.output, record, opts.feature));
+        this.pending.triggers.push(info.lastIngestMs ?? this.trigger);
+        this.counts.emitted++;
+      },
+      late: (_tick: unknown, info: { key: string; watermark: number }) => {
+        this.lateInfo = info;
+      },
+    };
+    this.engine = opts.snapshot ? WindowEngine.restore(opts.feature, opts.snapshot, events) : opts.feature.engine(events);
+  }
+
+  /** Process one message; the position moves past it. */
+  process(m: InMessage): void {
+    const ingest = Number(m.timestamp);
+    this.trigger = Number.isFinite(ingest) ? ingest : Date.now();
+    this.counts.consumed++;
+    const d = decodeMessage(m, this.opts.maxValueBytes ?? DEFAULT_MAX_VALUE_BYTES);
+    if (d.kind === "eof") {
+      this.engine.flush();
+      for (let q = 0; q < this.opts.outputPartitions; q++) {
+        const marker = forwardedEof(this.partition, this.opts.inputPartitions);
+        this.pending.messages.push({ topic: this.opts.topics.output, partition: q, key: null, ...marker });
+      }
+      this.counts.eof++;
+    } else if (d.kind === "reject") {
+      this.reject(m, d);
+    } else {
+      this.lateInfo = undefined;
+      let r: "ok" | "late";
+      try {
+        r = this.engine.add(d.tick, this.trigger);
+      } catch (e) {
+        // The feature's own key/time functions can refuse a valid tick; that tick is bad data, not a crash.
+        this.reject(m, { reason: "feature error", detail: (e as Error).message ?? String(e) });
+        r = "ok";
+      }
+      if (r === "late") {
+        const info = this.lateInfo ?? { key: d.tick.product_id, watermark: Number.NaN };
+        this.pending.messages.push(lateMessage(this.opts.topics.late, m, this.src, info.key, info.watermark));
+        this.counts.late++;
+      }
+    }
+    this.position = Number(m.offset) + 1;
+  }
+
+  private reject(m: InMessage, why: { reason: string; field?: string; detail: string }): void {
+    this.pending.messages.push(deadLetter(this.opts.topics.dlq, m, this.src, why));
+    this.counts.rejected++;
+  }
+
+  /** Messages processed since the last `take()`. */
+  get uncommitted(): number {
+    return this.counts.consumed;
+  }
+
+  openWindows(): number {
+    return this.engine.openWindows();
+  }
+
+  /** Hand over everything pending with the state that matches it, and start collecting afresh. */
+  take(): Pending {
+    const out: Pending = { position: this.position, ...this.pending, snapshot: this.engine.snapshot(), counts: this.counts };
+    this.pending = { messages: [], windows: [], triggers: [] };
+    this.counts = zero();
+    return out;
+  }
+}

@@ -1,0 +1,113 @@
+import type { IHeaders } from "kafkajs";
+import type { WindowRecord } from "../feature/types.js";
+import { parseTickLine } from "../tick/validate.js";
+import type { Tick } from "../tick/types.js";
+import { isEof, SOURCE_PARTITION_HEADER } from "./control.js";
+
+/** Headers the step writes (README.md in this folder lists them all). */
+export const FEATURE_HEADER = "quixlab-feature";
+export const FEATURE_VERSION_HEADER = "quixlab-feature-version";
+export const REASON_HEADER = "quixlab-reason";
+export const FIELD_HEADER = "quixlab-field";
+export const DETAIL_HEADER = "quixlab-detail";
+export const SOURCE_TOPIC_HEADER = "quixlab-source-topic";
+export const SOURCE_OFFSET_HEADER = "quixlab-source-offset";
+export const TRUNCATED_HEADER = "quixlab-truncated";
+export const KEY_HEADER = "quixlab-key";
+export const WATERMARK_HEADER = "quixlab-watermark";
+
+/** A consumed message, as much of kafkajs's KafkaMessage as the step reads. */
+export interface InMessage {
+  offset: string;
+  key: Buffer | null;
+  value: Buffer | null;
+  /** Producer (create) time, epoch ms as a string: the tick's ingest time. */
+  timestamp: string;
+  headers?: IHeaders;
+}
+
+/** A message to produce; `partition` only where the step chooses it (changelog, eof markers). */
+export interface OutMessage {
+  topic: string;
+  partition?: number;
+  key: string | Buffer | null;
+  value: string | Buffer | null;
+  headers?: IHeaders;
+}
+
+export type Decoded =
+  | { kind: "eof" }
+  | { kind: "tick"; tick: Tick }
+  | { kind: "reject"; reason: string; field?: string; detail: string };
+
+/** Values larger than this are rejected unread: a tick is a few hundred bytes. */
+export const DEFAULT_MAX_VALUE_BYTES = 64 * 1024;
+
+/**
+ * Decode one input message: an eof marker, a valid tick, or a rejection with a reason. Never throws, whatever
+ * the bytes are (null, huge, not UTF-8, not JSON, wrong types).
+ */
+export function decodeMessage(m: Pick<InMessage, "value" | "headers">, maxValueBytes = DEFAULT_MAX_VALUE_BYTES): Decoded {
+  if (isEof(m.headers)) return { kind: "eof" };
+  if (m.value === null || m.value.length === 0) {
+    return { kind: "reject", reason: "empty value", detail: "message value is null or empty (a tombstone?)" };
+  }
+  if (m.value.length > maxValueBytes) {
+    return { kind: "reject", reason: "too large", detail: `value is ${m.value.length} bytes; ticks are at most ${maxValueBytes}` };
+  }
+  const r = parseTickLine(m.value.toString("utf8"));
+  if (r.ok) return { kind: "tick", tick: r.tick };
+  const { reason, field, detail } = r.rejection;
+  return { kind: "reject", reason, field, detail: detail ?? reason };
+}
+
+/** Where a consumed message came from, for the headers of what it turns into. */
+export interface Source {
+  topic: string;
+  partition: number;
+}
+
+function sourceHeaders(src: Source, offset: string): IHeaders {
+  return { [SOURCE_TOPIC_HEADER]: src.topic, [SOURCE_PARTITION_HEADER]: String(src.partition), [SOURCE_OFFSET_HEADER]: offset };
+}
+
+/** The output message of a final window: keyed by the window's key, value = the output record JSON. */
+export function windowMessage(topic: string, record: WindowRecord, feature: { name: string; version: string }): OutMessage {
+  return {
+    topic,
+    key: record.key,
+    value: JSON.stringify(record),
+    headers: { [FEATURE_HEADER]: feature.name, [FEATURE_VERSION_HEADER]: feature.version },
+  };
+}
+
+/**
+ * The dead letter of a rejected message: the original key and bytes, and why. Values above `maxBytes` are cut
+ * (header `quixlab-truncated` = original length) so the dead letter itself always fits the broker's limit.
+ */
+export function deadLetter(
+  topic: string,
+  m: Pick<InMessage, "key" | "value" | "offset">,
+  src: Source,
+  why: { reason: string; field?: string; detail: string },
+  maxBytes = 256 * 1024,
+): OutMessage {
+  const headers: IHeaders = { [REASON_HEADER]: why.reason, [DETAIL_HEADER]: why.detail.slice(0, 500), ...sourceHeaders(src, m.offset) };
+  if (why.field) headers[FIELD_HEADER] = why.field;
+  let value = m.value;
+  if (value && value.length > maxBytes) {
+    headers[TRUNCATED_HEADER] = String(value.length);
+    value = value.subarray(0, maxBytes);
+  }
+  return { topic, key: m.key, value, headers };
+}
+
+/** A late tick, as received (original bytes), with the key's watermark at the time. */
+export function lateMessage(topic: string, m: Pick<InMessage, "value" | "offset">, src: Source, key: string, watermark: number): OutMessage {
+  return {
+    topic,
+    key,
+    value: m.value,
+    headers: { [REASON_HEADER]: "late", [KEY_HEADER]: key, [WATERMARK_HEADER]: String(watermark), ...sourceHeaders(src, m.offset) },
+  };
+}
