@@ -86,14 +86,15 @@ exit codes: 0 parity holds, 1 parity failed, 2 bad flags or input`,
         csvMap: values["csv-map"],
         log: (line) => {
           logs.push(line);
-          if (!tty && !values.json) io.stderr.write(`${line}\n`);
+          if (ink) ink.rerender(<ReplayView progress={progress} logs={[...logs]} />);
+          else if (!values.json) io.stderr.write(`${line}\n`);
         },
         onProgress: (p) => {
           progress = p;
           const now = Date.now();
           if (ink && (now - lastDraw > 100 || p.phase !== "producing")) {
             lastDraw = now;
-            ink.rerender(<ReplayView progress={progress} />);
+            ink.rerender(<ReplayView progress={progress} logs={[...logs]} />);
           }
         },
       });
@@ -102,7 +103,7 @@ exit codes: 0 parity holds, 1 parity failed, 2 bad flags or input`,
       throw e;
     }
     if (ink) {
-      ink.rerender(<ReplayView progress={progress} report={report} />);
+      ink.rerender(<ReplayView progress={progress} report={report} logs={[...logs]} />);
       ink.unmount();
       await ink.waitUntilExit();
     } else if (values.json) {

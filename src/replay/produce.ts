@@ -1,6 +1,7 @@
 import { createReadStream } from "node:fs";
 import { createInterface } from "node:readline";
 import type { Message, Producer } from "kafkajs";
+import { INGEST_HEADER } from "../stream/control.js";
 import { detectFormat, readTicks, type ReadOptions } from "../tick/read.js";
 import type { Tick } from "../tick/types.js";
 
@@ -100,6 +101,8 @@ export async function produceFile(
     let chunk: Message[] = [];
     const flush = async () => {
       if (!chunk.length) return;
+      const sentAt = String(Date.now());
+      for (const m of chunk) m.headers = { [INGEST_HEADER]: sentAt };
       await producer.send({ topic, acks: -1, messages: chunk });
       produced += chunk.length;
       chunk = [];

@@ -8,6 +8,8 @@ import type { IHeaders, Producer } from "kafkajs";
 /** Header that marks a control message; its value says which one. */
 export const CONTROL_HEADER = "quixlab-control";
 export const EOF = "eof";
+/** Wall-clock time (ms) a producer sent a message; latency is measured from it when the Kafka timestamp is event time. */
+export const INGEST_HEADER = "quixlab-ingest-ms";
 /** On forwarded eof markers: the input partition that ended, and how many input partitions there are. */
 export const SOURCE_PARTITION_HEADER = "quixlab-source-partition";
 export const SOURCE_PARTITIONS_HEADER = "quixlab-source-partitions";

@@ -1,6 +1,6 @@
 import type { Feature, WindowRecord } from "../feature/types.js";
 import { type EngineSnapshot, WindowEngine } from "../window/engine.js";
-import { forwardedEof } from "./control.js";
+import { forwardedEof, headerText, INGEST_HEADER } from "./control.js";
 import { deadLetter, decodeMessage, DEFAULT_MAX_VALUE_BYTES, type InMessage, lateMessage, type OutMessage, windowMessage } from "./serde.js";
 
 /** Topic names one partition's processing writes to. */
@@ -85,7 +85,10 @@ export class PartitionProcessor {
 
   /** Process one message; the position moves past it. */
   process(m: InMessage): void {
-    const ingest = Number(m.timestamp);
+    // A replay stamps messages with the tick's event time (as recorded) and its wall-clock produce time in a
+    // header; latency is measured from when the tick entered Kafka, so the header wins when present.
+    const stamped = headerText(m.headers, INGEST_HEADER);
+    const ingest = Number(stamped ?? m.timestamp);
     this.trigger = Number.isFinite(ingest) ? ingest : Date.now();
     this.counts.consumed++;
     const d = decodeMessage(m, this.opts.maxValueBytes ?? DEFAULT_MAX_VALUE_BYTES);

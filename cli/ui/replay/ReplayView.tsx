@@ -1,4 +1,4 @@
-import { Box, Text } from "ink";
+import { Box, Static, Text } from "ink";
 import type { ReplayProgress } from "../../../src/replay/replay.js";
 import type { ReplayReport } from "../../../src/replay/report.js";
 import { ParityReport } from "./ParityReport.js";
@@ -13,11 +13,28 @@ const phases: Record<ReplayProgress["phase"], string> = {
   done: "done",
 };
 
-/** Live view while a replay runs; the parity report once it is done. */
-export function ReplayView({ progress, report }: { progress: ReplayProgress; report?: ReplayReport }) {
-  if (report) return <ParityReport report={report} />;
+/** Live view while a replay runs (service choices logged above it); the parity report once it is done. */
+export function ReplayView({ progress, report, logs = [] }: { progress: ReplayProgress; report?: ReplayReport; logs?: readonly string[] }) {
+  const lines = (
+    <Static items={logs.map((line, i) => ({ line, i }))}>
+      {(l) => (
+        <Text key={l.i} dimColor>
+          {l.line}
+        </Text>
+      )}
+    </Static>
+  );
+  if (report) {
+    return (
+      <>
+        {lines}
+        <ParityReport report={report} />
+      </>
+    );
+  }
   return (
     <Box flexDirection="column">
+      {lines}
       <Text>
         <Text color="cyan">●</Text> {phases[progress.phase]}
         {progress.kills > 0 ? `  (chaos: ${progress.kills} kills)` : ""}
