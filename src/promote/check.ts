@@ -1,0 +1,77 @@
+/**
+ * `promote --check` (for CI, like nbdev's sync check): does every promoted app's feature.ts still equal what
+ * extracting its notebook gives now? The app's header names the notebook (relative to quix.yaml's folder) and
+ * the export, so nothing else has to remember where an app came from.
+ */
+import { readFile } from "node:fs/promises";
+import { dirname, join } from "node:path";
+import { readDescriptor } from "../descriptor/index.js";
+import { isQuixlabError } from "../errors/index.js";
+import { type Notebook, readNotebook } from "../notebook/model.js";
+import { extractForPromote, promotedSource } from "./plan.js";
+
+export type SyncStatus = "ok" | "stale";
+
+export interface AppSync {
+  readonly deployment: string;
+  readonly application: string;
+  /** `notebook#export` from the app's header. */
+  readonly source: string;
+  readonly status: SyncStatus;
+  /** Why it is stale. */
+  readonly detail?: string;
+}
+
+export interface SyncReport {
+  readonly ok: boolean;
+  /** Promoted apps (deployments whose feature.ts promote wrote), in quix.yaml order. */
+  readonly apps: readonly AppSync[];
+  /** Deployments skipped because their folder holds no feature.ts written by promote. */
+  readonly skipped: readonly string[];
+}
+
+/** Compare a promoted feature.ts with what extracting the notebook its header names gives now. Pure. */
+export function compareWithNotebook(featureCode: string, notebook: Notebook): { status: SyncStatus; detail?: string } {
+  const src = promotedSource(featureCode);
+  if (!src) return { status: "stale", detail: "feature.ts has no quixlab header" };
+  let now: string;
+  try {
+    now = extractForPromote(notebook, src.notebook, src.exportName).code;
+  } catch (e) {
+    if (!isQuixlabError(e)) throw e;
+    return { status: "stale", detail: `the notebook no longer yields the feature: ${e.message}` };
+  }
+  if (now === featureCode) return { status: "ok" };
+  const a = featureCode.split("\n");
+  const b = now.split("\n");
+  let line = 0;
+  while (line < a.length && a[line] === b[line]) line++;
+  return { status: "stale", detail: `feature.ts differs from the notebook's ${src.exportName} from line ${line + 1}` };
+}
+
+/** Check every deployment of `descriptorFile` whose application folder holds a feature.ts written by promote. */
+export async function checkPromoted(descriptorFile: string): Promise<SyncReport> {
+  const root = dirname(descriptorFile);
+  const { value } = await readDescriptor(descriptorFile);
+  const apps: AppSync[] = [];
+  const skipped: string[] = [];
+  for (const d of value.deployments) {
+    const code = d.application ? await readFile(join(root, d.application, "feature.ts"), "utf8").catch(() => undefined) : undefined;
+    const src = code === undefined ? undefined : promotedSource(code);
+    if (!d.application || code === undefined || !src) {
+      skipped.push(d.name);
+      continue;
+    }
+    const app = { deployment: d.name, application: d.application, source: src.source };
+    let nb: Notebook;
+    try {
+      nb = readNotebook(join(root, src.notebook));
+    } catch (e) {
+      if (!isQuixlabError(e)) throw e;
+      apps.push({ ...app, status: "stale", detail: `cannot read notebook ${src.notebook}: ${e.message}` });
+      continue;
+    }
+    apps.push({ ...app, ...compareWithNotebook(code, nb) });
+  }
+  return { ok: apps.every((a) => a.status === "ok"), apps, skipped };
+}

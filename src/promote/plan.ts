@@ -1,0 +1,344 @@
+/**
+ * The promote planner: from a notebook, an exported feature and the current files, compute everything promote
+ * would write (the app folder and the quix.yaml edit) without touching disk. apply.ts carries the plan out.
+ */
+import { type Document, isMap, isSeq, type YAMLMap } from "yaml";
+import {
+  type DeploymentSpec,
+  type EditOutcome,
+  DescriptorInvalidError,
+  isSyntaxFailure,
+  loadAppDescriptor,
+  loadDescriptor,
+  newDescriptor,
+  nextVersion,
+  planDescriptorEdit,
+  upsertDeployment,
+  upsertTopic,
+  type VariableSpec,
+} from "../descriptor/index.js";
+import { InputError } from "../errors/index.js";
+import { type Extraction, extractFeature } from "../notebook/extract.js";
+import type { Notebook } from "../notebook/model.js";
+import { fillTemplate, outputName, type TemplateFiles } from "./template.js";
+
+export type ParamValue = string | number | boolean;
+
+export interface PromoteInput {
+  readonly notebook: Notebook;
+  /** The notebook's path relative to the project root (quix.yaml's folder), posix; the app's header names it. */
+  readonly notebookPath: string;
+  readonly exportName: string;
+  /** The deployment's name in quix.yaml. */
+  readonly deployment: string;
+  /** quix.yaml's text now; null when it does not exist yet (promote creates it). */
+  readonly descriptorText: string | null;
+  /** How messages name quix.yaml (default "quix.yaml"). */
+  readonly descriptorFile?: string;
+  /** The application folder relative to the project root, posix (becomes the deployment's `application`). */
+  readonly appDir: string;
+  /** The app folder's current files by name inside it (`{"feature.ts": "..."}`); an absent name is an absent file. */
+  readonly existingFiles: Readonly<Record<string, string>>;
+  /** Topics and resources; each defaults to the deployment's current value, else ticks / the deployment name / 200 / 500 / 1. */
+  readonly input?: string;
+  readonly output?: string;
+  readonly replicas?: number;
+  /** Millicores. */
+  readonly cpu?: number;
+  /** MB. */
+  readonly memory?: number;
+  /** The feature's parameters (`Feature.params`); each becomes a FreeText variable. */
+  readonly params?: Readonly<Record<string, ParamValue>>;
+  /** `readTemplate("app")`. */
+  readonly template: TemplateFiles;
+  /** Versions for the app's package.json: quixlab, tsx, typescript, @types/node. */
+  readonly versions: Readonly<Record<string, string>>;
+}
+
+export interface PlannedFile {
+  /** Relative to the project root, posix. */
+  readonly path: string;
+  readonly content: string;
+  readonly action: "create" | "update";
+  /** The file's content before (null when it is created). */
+  readonly previous: string | null;
+}
+
+export type PromoteChange =
+  | { readonly kind: "file"; readonly path: string; readonly action: "create" | "update" }
+  | { readonly kind: "deployment"; readonly name: string; readonly action: EditOutcome; readonly version: string }
+  | { readonly kind: "topic"; readonly name: string; readonly action: EditOutcome };
+
+/** What the quix.yaml edit did, as reported by `PromotePlan.edit`. */
+export interface DescriptorOutcome {
+  readonly deployment: EditOutcome;
+  readonly version: string;
+  readonly topics: readonly { readonly name: string; readonly action: EditOutcome }[];
+}
+
+export interface PromotePlan {
+  readonly deployment: string;
+  /** `notebook#export`, as the app's header names it. */
+  readonly source: string;
+  readonly appDir: string;
+  /** The deployment's version after the promote. */
+  readonly version: string;
+  /** Only the files that change (created or updated). */
+  readonly files: readonly PlannedFile[];
+  readonly descriptorBefore: string | null;
+  readonly descriptorAfter: string;
+  readonly changes: readonly PromoteChange[];
+  /** Nothing would change: the app is up to date with the notebook and quix.yaml already says so. */
+  readonly noop: boolean;
+  readonly extraction: Extraction;
+  /**
+   * The quix.yaml edit, to re-apply under the file's lock at write time (another promote may have edited the file
+   * since it was read; their entries stay, and the version is bumped from what the file says then).
+   */
+  edit(doc: Document): DescriptorOutcome;
+}
+
+/** Files promote regenerates every time; the others are scaffolding, written once and then left to the user. */
+export const GENERATED_FILES = ["feature.ts", "main.ts", "app.yaml"] as const;
+
+/** Variable names the step itself reads; a feature parameter may not take one. */
+const STEP_VARIABLES = new Set(["input", "output", "consumer_group", "processing", "dlq", "late", "REDIS_URL", "KAFKA_BROKERS", "Quix__Broker__Address"]);
+const NAME = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
+const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+const DEFAULTS = { input: "ticks", cpu: 200, memory: 500, replicas: 1 } as const;
+
+/** `notebook#export` from the header of a feature.ts that promote wrote; undefined for any other file. */
+export function promotedSource(featureCode: string): { notebook: string; exportName: string; source: string } | undefined {
+  const first = featureCode.split("\n", 1)[0] ?? "";
+  const m = /^\/\/ Generated by quixlab from notebook (.+)#([A-Za-z_$][\w$]*), cells /.exec(first);
+  return m ? { notebook: m[1]!, exportName: m[2]!, source: `${m[1]}#${m[2]}` } : undefined;
+}
+
+/** The module promote writes as feature.ts: the extraction, with a header naming `notebookPath#exportName`. */
+export function extractForPromote(notebook: Notebook, notebookPath: string, exportName: string): Extraction {
+  const x = extractFeature(notebook, exportName, { sourceLabel: `${notebookPath}#${exportName}` });
+  if (x.kind !== "variable") {
+    throw new InputError(`'${exportName}' is a ${x.kind}; promote needs a feature (a constant made with defineFeature)`, {
+      remedy: "pass --export the name of the defineFeature(...) constant",
+      context: { file: notebook.file, field: exportName },
+    });
+  }
+  return x;
+}
+
+interface Current {
+  exists: boolean;
+  version?: string;
+  input?: string;
+  output?: string;
+  cpu?: number;
+  memory?: number;
+  replicas?: number;
+}
+
+/** What the descriptor says about the deployment now (raw values; the file was validated when it was loaded). */
+function currentDeployment(doc: Document, name: string): Current {
+  const deps = doc.get("deployments");
+  const dep = isSeq(deps) ? deps.items.find((d): d is YAMLMap => isMap(d) && d.get("name") === name) : undefined;
+  if (!dep) return { exists: false };
+  const js = dep.toJSON() as {
+    version?: unknown;
+    resources?: { cpu?: unknown; memory?: unknown; replicas?: unknown; limits?: { cpu?: unknown; memory?: unknown } };
+    variables?: { name?: unknown; value?: unknown }[];
+  };
+  const num = (v: unknown) => (typeof v === "number" ? v : undefined);
+  const value = (n: string) => {
+    const v = js.variables?.find((x) => x?.name === n)?.value;
+    return v === undefined || v === null ? undefined : String(v);
+  };
+  const sizes = js.resources?.limits ?? js.resources;
+  return {
+    exists: true,
+    version: js.version === undefined || js.version === null ? undefined : String(js.version),
+    input: value("input"),
+    output: value("output"),
+    cpu: num(sizes?.cpu),
+    memory: num(sizes?.memory),
+    replicas: num(js.resources?.replicas),
+  };
+}
+
+function checkInput(input: PromoteInput): void {
+  const bad = (message: string, remedy: string, field: string) => new InputError(message, { remedy, context: { field } });
+  if (!NAME.test(input.deployment)) {
+    throw bad(`bad deployment name '${input.deployment}'`, "use letters, digits, '.', '_' or '-', starting with a letter or digit", "--name");
+  }
+  for (const [flag, v] of [
+    ["--replicas", input.replicas],
+    ["--cpu", input.cpu],
+    ["--memory", input.memory],
+  ] as const) {
+    if (v !== undefined && (!Number.isInteger(v) || v < 1)) throw bad(`bad ${flag} '${v}'`, `give a whole number of at least 1`, flag);
+  }
+  for (const name of Object.keys(input.params ?? {})) {
+    if (!ENV_NAME.test(name)) {
+      throw bad(`feature parameter '${name}' cannot be a deployment variable`, "name parameters like environment variables: letters, digits and '_'", name);
+    }
+    if (STEP_VARIABLES.has(name)) {
+      throw bad(`feature parameter '${name}' has the name of a variable the step itself reads`, "rename the parameter in the notebook", name);
+    }
+  }
+}
+
+/** Refuse to overwrite an app folder that holds something other than an earlier promote of the same export. */
+function checkOwnership(input: PromoteInput, source: string): void {
+  const present = Object.keys(input.existingFiles);
+  if (present.length === 0) return;
+  const feature = input.existingFiles["feature.ts"];
+  const was = feature === undefined ? undefined : promotedSource(feature);
+  if (was?.source === source) return;
+  const holds = was ? `the app promoted from ${was.source}` : `files quixlab did not generate (${present.slice(0, 3).join(", ")})`;
+  throw new InputError(`the folder ${input.appDir} already holds ${holds}`, {
+    remedy: `pass another --name (or --apps-dir), or delete ${input.appDir} to replace it`,
+    context: { file: input.appDir },
+  });
+}
+
+function appYaml(input: PromoteInput, topics: { input: string; output: string }, source: string): string {
+  const text = fillTemplate(input.template["app.yaml"] ?? "", { deployment: input.deployment, source }, "app.yaml");
+  const { doc, errors } = loadAppDescriptor(text, "templates/app/app.yaml");
+  if (errors.length) throw new Error(`quixlab: templates/app/app.yaml is invalid: ${errors[0]!.message}`);
+  doc.set("name", input.deployment);
+  const vars = doc.get("variables");
+  if (!isSeq(vars)) throw new Error("quixlab: templates/app/app.yaml has no variables list");
+  for (const v of vars.items) {
+    if (!isMap(v)) continue;
+    const name = v.get("name");
+    if (name === "input" || name === "output") v.set("defaultValue", topics[name]);
+  }
+  for (const [name, value] of Object.entries(input.params ?? {})) {
+    vars.items.push(
+      doc.createNode({ name, inputType: "FreeText", description: `Feature parameter (set in the notebook; a different value stops the step)`, defaultValue: String(value), required: false }),
+    );
+  }
+  const out = String(doc);
+  const check = loadAppDescriptor(out, `${input.appDir}/app.yaml`);
+  if (check.errors.length) throw new Error(`quixlab: generated app.yaml is invalid: ${check.errors[0]!.message}`);
+  return out;
+}
+
+/** The app folder's files by name inside it, as promote would write them now. */
+function appFiles(input: PromoteInput, x: Extraction, topics: { input: string; output: string }, source: string): Map<string, string> {
+  const vars: Record<string, string> = {
+    deployment: input.deployment,
+    packageName: input.deployment.toLowerCase(),
+    export: input.exportName,
+    source,
+  };
+  for (const [k, v] of Object.entries(input.versions)) vars[`version:${k}`] = v;
+  const files = new Map<string, string>();
+  for (const [path, text] of Object.entries(input.template)) {
+    if (path === "app.yaml") continue;
+    files.set(outputName(path), fillTemplate(text, vars, `templates/app/${path}`));
+  }
+  files.set("app.yaml", appYaml(input, topics, source));
+  files.set("feature.ts", x.code);
+  return files;
+}
+
+/**
+ * Plan a promote: the app folder's files and the quix.yaml edit. Pure (no I/O); throws InputError for bad
+ * names or values, for an app folder holding something else, and DescriptorInvalidError when the edited
+ * quix.yaml would not validate.
+ */
+export function planPromote(input: PromoteInput): PromotePlan {
+  checkInput(input);
+  const source = `${input.notebookPath}#${input.exportName}`;
+  const x = extractForPromote(input.notebook, input.notebookPath, input.exportName);
+  checkOwnership(input, source);
+  const descriptorFile = input.descriptorFile ?? "quix.yaml";
+
+  // Topic names and resources: the flags, else what the deployment says now, else the defaults.
+  const before = input.descriptorText;
+  const current = before === null ? { exists: false } : currentDeployment(loadValid(before, descriptorFile), input.deployment);
+  const topics = { input: input.input ?? current.input ?? DEFAULTS.input, output: input.output ?? current.output ?? input.deployment };
+  if (topics.input === topics.output) {
+    throw new InputError(`input and output are the same topic '${topics.input}'`, { remedy: "pass a different --output", context: { field: "--output" } });
+  }
+
+  const wanted = appFiles(input, x, topics, source);
+  const files: PlannedFile[] = [];
+  for (const [name, content] of wanted) {
+    const old = input.existingFiles[name];
+    const generated = (GENERATED_FILES as readonly string[]).includes(name);
+    if (old === content || (old !== undefined && !generated)) continue;
+    files.push({ path: joinPosix(input.appDir, name), content, action: old === undefined ? "create" : "update", previous: old ?? null });
+  }
+  files.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+  const codeChanged = files.length > 0;
+
+  const variables: VariableSpec[] = [
+    { name: "input", inputType: "InputTopic", description: "Ticks to aggregate", required: true, value: topics.input },
+    { name: "output", inputType: "OutputTopic", description: `Final windows of ${input.exportName}`, required: true, value: topics.output },
+    ...Object.entries(input.params ?? {}).map(
+      ([name, v]): VariableSpec => ({ name, inputType: "FreeText", description: "Feature parameter (set in the notebook)", required: false, value: String(v) }),
+    ),
+  ];
+  const edit = (doc: Document): DescriptorOutcome => {
+    const now = currentDeployment(doc, input.deployment);
+    const version = now.exists ? (codeChanged ? nextVersion(now.version) : (now.version ?? "v1")) : "v1";
+    const spec: DeploymentSpec = {
+      name: input.deployment,
+      application: input.appDir,
+      version,
+      deploymentType: "Service",
+      resources: {
+        cpu: input.cpu ?? now.cpu ?? DEFAULTS.cpu,
+        memory: input.memory ?? now.memory ?? DEFAULTS.memory,
+        replicas: input.replicas ?? now.replicas ?? DEFAULTS.replicas,
+      },
+      desiredStatus: now.exists ? undefined : "Running",
+      variables,
+    };
+    const deployment = upsertDeployment(doc, spec);
+    const topicOutcomes = [...new Set([topics.input, topics.output])].map((name) => ({ name, action: upsertTopic(doc, { name }) }));
+    return { deployment, version, topics: topicOutcomes };
+  };
+
+  let outcome: DescriptorOutcome | undefined;
+  const plan = planDescriptorEdit(before ?? newDescriptor(), descriptorFile, (doc) => {
+    outcome = edit(doc);
+  });
+  const o = outcome!;
+  const changes: PromoteChange[] = [
+    ...files.map((f): PromoteChange => ({ kind: "file", path: f.path, action: f.action })),
+    { kind: "deployment", name: input.deployment, action: o.deployment, version: o.version },
+    ...o.topics.map((t): PromoteChange => ({ kind: "topic", ...t })),
+  ];
+  return {
+    deployment: input.deployment,
+    source,
+    appDir: input.appDir,
+    version: o.version,
+    files,
+    descriptorBefore: before,
+    descriptorAfter: plan.after,
+    changes,
+    noop: files.length === 0 && before !== null && plan.after === before,
+    extraction: x,
+    edit,
+  };
+}
+
+/** quix.yaml as an editable document; promote refuses to start from a file that is already invalid. */
+function loadValid(text: string, file: string): Document {
+  const loaded = loadDescriptor(text, file);
+  if (isSyntaxFailure(loaded.errors)) {
+    const e = loaded.errors[0]!;
+    throw new InputError(e.message, { remedy: e.remedy, context: { file, line: e.line, column: e.column } });
+  }
+  if (loaded.errors.length > 0) {
+    throw new DescriptorInvalidError(`${file} is invalid, so promote did not start`, loaded.errors, "fix the problems listed (quixlab descriptor validate shows them), then promote again");
+  }
+  return loaded.doc;
+}
+
+function joinPosix(dir: string, name: string): string {
+  const d = dir.replace(/\/+$/, "");
+  return d === "" || d === "." ? name : `${d}/${name}`;
+}

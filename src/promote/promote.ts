@@ -1,0 +1,174 @@
+/**
+ * `promote` as a function: extract the feature, replay it through Kafka, and only on parity write the app folder
+ * and the quix.yaml entry. The CLI renders what this returns; a notebook or a test can call it directly.
+ */
+import { createHash } from "node:crypto";
+import { readFileSync } from "node:fs";
+import { mkdir, readdir, readFile, unlink, writeFile } from "node:fs/promises";
+import { dirname, isAbsolute, join, relative, resolve, sep } from "node:path";
+import { InputError, QuixlabError } from "../errors/index.js";
+import { loadFeatureRef } from "../feature/ref.js";
+import { readNotebook } from "../notebook/model.js";
+import { type ReplayProgress, replay } from "../replay/replay.js";
+import type { ReplayReport } from "../replay/report.js";
+import { packageRoot, stateDir } from "../util/paths.js";
+import { type ApplyResult, applyPromote } from "./apply.js";
+import { commitFiles } from "./git.js";
+import { extractForPromote, type PromotePlan, planPromote } from "./plan.js";
+import { outputName, readTemplate } from "./template.js";
+
+export interface PromoteOptions {
+  /** Paths below are relative to it. */
+  readonly cwd: string;
+  readonly notebook: string;
+  readonly exportName: string;
+  /** The deployment's name (and its app folder's). */
+  readonly name: string;
+  /** Recorded ticks the replay proves parity on. */
+  readonly ticks: string;
+  readonly input?: string;
+  readonly output?: string;
+  readonly replicas?: number;
+  readonly cpu?: number;
+  readonly memory?: number;
+  /** Default ./quix.yaml; its folder is the project root. */
+  readonly descriptor?: string;
+  /** Where app folders go (default "."); must be inside the project root. */
+  readonly appsDir?: string;
+  /** Replay and report, but write nothing. */
+  readonly dryRun?: boolean;
+  /** Commit exactly the written files with git. */
+  readonly commit?: boolean;
+  readonly broker?: string;
+  readonly redis?: string;
+  /** Called once the plan is known, before the replay starts. */
+  onPlan?(plan: PromotePlan): void;
+  onProgress?(p: ReplayProgress): void;
+  log?(line: string): void;
+}
+
+export type PromoteResult =
+  | { readonly status: "noop"; readonly plan: PromotePlan }
+  | { readonly status: "parity-failed" | "dry-run"; readonly plan: PromotePlan; readonly report: ReplayReport }
+  | { readonly status: "promoted"; readonly plan: PromotePlan; readonly report: ReplayReport; readonly applied: ApplyResult; readonly commit?: string };
+
+const posix = (p: string) => p.split(sep).join("/");
+
+/** Versions the app's package.json pins, taken from quixlab's own package.json. */
+function appVersions(): Record<string, string> {
+  const pkg = JSON.parse(readFileSync(join(packageRoot(), "package.json"), "utf8")) as {
+    version: string;
+    dependencies?: Record<string, string>;
+    devDependencies?: Record<string, string>;
+  };
+  const all = { ...pkg.devDependencies, ...pkg.dependencies };
+  return {
+    quixlab: pkg.version,
+    tsx: all.tsx ?? "^4.20.0",
+    typescript: all.typescript ?? "~5.8.3",
+    "@types/node": all["@types/node"] ?? "^20.19.0",
+  };
+}
+
+/**
+ * Write the module the replay runs to `<root>/.quixlab/promote/<name>/feature.<hash>.ts` (inside the project, so
+ * `import ... from "quixlab"` resolves as it will in the app). The hash in the name keeps a process that promotes
+ * twice from running a cached older module.
+ */
+async function writeCandidate(root: string, name: string, code: string): Promise<string> {
+  const dir = join(stateDir(root), "promote", name);
+  await mkdir(dir, { recursive: true });
+  const file = `feature.${createHash("sha256").update(code).digest("hex").slice(0, 12)}.ts`;
+  for (const old of await readdir(dir)) if (/^feature\.[0-9a-f]{12}\.ts$/.test(old) && old !== file) await unlink(join(dir, old)).catch(() => undefined);
+  // ESM whatever the project's own package.json says, as in the app folder.
+  await writeFile(join(dir, "package.json"), `${JSON.stringify({ private: true, type: "module" })}\n`);
+  await writeFile(join(dir, file), code);
+  return join(dir, file);
+}
+
+async function readIfExists(file: string): Promise<string | null> {
+  return readFile(file, "utf8").catch((e: NodeJS.ErrnoException) => {
+    if (e.code === "ENOENT") return null;
+    throw new InputError(`cannot read ${file} (${e.code})`, { remedy: "check its permissions", cause: e, context: { file } });
+  });
+}
+
+/**
+ * Promote `notebook#exportName` as deployment `name`: plan, replay (unless nothing changed), and on parity
+ * write the app folder and quix.yaml entry (unless `dryRun`), then commit them (with `commit`).
+ * @example await promote({ cwd, notebook: "notebooks/ohlc.ipynb", exportName: "ohlc1m", name: "candles-1m", ticks: "data/t.jsonl" })
+ */
+export async function promote(opts: PromoteOptions): Promise<PromoteResult> {
+  const cwd = resolve(opts.cwd);
+  const descriptorFile = resolve(cwd, opts.descriptor ?? "quix.yaml");
+  const root = dirname(descriptorFile);
+  const notebookFile = resolve(cwd, opts.notebook);
+  const appAbs = resolve(cwd, opts.appsDir ?? ".", opts.name);
+  const appDir = posix(relative(root, appAbs));
+  if (appDir.startsWith("..") || isAbsolute(appDir)) {
+    throw new InputError(`the app folder ${appAbs} would be outside the project (the folder of ${descriptorFile})`, {
+      remedy: "pass an --apps-dir inside the folder that holds quix.yaml",
+      context: { field: "--apps-dir" },
+    });
+  }
+  const notebookPath = posix(relative(root, notebookFile));
+  const notebook = readNotebook(notebookFile);
+  const template = readTemplate("app");
+  const existingFiles: Record<string, string> = {};
+  for (const name of new Set([...Object.keys(template).map(outputName), "feature.ts"])) {
+    const text = await readIfExists(join(appAbs, name));
+    if (text !== null) existingFiles[name] = text;
+  }
+
+  // Load the candidate first: a reference that is not a feature fails here, before any service starts.
+  const candidate = await writeCandidate(root, opts.name, extractForPromote(notebook, notebookPath, opts.exportName).code);
+  const feature = await loadFeatureRef(`${candidate}#${opts.exportName}`, root);
+  const plan = planPromote({
+    notebook,
+    notebookPath,
+    exportName: opts.exportName,
+    deployment: opts.name,
+    descriptorText: await readIfExists(descriptorFile),
+    descriptorFile: posix(relative(cwd, descriptorFile)) || "quix.yaml",
+    appDir,
+    existingFiles,
+    input: opts.input,
+    output: opts.output,
+    replicas: opts.replicas,
+    cpu: opts.cpu,
+    memory: opts.memory,
+    params: feature.params,
+    template,
+    versions: appVersions(),
+  });
+  opts.onPlan?.(plan);
+  if (plan.noop) return { status: "noop", plan };
+
+  const report = await replay({
+    ref: `${posix(relative(cwd, candidate))}#${opts.exportName}`,
+    ticks: opts.ticks,
+    cwd,
+    broker: opts.broker,
+    redis: opts.redis,
+    onProgress: opts.onProgress,
+    log: opts.log,
+  });
+  if (!report.parity.ok) return { status: "parity-failed", plan, report };
+  if (opts.dryRun) return { status: "dry-run", plan, report };
+
+  const applied = await applyPromote(plan, { root, descriptorFile });
+  if (!opts.commit || applied.written.length === 0) return { status: "promoted", plan, report, applied };
+  const version = applied.outcome?.version ?? plan.version;
+  const message = `promote ${opts.name} ${version} from ${plan.source}`;
+  try {
+    const commit = await commitFiles(root, applied.written.map((p) => join(root, ...p.split("/"))), message);
+    return { status: "promoted", plan, report, applied, commit };
+  } catch (e) {
+    if (!(e instanceof QuixlabError)) throw e;
+    // The promote itself succeeded; say so, so nobody runs it again to get the commit.
+    throw new InputError(`promoted, but the commit failed: ${e.message}`, {
+      remedy: `the files are written (${applied.written.join(", ")}): git add them, then git commit -m "${message}" -- <those files>`,
+      cause: e,
+    });
+  }
+}

@@ -1,0 +1,37 @@
+// Entry point of the {{deployment}} deployment: runs the feature of feature.ts ({{source}}) as a streaming step.
+// Configuration comes from environment variables named like the deployment's variables: input, output,
+// Quix__Broker__Address (or KAFKA_BROKERS), REDIS_URL, consumer_group... ('quixlab run --help' lists them all).
+// Written by 'quixlab promote', which regenerates it: change the notebook, not this file.
+import { InputError, QuixlabError, runStep, stepConfigFromEnv } from "quixlab";
+import { {{export}} as feature } from "./feature.js";
+
+const log = (line: string) => process.stderr.write(`${new Date().toISOString()} ${line}\n`);
+
+/** Parameters are fixed in the notebook; a deployment variable that disagrees would be silently ignored, so refuse it. */
+function checkParams(env: NodeJS.ProcessEnv): void {
+  for (const [name, value] of Object.entries(feature.params)) {
+    const set = env[name];
+    if (set !== undefined && set !== String(value)) {
+      throw new InputError(`variable ${name}=${set} differs from the parameter the feature was promoted with (${String(value)})`, {
+        remedy: "change the parameter in the notebook and promote again, or set the variable back",
+        context: { field: name },
+      });
+    }
+  }
+}
+
+try {
+  checkParams(process.env);
+  const stop = new AbortController();
+  for (const signal of ["SIGINT", "SIGTERM"] as const) {
+    process.once(signal, () => {
+      log(`${signal}: finishing the batch, checkpointing, leaving the group`);
+      stop.abort();
+    });
+  }
+  const step = await runStep(feature, { ...stepConfigFromEnv(process.env), signal: stop.signal, log });
+  await step.done;
+} catch (e) {
+  log(`error: ${e instanceof QuixlabError ? e.oneLine() : ((e as Error).stack ?? String(e))}`);
+  process.exitCode = e instanceof QuixlabError ? e.exitCode : 1;
+}

@@ -1,0 +1,115 @@
+import assert from "node:assert/strict";
+import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterEach, beforeEach, describe, it } from "node:test";
+import { fileURLToPath } from "node:url";
+import { main } from "../../cli/main.js";
+import { loadDescriptor } from "../../src/descriptor/index.js";
+import { listExports } from "../../src/notebook/extract.js";
+import { readNotebook } from "../../src/notebook/model.js";
+import { initProject, packageNameOf } from "../../src/promote/init.js";
+
+const root = fileURLToPath(new URL("../..", import.meta.url));
+
+async function cli(cwd: string, ...argv: string[]): Promise<{ code: number; out: string; err: string }> {
+  let out = "";
+  let err = "";
+  const stream = (add: (s: string) => void) =>
+    ({
+      isTTY: false,
+      write: (s: string) => {
+        add(s);
+        return true;
+      },
+    }) as unknown as NodeJS.WriteStream;
+  const code = await main(argv, { cwd, stdout: stream((s) => (out += s)), stderr: stream((s) => (err += s)), env: { NO_COLOR: "1" } });
+  return { code, out, err };
+}
+
+let dir: string;
+beforeEach(async () => {
+  dir = await mkdtemp(join(tmpdir(), "quixlab-init-"));
+});
+afterEach(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+describe("quixlab init", () => {
+  it("creates the project: descriptor, notebook, sample ticks with their notice, devcontainer, README", async () => {
+    const r = await cli(dir, "init", "My Features");
+    assert.equal(r.code, 0, r.err);
+    assert.match(r.out, /^created a quixlab project in My Features\/ \(10 files\)/);
+    const p = join(dir, "My Features");
+    const files = JSON.parse((await cli(dir, "init", "again", "--json")).out).files;
+    assert.deepEqual(files, [
+      ".devcontainer.json",
+      ".gitignore",
+      "README.md",
+      "data/LICENSE.cryptofeed",
+      "data/README.md",
+      "data/coinbase-ticker-2021-04-17.jsonl",
+      "notebooks/candles.ipynb",
+      "package.json",
+      "quix.yaml",
+      "tsconfig.json",
+    ]);
+
+    const quix = await readFile(join(p, "quix.yaml"), "utf8");
+    const loaded = loadDescriptor(quix, "quix.yaml");
+    assert.deepEqual(loaded.errors, []);
+    assert.deepEqual(loaded.value.topics.map((t) => t.name), ["ticks"]);
+    assert.match(quix, /^# quix\.yaml: /);
+
+    assert.deepEqual(listExports(readNotebook(join(p, "notebooks", "candles.ipynb"))).map((e) => e.name), ["candles1m"]);
+    assert.equal(
+      await readFile(join(p, "data", "coinbase-ticker-2021-04-17.jsonl"), "utf8"),
+      await readFile(join(root, "data", "coinbase-ticker-2021-04-17.jsonl"), "utf8"),
+    );
+    assert.equal(await readFile(join(p, "data", "LICENSE.cryptofeed"), "utf8"), await readFile(join(root, "data", "LICENSE.cryptofeed"), "utf8"));
+    assert.match(await readFile(join(p, "data", "README.md"), "utf8"), /This product includes software developed by Bryant Moscon/);
+
+    const pkg = JSON.parse(await readFile(join(p, "package.json"), "utf8"));
+    const ours = JSON.parse(await readFile(join(root, "package.json"), "utf8"));
+    assert.equal(pkg.name, "my-features");
+    assert.equal(pkg.dependencies.quixlab, `^${ours.version}`);
+    assert.ok(pkg.dependencies.tslab, "the kernel install needs the project's own tslab");
+    const dev = JSON.parse(await readFile(join(p, ".devcontainer.json"), "utf8"));
+    assert.match(dev.image, /node:1-20/);
+    assert.match(await readFile(join(p, ".gitignore"), "utf8"), /^node_modules\/$/m);
+
+    const readme = await readFile(join(p, "README.md"), "utf8");
+    assert.match(readme, /^# My Features$/m);
+    const commands = readme.match(/^npx quixlab .*$/gm) ?? [];
+    assert.deepEqual(commands.slice(0, 2), [
+      "npx quixlab notebook check notebooks/candles.ipynb",
+      "npx quixlab promote notebooks/candles.ipynb --export candles1m --name candles-1m --ticks data/coinbase-ticker-2021-04-17.jsonl",
+    ]);
+  });
+
+  it("refuses a folder that is not empty (exit 2) unless --force, which keeps other files", async () => {
+    await writeFile(join(dir, "notes.txt"), "mine\n");
+    await writeFile(join(dir, "quix.yaml"), "old\n");
+    const r = await cli(dir, "init");
+    assert.equal(r.code, 2);
+    assert.match(r.err, /is not empty \((notes\.txt, quix\.yaml|quix\.yaml, notes\.txt)\) — pass an empty or new folder, or --force/);
+    assert.equal(await readFile(join(dir, "quix.yaml"), "utf8"), "old\n");
+
+    const forced = await cli(dir, "init", "--force");
+    assert.equal(forced.code, 0, forced.err);
+    assert.equal(await readFile(join(dir, "notes.txt"), "utf8"), "mine\n");
+    assert.match(await readFile(join(dir, "quix.yaml"), "utf8"), /^# quix\.yaml/);
+  });
+
+  it("accepts a folder holding only .git", async () => {
+    await mkdir(join(dir, ".git"));
+    const result = await initProject({ dir });
+    assert.ok(result.files.includes("quix.yaml"));
+  });
+
+  it("derives an npm package name from the folder name", () => {
+    assert.equal(packageNameOf("My Features"), "my-features");
+    assert.equal(packageNameOf(".hidden_Thing!"), "hidden_thing");
+    assert.equal(packageNameOf("!!!"), "quixlab-project");
+  });
+});

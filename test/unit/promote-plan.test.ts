@@ -1,0 +1,291 @@
+import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
+import { describe, it } from "node:test";
+import { fileURLToPath } from "node:url";
+import { parse as parseYaml } from "yaml";
+import { DescriptorInvalidError, loadAppDescriptor, loadDescriptor, TOPIC_DEFAULTS } from "../../src/descriptor/index.js";
+import { InputError } from "../../src/errors/index.js";
+import { type Notebook, parseNotebook } from "../../src/notebook/model.js";
+import { type PromoteInput, type PromotePlan, planPromote, promotedSource } from "../../src/promote/plan.js";
+import { readTemplate } from "../../src/promote/template.js";
+
+const root = fileURLToPath(new URL("../..", import.meta.url));
+const fixture = (p: string) => readFileSync(`${root}test/fixtures/promote/${p}`, "utf8");
+const ohlcText = readFileSync(`${root}notebooks/ohlc.ipynb`, "utf8");
+const ohlc = parseNotebook(ohlcText, "notebooks/ohlc.ipynb");
+const custom = parseNotebook(readFileSync(`${root}notebooks/custom-feature.ipynb`, "utf8"), "notebooks/custom-feature.ipynb");
+const template = readTemplate("app");
+const versions = { quixlab: "0.1.0", tsx: "^4.20.0", typescript: "~5.8.3", "@types/node": "^20.19.0" };
+const commented = fixture("quix.yaml");
+
+function input(over: Partial<PromoteInput> = {}): PromoteInput {
+  return {
+    notebook: ohlc,
+    notebookPath: "notebooks/ohlc.ipynb",
+    exportName: "ohlc1m",
+    deployment: "candles-1m",
+    descriptorText: commented,
+    appDir: "candles-1m",
+    existingFiles: {},
+    template,
+    versions,
+    ...over,
+  };
+}
+
+/** The app folder as a plan leaves it: `existingFiles` for the next plan. */
+function filesAfter(plan: PromotePlan, before: Record<string, string> = {}): Record<string, string> {
+  const out = { ...before };
+  for (const f of plan.files) out[f.path.slice(plan.appDir.length + 1)] = f.content;
+  return out;
+}
+
+/** Every line of `before` is still in `after`, in order (nothing removed or rewritten). */
+function keepsEveryLine(before: string, after: string): boolean {
+  const a = after.split("\n");
+  let i = 0;
+  for (const line of before.split("\n")) {
+    while (i < a.length && a[i] !== line) i++;
+    if (i === a.length) return false;
+    i++;
+  }
+  return true;
+}
+
+/** The notebook with the text of one cell's source replaced. */
+function editCell(nb: Notebook, id: string, from: string, to: string): Notebook {
+  const cells = nb.cells.map((c) => {
+    if (c.id !== id) return c;
+    assert.ok(c.source.includes(from), `cell ${id} contains ${from}`);
+    return { ...c, source: c.source.replace(from, to) };
+  });
+  return { ...nb, cells };
+}
+
+describe("planPromote: a first promote", () => {
+  const plan = planPromote(input({ params: { threshold: 5 } }));
+
+  it("plans every file of the app folder, all new", () => {
+    assert.deepEqual(plan.files.map((f) => f.path).sort(), [
+      "candles-1m/.dockerignore",
+      "candles-1m/Dockerfile",
+      "candles-1m/app.yaml",
+      "candles-1m/feature.ts",
+      "candles-1m/main.ts",
+      "candles-1m/package.json",
+      "candles-1m/tsconfig.json",
+    ]);
+    assert.ok(plan.files.every((f) => f.action === "create" && f.previous === null));
+    for (const f of plan.files) assert.doesNotMatch(f.content, /\{\{/, `${f.path} has no unfilled placeholder`);
+    assert.equal(plan.noop, false);
+    assert.equal(plan.version, "v1");
+    assert.equal(plan.source, "notebooks/ohlc.ipynb#ohlc1m");
+  });
+
+  it("writes the extracted module as feature.ts, with a header naming notebook and export", () => {
+    const code = plan.files.find((f) => f.path.endsWith("feature.ts"))!.content;
+    assert.equal(code, plan.extraction.code);
+    assert.deepEqual(promotedSource(code), { notebook: "notebooks/ohlc.ipynb", exportName: "ohlc1m", source: "notebooks/ohlc.ipynb#ohlc1m" });
+    assert.match(code, /const ohlc1m = defineFeature\(/);
+    assert.match(code, /export \{ ohlc1m \};\n$/);
+    assert.doesNotMatch(code, /tslab|console\.log/);
+  });
+
+  it("main.ts runs that export with the stream runtime, configured from the environment", () => {
+    const main = plan.files.find((f) => f.path.endsWith("main.ts"))!.content;
+    assert.match(main, /import \{ ohlc1m as feature \} from "\.\/feature\.js";/);
+    assert.match(main, /import \{[^}]*runStep[^}]*stepConfigFromEnv[^}]*\} from "quixlab";/);
+    assert.match(main, /stepConfigFromEnv\(process\.env\)/);
+  });
+
+  it("app.yaml is a valid app descriptor with the topics and the feature's parameters", () => {
+    const text = plan.files.find((f) => f.path.endsWith("app.yaml"))!.content;
+    const app = loadAppDescriptor(text, "app.yaml");
+    assert.deepEqual(app.errors, []);
+    assert.equal(app.value.name, "candles-1m");
+    assert.equal(app.value.language, "typescript");
+    assert.equal(app.value.runEntryPoint, "main.ts");
+    assert.equal(app.value.defaultFile, "feature.ts");
+    assert.equal(app.value.dockerfile, "Dockerfile");
+    assert.deepEqual(
+      app.value.variables.map((v) => [v.name, v.inputType, v.defaultValue]),
+      [
+        ["input", "InputTopic", "ticks"],
+        ["output", "OutputTopic", "candles-1m"],
+        ["threshold", "FreeText", "5"],
+      ],
+    );
+  });
+
+  it("package.json depends on quixlab and runs main.ts; the Dockerfile is node:20-slim and not root", () => {
+    const pkg = JSON.parse(plan.files.find((f) => f.path.endsWith("package.json"))!.content);
+    assert.equal(pkg.dependencies.quixlab, "^0.1.0");
+    assert.equal(pkg.type, "module");
+    assert.match(pkg.scripts.start, /main\.ts/);
+    const docker = plan.files.find((f) => f.path.endsWith("Dockerfile"))!.content;
+    assert.match(docker, /^FROM node:20-slim$/m);
+    assert.match(docker, /npm ci --omit=dev/);
+    assert.match(docker, /^USER node$/m);
+    assert.match(docker, /^CMD \["node", "--import", "tsx", "main\.ts"\]$/m);
+  });
+
+  it("adds the deployment and the output topic to quix.yaml and keeps every other line", () => {
+    const loaded = loadDescriptor(plan.descriptorAfter, "quix.yaml");
+    assert.deepEqual(loaded.errors, []);
+    const dep = loaded.value.deployments.find((d) => d.name === "candles-1m")!;
+    assert.equal(dep.application, "candles-1m");
+    assert.equal(dep.version, "v1");
+    assert.equal(dep.deploymentType, "Service");
+    assert.equal(dep.desiredStatus, "Running");
+    assert.deepEqual([dep.resources.cpu, dep.resources.memory, dep.resources.replicas], [200, 500, 1]);
+    assert.deepEqual(
+      dep.variables.map((v) => [v.name, v.inputType, v.value]),
+      [
+        ["input", "InputTopic", "ticks"],
+        ["output", "OutputTopic", "candles-1m"],
+        ["threshold", "FreeText", "5"],
+      ],
+    );
+    const topic = loaded.value.topics.find((t) => t.name === "candles-1m")!;
+    assert.deepEqual(topic.configuration, TOPIC_DEFAULTS);
+    // The existing `ticks` topic keeps its own settings.
+    assert.equal(loaded.value.topics.find((t) => t.name === "ticks")!.configuration.partitions, 3);
+    assert.ok(keepsEveryLine(commented, plan.descriptorAfter), "no line of the original was removed or changed");
+    assert.ok(plan.descriptorAfter.includes("# end of file"));
+    assert.deepEqual(
+      plan.changes.filter((c) => c.kind !== "file"),
+      [
+        { kind: "deployment", name: "candles-1m", action: "inserted", version: "v1" },
+        { kind: "topic", name: "ticks", action: "unchanged" },
+        { kind: "topic", name: "candles-1m", action: "inserted" },
+      ],
+    );
+  });
+
+  it("collects the helper a custom feature uses from an earlier cell", () => {
+    const p = planPromote(input({ notebook: custom, notebookPath: "notebooks/custom-feature.ipynb", exportName: "vwapVol1m", deployment: "vwap-vol-1m", appDir: "apps/vwap-vol-1m" }));
+    const code = p.files.find((f) => f.path === "apps/vwap-vol-1m/feature.ts")!.content;
+    assert.match(code, /function logReturns\(/);
+    assert.match(code, /function vwapAndVolatility\(/);
+    assert.doesNotMatch(code, /readTicks|ticksToFrame|danfojs/);
+    assert.equal(loadDescriptor(p.descriptorAfter).value.deployments.at(-1)!.application, "apps/vwap-vol-1m");
+  });
+
+  it("creates quix.yaml when there is none, declaring the input topic too", () => {
+    const p = planPromote(input({ descriptorText: null }));
+    const loaded = loadDescriptor(p.descriptorAfter);
+    assert.deepEqual(loaded.errors, []);
+    assert.deepEqual(
+      loaded.value.topics.map((t) => t.name),
+      ["ticks", "candles-1m"],
+    );
+    assert.equal(p.descriptorBefore, null);
+    assert.equal(p.noop, false);
+  });
+});
+
+describe("planPromote: promoting again", () => {
+  const first = planPromote(input());
+  const existing = filesAfter(first);
+
+  it("is a no-op when nothing changed: no files, same quix.yaml", () => {
+    const again = planPromote(input({ descriptorText: first.descriptorAfter, existingFiles: existing }));
+    assert.equal(again.noop, true);
+    assert.deepEqual(again.files, []);
+    assert.equal(again.descriptorAfter, first.descriptorAfter);
+    assert.equal(again.version, "v1");
+  });
+
+  it("bumps the version and rewrites only feature.ts when the notebook's feature changed", () => {
+    const nb = editCell(ohlc, "ohlc1m", 'grace: "2s"', 'grace: "3s"');
+    const again = planPromote(input({ notebook: nb, descriptorText: first.descriptorAfter, existingFiles: existing }));
+    assert.equal(again.noop, false);
+    assert.deepEqual(
+      again.files.map((f) => [f.path, f.action]),
+      [["candles-1m/feature.ts", "update"]],
+    );
+    assert.equal(again.files[0]!.previous, existing["feature.ts"]);
+    assert.match(again.files[0]!.content, /grace: "3s"/);
+    assert.equal(again.version, "v2");
+    const dep = loadDescriptor(again.descriptorAfter).value.deployments.find((d) => d.name === "candles-1m")!;
+    assert.equal(dep.version, "v2");
+    assert.ok(keepsEveryLine(commented, again.descriptorAfter));
+  });
+
+  it("updates resources in place without a version bump when only they change", () => {
+    const again = planPromote(input({ descriptorText: first.descriptorAfter, existingFiles: existing, replicas: 3, cpu: 400 }));
+    assert.equal(again.noop, false);
+    assert.deepEqual(again.files, []);
+    assert.equal(again.version, "v1");
+    const dep = loadDescriptor(again.descriptorAfter).value.deployments.find((d) => d.name === "candles-1m")!;
+    assert.deepEqual([dep.resources.cpu, dep.resources.memory, dep.resources.replicas], [400, 500, 3]);
+  });
+
+  it("keeps values set in quix.yaml when the flags are not given", () => {
+    const tuned = planPromote(input({ descriptorText: first.descriptorAfter, existingFiles: existing, output: "bars", memory: 1024 }));
+    const nb = editCell(ohlc, "ohlc1m", 'grace: "2s"', 'grace: "5s"');
+    const tunedFiles = filesAfter(tuned, existing);
+    const again = planPromote(input({ notebook: nb, descriptorText: tuned.descriptorAfter, existingFiles: tunedFiles }));
+    const dep = loadDescriptor(again.descriptorAfter).value.deployments.find((d) => d.name === "candles-1m")!;
+    assert.equal(dep.resources.memory, 1024);
+    assert.equal(dep.variables.find((v) => v.name === "output")!.value, "bars");
+    assert.equal(loadAppDescriptor(filesAfter(again, tunedFiles)["app.yaml"]!).value.variables[1]!.defaultValue, "bars");
+    assert.deepEqual([tuned.version, again.version], ["v2", "v3"], "the app's defaults changed with the output topic, then the code");
+  });
+
+  it("leaves hand-edited scaffolding (Dockerfile, package.json) alone", () => {
+    const edited = { ...existing, Dockerfile: "FROM node:20-slim\n# mine\n", "package.json": "{}\n" };
+    const again = planPromote(input({ descriptorText: first.descriptorAfter, existingFiles: edited }));
+    assert.equal(again.noop, true);
+  });
+
+  it("restores a generated file that was edited by hand", () => {
+    const edited = { ...existing, "main.ts": "// hacked\n" };
+    const again = planPromote(input({ descriptorText: first.descriptorAfter, existingFiles: edited }));
+    assert.deepEqual(
+      again.files.map((f) => f.path),
+      ["candles-1m/main.ts"],
+    );
+    assert.equal(again.version, "v2");
+  });
+});
+
+describe("planPromote: refusals", () => {
+  it("refuses an app folder holding another export's app, or files it did not write", () => {
+    const other = filesAfter(planPromote(input({ exportName: "ohlc1h" })));
+    assert.throws(() => planPromote(input({ existingFiles: other })), (e: unknown) => e instanceof InputError && /promoted from notebooks\/ohlc\.ipynb#ohlc1h/.test(e.message));
+    assert.throws(() => planPromote(input({ existingFiles: { "main.ts": "console.log(1)\n" } })), (e: unknown) => e instanceof InputError && /did not generate \(main\.ts\)/.test(e.message));
+  });
+
+  it("refuses an export that is not a feature constant", () => {
+    assert.throws(
+      () => planPromote(input({ notebook: custom, notebookPath: "n.ipynb", exportName: "vwapAndVolatility" })),
+      (e: unknown) => e instanceof InputError && /is a function/.test(e.message) && e.exitCode === 2,
+    );
+  });
+
+  it("refuses bad names and values", () => {
+    const bad = (over: Partial<PromoteInput>, re: RegExp) =>
+      assert.throws(() => planPromote(input(over)), (e: unknown) => e instanceof InputError && re.test(e.message));
+    bad({ deployment: "../x" }, /bad deployment name/);
+    bad({ replicas: 0 }, /bad --replicas/);
+    bad({ params: { output: 1 } }, /name of a variable the step itself reads/);
+    bad({ params: { "grace ms": 1 } }, /cannot be a deployment variable/);
+    bad({ input: "same", output: "same" }, /same topic/);
+  });
+
+  it("refuses to start from an invalid quix.yaml, naming the problem", () => {
+    const invalid = commented.replace("replicas: 1", "replicas: 0");
+    assert.throws(() => planPromote(input({ descriptorText: invalid })), (e: unknown) => e instanceof DescriptorInvalidError && /replicas/.test(e.message));
+    assert.throws(() => planPromote(input({ descriptorText: "metadata: [\n" })), InputError);
+  });
+});
+
+describe("the templates", () => {
+  it("the app template's tsconfig is strict ESM and parses", () => {
+    const ts = JSON.parse(template["tsconfig.json"]!);
+    assert.equal(ts.compilerOptions.strict, true);
+    assert.equal(ts.compilerOptions.module, "NodeNext");
+    assert.ok(parseYaml(template["app.yaml"]!));
+  });
+});
