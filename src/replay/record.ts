@@ -66,7 +66,14 @@ export async function recordTicker(opts: RecordOptions): Promise<RecordProgress>
       const wait = Math.min(10_000, (opts.backoffMs ?? 500) * 2 ** Math.max(0, failuresInRow - 1));
       await new Promise<void>((r) => {
         const t = setTimeout(r, wait);
-        stop.signal.addEventListener("abort", () => (clearTimeout(t), r()), { once: true });
+        stop.signal.addEventListener(
+          "abort",
+          () => {
+            clearTimeout(t);
+            r();
+          },
+          { once: true },
+        );
       });
     }
   } finally {
