@@ -13,6 +13,7 @@ import { type RedisHandle, startRedis } from "../store/provider.js";
 import { changelogTopic } from "../stream/changelog.js";
 import { EofTracker, headerText, isEof } from "../stream/control.js";
 import type { StepMetrics } from "../stream/metrics.js";
+import { prng } from "../tick/generate.js";
 import { packageRoot } from "../util/paths.js";
 import { compareWindows, differencesExplainedByLate } from "./parity.js";
 import { parseSpeed, produceFile } from "./produce.js";
@@ -55,18 +56,6 @@ export interface ReplayProgress {
   windowsReceived: number;
   producedPerSec: number;
   kills: number;
-}
-
-/** Percentile helper for latencies reported by the step's replicas. */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 /** The child process that runs the step, restartable for chaos. */
@@ -273,7 +262,7 @@ export async function replay(opts: ReplayOptions): Promise<ReplayReport> {
     tell();
 
     // 6. Chaos: SIGKILL at random points, restart; then wait for every end-of-input marker.
-    const rnd = mulberry32(opts.seed ?? Date.now());
+    const rnd = prng(opts.seed ?? Date.now());
     let kills = 0;
     let restarts = 0;
     const stallMs = opts.stallMs ?? 90_000;
