@@ -28,7 +28,11 @@ export interface Suite {
   run(): Promise<Row[]>;
 }
 
-const SUITES: { name: string; load: () => Promise<Suite> }[] = [{ name: "batch", load: () => import("./batch.js") }];
+const SUITES: { name: string; load: () => Promise<Suite> }[] = [
+  { name: "batch", load: () => import("./batch.js") },
+  { name: "stream", load: () => import("./stream.js") },
+  { name: "replay", load: () => import("./replay.js") },
+];
 
 const here = dirname(fileURLToPath(import.meta.url));
 const LATEST = join(here, "results", "latest.json");

@@ -1,0 +1,364 @@
+/**
+ * The streaming step on a real broker and Redis, both started by this suite:
+ *  - throughput: QUIXLAB_BENCH_TICKS generated ticks (default 300,000; 3 products; 4 partitions), produced before
+ *    timing. Baseline: a raw kafkajs consumer (eachBatch, touching every value) over the same topic. Ours: runStep
+ *    with ohlc1m until its output is complete (every eof marker forwarded), at-least-once with Redis, exactly-once
+ *    with Redis, and at-least-once without Redis. Best of QUIXLAB_BENCH_REPEAT rounds (default 2), interleaved.
+ *  - latency: ticks at a fixed rate with event time = wall time into a 1 s tumbling feature; the step's own
+ *    p50/p99 (Kafka timestamp → window acknowledged) against a raw consumer's (Kafka timestamp → delivered).
+ */
+import { type Consumer, type Kafka, Partitioners, type Producer } from "kafkajs";
+import { createTopics, kafkaClient, startBroker, uniqueName } from "../src/broker/index.js";
+import type { BrokerHandle } from "../src/broker/types.js";
+import type { Feature } from "../src/feature/types.js";
+import { ohlc, ohlc1m } from "../src/features/ohlc.js";
+import { type RedisHandle, startRedis } from "../src/store/provider.js";
+import { EofTracker, isEof, produceEof } from "../src/stream/control.js";
+import { Reservoir } from "../src/stream/metrics.js";
+import { type Processing, runStep, type StepHandle } from "../src/stream/step.js";
+import { generateTickLines } from "../src/tick/generate.js";
+import { waitFor } from "../src/util/net.js";
+import type { Row } from "./run.js";
+
+export const name = "stream";
+
+const PARTITIONS = 4;
+const say = (line: string) => process.stderr.write(`bench ${name}: ${line}\n`);
+
+export interface Services {
+  brokers: string[];
+  broker: BrokerHandle;
+  redis: RedisHandle;
+}
+
+/** Start a broker and a Redis of our own (never ones left running by `quixlab services up`), run `fn`, stop both. */
+export async function withServices<T>(suite: string, fn: (s: Services) => Promise<T>): Promise<T> {
+  const log = (line: string) => process.stderr.write(`bench ${suite}: ${line}\n`);
+  let broker: BrokerHandle | undefined;
+  let redis: RedisHandle | undefined;
+  try {
+    broker = await startBroker({ provider: "auto", log });
+    redis = await startRedis({ provider: "auto", log });
+    return await fn({ brokers: broker.brokers, broker, redis });
+  } finally {
+    await redis?.stop().catch((e) => log(`stopping redis: ${(e as Error).message}`));
+    await broker?.stop().catch((e) => log(`stopping kafka: ${(e as Error).message}`));
+  }
+}
+
+/** Reject after `ms` with a message naming what was awaited; the timer never outlives the promise. */
+async function within<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    return await Promise.race([p, new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`bench ${name}: ${what} took over ${ms / 1000} s`)), ms)))]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+function productOf(line: string): string {
+  return (JSON.parse(line) as { product_id: string }).product_id;
+}
+
+/** Produce `n` generated ticks keyed by product, then one eof marker per partition; returns the topic's end offsets. */
+async function produceTicks(kafka: Kafka, topic: string, n: number): Promise<Map<number, number>> {
+  const producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner, idempotent: true, maxInFlightRequests: 1 });
+  await producer.connect();
+  try {
+    let batch: { key: string; value: string }[] = [];
+    // Disorder within the grace: every tick is on time, so the step does the full work for each.
+    for (const line of generateTickLines({ n, products: 3, seed: 7, outOfOrderMs: 500 })) {
+      batch.push({ key: productOf(line), value: line });
+      // ~350 B a tick: 2,000 stay well under the broker's 1 MiB record batch limit per partition.
+      if (batch.length === 2_000) {
+        await producer.send({ topic, acks: -1, messages: batch });
+        batch = [];
+      }
+    }
+    if (batch.length) await producer.send({ topic, acks: -1, messages: batch });
+    await produceEof(producer, topic, PARTITIONS);
+  } finally {
+    await producer.disconnect();
+  }
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    return new Map((await admin.fetchTopicOffsets(topic)).map((o) => [o.partition, Number(o.high)]));
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+/**
+ * A raw kafkajs consumer reading `topic` to `ends` in a group of its own, with the step's fetch settings: messages
+ * per second, first batch to last. `parse` also JSON.parses each value: the least any consumer of ticks must do.
+ */
+async function rawConsume(kafka: Kafka, topic: string, ends: Map<number, number>, parse = false): Promise<{ rate: number; messages: number }> {
+  const consumer = kafka.consumer({ groupId: uniqueName("bench-raw"), maxWaitTimeInMs: 500, maxBytesPerPartition: 8 << 20 });
+  const reached = new Map<number, number>();
+  let messages = 0;
+  let bytes = 0;
+  let first = 0;
+  let last = 0;
+  let finish!: () => void;
+  const done = new Promise<void>((r) => (finish = r));
+  try {
+    await consumer.connect();
+    await consumer.subscribe({ topic, fromBeginning: true });
+    await consumer.run({
+      partitionsConsumedConcurrently: PARTITIONS,
+      eachBatch: async ({ batch }) => {
+        if (!first) first = performance.now();
+        for (const m of batch.messages) {
+          messages++;
+          bytes += m.value?.length ?? 0;
+          if (parse && m.value && !isEof(m.headers)) JSON.parse(m.value.toString());
+        }
+        reached.set(batch.partition, Number(batch.lastOffset()) + 1);
+        if ([...ends].every(([p, end]) => (reached.get(p) ?? 0) >= end)) {
+          last ||= performance.now();
+          finish();
+        }
+      },
+    });
+    await within(done, 300_000, "the raw consumer");
+  } finally {
+    await consumer.disconnect();
+  }
+  if (bytes === 0) throw new Error(`bench ${name}: the raw consumer read no bytes`);
+  return { rate: messages / ((last - first) / 1000), messages };
+}
+
+/** Read an output topic from the start; `complete` resolves once every eof marker arrived (EofTracker). */
+async function outputReader(kafka: Kafka, topic: string): Promise<{ consumer: Consumer; complete: Promise<void>; windows: Set<string> }> {
+  const consumer = kafka.consumer({ groupId: uniqueName("bench-reader"), maxWaitTimeInMs: 50 });
+  const tracker = new EofTracker(PARTITIONS);
+  const windows = new Set<string>();
+  let finish!: () => void;
+  const complete = new Promise<void>((r) => (finish = r));
+  await consumer.connect();
+  await consumer.subscribe({ topic, fromBeginning: true });
+  // run() resolves once the group is joined, so the reader's own join is never part of a timing.
+  await consumer.run({
+    eachBatch: async ({ batch }) => {
+      for (const m of batch.messages) {
+        if (tracker.add(batch.partition, m.headers)) {
+          if (tracker.complete) finish();
+        } else if (!isEof(m.headers) && m.value) {
+          const r = JSON.parse(m.value.toString()) as { key: string; start: number };
+          windows.add(`${r.key}/${r.start}`);
+        }
+      }
+    },
+  });
+  return { consumer, complete, windows };
+}
+
+/** Resolves when the step has joined its group and restored every assigned partition from the changelog. */
+function ready(step: StepHandle): Promise<unknown> {
+  return waitFor(
+    async () => {
+      const m = step.metrics();
+      return m.partitions.length === PARTITIONS && m.restores >= PARTITIONS;
+    },
+    { timeoutMs: 60_000, intervalMs: 5, what: "the step's join and restore" },
+  );
+}
+
+interface StepRun {
+  /** Ticks per second from runStep() until the output was complete. */
+  inclusive: number;
+  /** ... from the moment it had joined and restored its partitions. */
+  processing: number;
+  startupS: number;
+}
+
+/** runStep over the whole input topic until its output is complete; checks it produced the batch's windows. */
+async function stepRun(kafka: Kafka, s: Services, input: string, ticks: number, expected: number, processing: Processing, redis: boolean): Promise<StepRun> {
+  const output = uniqueName(`bench-out-${processing}`);
+  await createTopics(s.brokers, [{ topic: output, partitions: PARTITIONS }]);
+  const reader = await outputReader(kafka, output);
+  const tail: string[] = [];
+  let step: StepHandle | undefined;
+  try {
+    const t0 = performance.now();
+    step = await runStep(ohlc1m, {
+      brokers: s.brokers,
+      inputTopic: input,
+      outputTopic: output,
+      consumerGroup: uniqueName(`bench-step-${processing}`),
+      dlqTopic: `${output}.dlq`,
+      redis: redis ? s.redis.url : null,
+      processing,
+      log: (line) => {
+        if (tail.push(line) > 20) tail.shift();
+      },
+    });
+    await ready(step);
+    const tReady = performance.now();
+    await within(Promise.race([reader.complete, step.done.then(() => Promise.reject(new Error("the step stopped early")))]), 600_000, `the step (${processing})`);
+    const tEnd = performance.now();
+    // The step counts a checkpoint after its commit, a moment after its outputs became readable.
+    const h = step;
+    await waitFor(async () => h.metrics().consumed >= ticks, { timeoutMs: 10_000, intervalMs: 5, what: "the step's count" }).catch(() => undefined);
+    const consumed = step.metrics().consumed;
+    if (consumed < ticks || reader.windows.size !== expected) {
+      throw new Error(`bench ${name}: the step consumed ${consumed} of ${ticks} ticks and wrote ${reader.windows.size} of ${expected} windows`);
+    }
+    return { inclusive: ticks / ((tEnd - t0) / 1000), processing: ticks / ((tEnd - tReady) / 1000), startupS: (tReady - t0) / 1000 };
+  } catch (e) {
+    say(`step log tail:\n  ${tail.join("\n  ")}`);
+    throw e;
+  } finally {
+    await step?.stop().catch(() => undefined);
+    await reader.consumer.disconnect().catch(() => undefined);
+  }
+}
+
+async function throughputRows(kafka: Kafka, s: Services): Promise<Row[]> {
+  const n = Number(process.env.QUIXLAB_BENCH_TICKS ?? 300_000);
+  const repeat = Number(process.env.QUIXLAB_BENCH_REPEAT ?? 3);
+  const input = uniqueName("bench-ticks");
+  await createTopics(s.brokers, [{ topic: input, partitions: PARTITIONS }]);
+  say(`producing ${n.toLocaleString("en-US")} ticks to ${PARTITIONS} partitions…`);
+  const ends = await produceTicks(kafka, input, n);
+  const expected = (await ohlc1m.batchRecords(generateTickLines({ n, products: 3, seed: 7, outOfOrderMs: 500 }))).records.length;
+  const used = [...ends.values()].filter((e) => e > 1).length;
+
+  const configs = [
+    { key: "alo", processing: "at-least-once", redis: true },
+    { key: "eos", processing: "exactly-once", redis: true },
+    { key: "alo-noredis", processing: "at-least-once", redis: false },
+  ] as const;
+  let raw = 0;
+  let rawParse = 0;
+  const best = new Map<string, StepRun>();
+  // Interleaved rounds spread the noise of a shared machine over every configuration alike.
+  for (let round = 1; round <= repeat; round++) {
+    say(`round ${round}/${repeat}: raw kafkajs consumer…`);
+    const r = await rawConsume(kafka, input, ends);
+    if (r.messages < n) throw new Error(`bench ${name}: the raw consumer read ${r.messages} of ${n} messages`);
+    raw = Math.max(raw, r.rate);
+    const rp = await rawConsume(kafka, input, ends, true);
+    rawParse = Math.max(rawParse, rp.rate);
+    say(`  ${Math.round(r.rate)} ticks/s; with JSON.parse ${Math.round(rp.rate)} ticks/s`);
+    for (const c of configs) {
+      say(`round ${round}/${repeat}: runStep ${c.processing}${c.redis ? " + redis" : ", no redis"}…`);
+      const run = await stepRun(kafka, s, input, n, expected, c.processing, c.redis);
+      say(`  ${Math.round(run.processing)} ticks/s after ${run.startupS.toFixed(2)} s of join + restore (${Math.round(run.inclusive)} ticks/s inclusive)`);
+      const prev = best.get(c.key);
+      if (!prev || run.processing > prev.processing) best.set(c.key, run);
+    }
+  }
+  const alo = best.get("alo")!;
+  const eos = best.get("eos")!;
+  const noRedis = best.get("alo-noredis")!;
+  const rawBase = { name: "raw kafkajs consumer", value: raw };
+  const data = `${(n / 1000).toFixed(0)}k ticks, ${PARTITIONS} partitions (3 products fill ${used})`;
+  const rate = (nameOf: string, value: number, baseline: { name: string; value: number }, note: string, target?: number): Row => ({
+    suite: name,
+    name: nameOf,
+    value,
+    unit: "ticks/s",
+    baseline,
+    ratio: value / baseline.value,
+    ...(target === undefined ? {} : { target, ok: value / baseline.value >= target }),
+    note,
+  });
+  return [
+    { suite: name, name: "raw kafkajs consumer, eachBatch", value: raw, unit: "ticks/s", note: `${data}; the step's fetch settings (8 MiB/partition, 500 ms max wait, 4 partitions at once); first batch to last, best of ${repeat}` },
+    rate("runStep ohlc1m, at-least-once + redis", alo.processing, rawBase, `${data}; from joined+restored to output complete (excludes ${alo.startupS.toFixed(2)} s of group join + changelog restore), best of ${repeat}`, 0.8),
+    rate("runStep ohlc1m, at-least-once + redis, incl. join", alo.inclusive, rawBase, "from the runStep() call to output complete"),
+    rate("runStep ohlc1m, at-least-once + redis, vs parse", alo.processing, { name: "raw consumer + JSON.parse", value: rawParse }, "context: a consumer that only parses each tick's JSON"),
+    rate("runStep ohlc1m, exactly-once + redis", eos.processing, { name: "at-least-once", value: alo.processing }, `cost of transactions; excludes ${eos.startupS.toFixed(2)} s of join + restore`),
+    rate("runStep ohlc1m, at-least-once, no redis", noRedis.processing, { name: "with redis", value: alo.processing }, `ratio - 1 is what the Redis writes cost (near 1: lost in run-to-run noise); excludes ${noRedis.startupS.toFixed(2)} s of join + restore`),
+  ];
+}
+
+/** Produce ticks at `rate` per second for `seconds`, stamped with the wall clock, over `products` keys. */
+async function paced(producer: Producer, topic: string, rate: number, seconds: number, products: number): Promise<number> {
+  const start = Date.now();
+  let sent = 0;
+  let price = 100;
+  for (;;) {
+    const elapsed = Date.now() - start;
+    if (elapsed >= seconds * 1000) return sent;
+    const due = Math.floor((elapsed * rate) / 1000);
+    const messages: { key: string; value: string }[] = [];
+    for (; sent < due; sent++) {
+      const product = `P${sent % products}-USD`;
+      price = Math.max(1, price * (1 + (Math.random() - 0.5) * 0.002));
+      const tick = { type: "ticker", product_id: product, price: price.toFixed(2), last_size: "0.5", time: new Date().toISOString() };
+      messages.push({ key: product, value: JSON.stringify(tick) });
+    }
+    if (messages.length) await producer.send({ topic, acks: -1, messages });
+    // Pacing, not waiting for a condition: the next slice of ticks is due in 10 ms.
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
+async function latencyRows(kafka: Kafka, s: Services): Promise<Row[]> {
+  const rate = Number(process.env.QUIXLAB_BENCH_RATE ?? 2_000);
+  const seconds = Number(process.env.QUIXLAB_BENCH_LATENCY_S ?? 20);
+  const products = 8;
+  const feature: Feature = ohlc({ size: "1s", grace: "100ms", name: "bench_latency_1s" });
+  const input = uniqueName("bench-latency-ticks");
+  const output = uniqueName("bench-latency-out");
+  await createTopics(s.brokers, [
+    { topic: input, partitions: PARTITIONS },
+    { topic: output, partitions: PARTITIONS },
+  ]);
+  // The baseline: how long Kafka alone takes from a message's timestamp to delivery, measured alongside the step.
+  const transport = new Reservoir(1 << 20);
+  let delivered = 0;
+  const raw = kafka.consumer({ groupId: uniqueName("bench-raw-latency"), maxWaitTimeInMs: 500, maxBytesPerPartition: 8 << 20 });
+  const producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner, idempotent: true, maxInFlightRequests: 1 });
+  let step: StepHandle | undefined;
+  try {
+    await raw.connect();
+    await raw.subscribe({ topic: input, fromBeginning: true });
+    await raw.run({
+      partitionsConsumedConcurrently: PARTITIONS,
+      eachBatch: async ({ batch }) => {
+        const now = Date.now();
+        for (const m of batch.messages) transport.add(now - Number(m.timestamp));
+        delivered += batch.messages.length;
+      },
+    });
+    step = await runStep(feature, { brokers: s.brokers, inputTopic: input, outputTopic: output, consumerGroup: uniqueName("bench-step-latency"), redis: s.redis.url });
+    await ready(step);
+    await producer.connect();
+    say(`latency: ${rate} ticks/s for ${seconds} s over ${products} products…`);
+    const sent = await paced(producer, input, rate, seconds, products);
+    const h = step;
+    await waitFor(async () => delivered >= sent && h.metrics().consumed >= sent, { timeoutMs: 60_000, intervalMs: 25, what: "the step and the raw consumer to catch up" });
+    const { latencyMs } = step.metrics();
+    if (latencyMs.p50 === null || latencyMs.p99 === null || latencyMs.samples < seconds) {
+      throw new Error(`bench ${name}: the step reported ${latencyMs.samples} latency samples for ${seconds} s of 1 s windows`);
+    }
+    const at = `@ ${rate.toLocaleString("en-US")} ticks/s`;
+    const note = `${seconds} s, ${products} products, 1 s tumbling, 100 ms grace; ${latencyMs.samples} windows; Kafka timestamp → window acknowledged (at-least-once + redis); ratio = step / raw consumer (lower is better)`;
+    const row = (q: "p50" | "p99", value: number, base: number): Row => ({
+      suite: name,
+      name: `latency ${q} tick→window ${at}`,
+      value,
+      unit: "ms",
+      baseline: { name: `raw consumer ${q}`, value: base },
+      ...(base > 0 ? { ratio: value / base } : {}),
+      note,
+    });
+    return [row("p50", latencyMs.p50, transport.percentile(0.5)!), row("p99", latencyMs.p99, transport.percentile(0.99)!)];
+  } finally {
+    await producer.disconnect().catch(() => undefined);
+    await step?.stop().catch(() => undefined);
+    await raw.disconnect().catch(() => undefined);
+  }
+}
+
+/** Start the services, run the throughput and latency benches, stop the services. */
+export function run(): Promise<Row[]> {
+  return withServices(name, async (s) => {
+    const kafka = kafkaClient(s.brokers, { clientId: "quixlab-bench" });
+    return [...(await throughputRows(kafka, s)), ...(await latencyRows(kafka, s))];
+  });
+}
