@@ -96,13 +96,14 @@ export function App(props: AppProps) {
   const [view, setView] = useState<View>("main");
   const [message, setMessage] = useState<string | undefined>();
   const current = useRef<DashboardQuery>({});
-  current.current = { step: stepName, product, logs: view === "logs" };
   const query = useCallback(() => current.current, []);
   const { data, error, refresh } = usePolling(props.load, query, props.refreshMs ?? 1_000, props.initial);
 
   const steps = data?.steps ?? [];
   const index = Math.max(0, steps.findIndex((s) => s.name === stepName));
   const selected = steps[index];
+  // Read by the next load (a ref, so the polling loop need not restart when the selection changes).
+  current.current = { step: selected?.name ?? stepName, product, logs: view === "logs" };
 
   // Selection, view and product change what is fetched: fetch again at once rather than on the next tick.
   // biome-ignore lint/correctness/useExhaustiveDependencies: the dependencies are the triggers, read through `query`.
@@ -110,7 +111,13 @@ export function App(props: AppProps) {
     void refresh();
   }, [stepName, product, view, refresh]);
 
+  // Ink re-subscribes the input handler in an effect, after the frame is drawn: a key pressed in between would
+  // reach the previous render's handler. Reading the newest render's values through a ref avoids acting on a
+  // selection the user no longer sees.
+  const latest = useRef({ steps, index, selected, data });
+  latest.current = { steps, index, selected, data };
   useInput((input, key) => {
+    const { steps, index, selected, data } = latest.current;
     if (input === "q") {
       props.onQuit?.();
       exit();
