@@ -1,3 +1,4 @@
+/** @jsxRuntime automatic @jsxImportSource react */
 import { relative, resolve } from "node:path";
 import { render } from "ink";
 import { InputError } from "../../src/errors/index.js";

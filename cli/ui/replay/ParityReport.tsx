@@ -1,3 +1,4 @@
+/** @jsxRuntime automatic @jsxImportSource react */
 import { Box, Text } from "ink";
 import type { ReplayReport } from "../../../src/replay/report.js";
 

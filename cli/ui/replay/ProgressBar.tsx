@@ -1,3 +1,4 @@
+/** @jsxRuntime automatic @jsxImportSource react */
 import { Text } from "ink";
 
 /** A fixed-width text bar: `[██████░░░░]  60%  label`. */

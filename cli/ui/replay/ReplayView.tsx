@@ -1,3 +1,4 @@
+/** @jsxRuntime automatic @jsxImportSource react */
 import { Box, Static, Text } from "ink";
 import type { ReplayProgress } from "../../../src/replay/replay.js";
 import type { ReplayReport } from "../../../src/replay/report.js";
