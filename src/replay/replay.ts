@@ -320,7 +320,7 @@ export async function replay(opts: ReplayOptions): Promise<ReplayReport> {
     tell();
     return {
       feature: { ref: opts.ref, name: feature.name, version: feature.version },
-      ticksFile: relative(cwd, ticksFile) || ticksFile,
+      ticksFile: relative(cwd, ticksFile).startsWith("..") ? ticksFile : relative(cwd, ticksFile),
       parity,
       rejected: batch.rejected,
       rejectedInStream: dlqSeen.size,

@@ -25,17 +25,18 @@ export function ReplayView({ progress, report, logs = [] }: { progress: ReplayPr
       )}
     </Static>
   );
-  if (report) {
-    return (
-      <>
-        {lines}
-        <ParityReport report={report} />
-      </>
-    );
-  }
+  // One tree shape throughout, so <Static> keeps what it already printed instead of printing it again.
   return (
     <Box flexDirection="column">
       {lines}
+      {report ? <ParityReport report={report} /> : <Live progress={progress} />}
+    </Box>
+  );
+}
+
+function Live({ progress }: { progress: ReplayProgress }) {
+  return (
+    <Box flexDirection="column">
       <Text>
         <Text color="cyan">●</Text> {phases[progress.phase]}
         {progress.kills > 0 ? `  (chaos: ${progress.kills} kills)` : ""}
