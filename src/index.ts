@@ -38,3 +38,19 @@ export { type CandleChartOptions, candlestickSvg } from "./chart/candles.js";
 export { EofTracker, eofHeaders, isEof, produceEof, readEofMarker, readMetrics, runStep, STEP_ENV, stepConfigFromEnv } from "./stream/index.js";
 export type { EofMarker, Processing, StepHandle, StepMetrics, StepOptions } from "./stream/index.js";
 export { getKeys, getLatest, getRange, onlineRedis, putWindows } from "./store/online.js";
+
+// ── real services: Kafka and Redis providers ─────────────────────────────────────────────────────────────────
+export { createTopics, deleteTopics, kafkaClient, startBroker } from "./broker/index.js";
+export type { BrokerHandle, StartBrokerOptions } from "./broker/index.js";
+export { startRedis, type RedisHandle, type StartRedisOptions } from "./store/provider.js";
+
+// ── replay: recorded ticks through a real broker, with a parity report ──────────────────────────────────────
+export { compareWindows, type ParityResult } from "./replay/parity.js";
+export { replay, type ReplayOptions, type ReplayProgress } from "./replay/replay.js";
+export { type ReplayReport, reportText } from "./replay/report.js";
+
+// ── descriptor: quix.yaml and app.yaml ──────────────────────────────────────────────────────────────────────
+export { editDescriptor, loadAppDescriptor, loadDescriptor, pipelineGraph, readDescriptor } from "./descriptor/index.js";
+
+// ── pipeline: quix.yaml run locally (promote and notebook tooling stay out: they load the TypeScript compiler) ──
+export { collectDashboardData, pipelineDown, pipelineStatus, runPipeline, startDetached } from "./pipeline/index.js";
