@@ -5,11 +5,11 @@
  * no process behind.
  */
 import assert from "node:assert/strict";
-import { execFile, spawnSync } from "node:child_process";
+import { spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
+import { join } from "node:path";
 import { setTimeout as delay } from "node:timers/promises";
 import { after, before, describe, it } from "node:test";
 import { Redis } from "ioredis";
@@ -24,18 +24,10 @@ import { readMetrics } from "../../src/stream/metrics.js";
 import { waitFor } from "../../src/util/net.js";
 import { writeProject } from "../fixtures/pipeline/project.js";
 import { testServices, uniqueName } from "../harness/services.js";
-
-const root = resolve(import.meta.dirname, "../..");
-const bin = join(root, "bin/quixlab.js");
+import { bin, quixlab } from "../helpers/cli.js";
 
 /** Run the CLI as a user would, in the project directory. */
-function cli(cwd: string, ...args: string[]): Promise<{ code: number; out: string; err: string }> {
-  return new Promise((done) => {
-    execFile(process.execPath, [bin, ...args], { cwd, env: { ...process.env, NO_COLOR: "1" }, timeout: 240_000 }, (e, out, err) =>
-      done({ code: e ? ((e as { code?: number }).code ?? 1) : 0, out, err }),
-    );
-  });
-}
+const cli = (cwd: string, ...args: string[]) => quixlab(args, { cwd, timeoutMs: 240_000 });
 
 /** Ticks for `products`, 10 rounds a second with the wall clock as event time, until stopped. */
 function startFeeder(producer: Producer, topic: string, products: string[]) {
@@ -210,27 +202,34 @@ describe("quixlab up / status / dashboard / down", () => {
   it("the dashboard in a pseudo-terminal shows the steps, a non-zero rate and the lag column; q quits", async () => {
     assert.ok(spawnSync("tmux", ["-V"]).status === 0, "tmux is needed for this test (apt-get install tmux)");
     const exitFile = join(dir, "dashboard.exit");
-    const started = spawnSync("tmux", ["-L", tmux, "new-session", "-d", "-s", "dash", "-x", "80", "-y", "24", "-c", dir, `${process.execPath} ${bin} dashboard; echo $? > ${exitFile}`], {
+    // CI=false: Ink draws only a final frame when it thinks it runs under CI, and CI sets CI=true; this pane is a
+    // real terminal, so the dashboard must draw live.
+    const started = spawnSync("tmux", ["-L", tmux, "new-session", "-d", "-s", "dash", "-x", "80", "-y", "24", "-c", dir, `CI=false ${process.execPath} ${bin} dashboard; echo $? > ${exitFile}`], {
       encoding: "utf8",
     });
     assert.equal(started.status, 0, started.stderr);
-    const screen = () => spawnSync("tmux", ["-L", tmux, "capture-pane", "-p", "-t", "dash"], { encoding: "utf8" }).stdout ?? "";
-    const rate = new RegExp(`${ohlc}\\s+running\\s+2/2\\s+([0-9.]+k?)\\s`);
-    const shown = await waitFor(
-      async () => {
-        const s = screen();
-        const m = rate.exec(s);
-        return m && Number.parseFloat(m[1]!) > 0 && s.includes(counter) && /\bLAG\b/.test(s) ? s : undefined;
-      },
-      { timeoutMs: 30_000, intervalMs: 250, what: "the dashboard to show a non-zero rate" },
-    ).catch((e: Error) => {
-      throw new Error(`${e.message}; screen:\n${screen()}`);
-    });
-    assert.match(shown, new RegExp(`${ticks.slice(0, 20)}`), "the graph names the input topic");
-    assert.ok(shown.split("\n").every((l) => l.length <= 80));
-    spawnSync("tmux", ["-L", tmux, "send-keys", "-t", "dash", "q"]);
-    const code = await waitFor(async () => existsSync(exitFile) && readFileSync(exitFile, "utf8").trim(), { timeoutMs: 10_000, intervalMs: 100, what: "the dashboard to exit on q" });
-    assert.equal(code, "0");
+    // The session goes whatever happens, so a failure here cannot leave a dashboard behind for the next test.
+    try {
+      const screen = () => spawnSync("tmux", ["-L", tmux, "capture-pane", "-p", "-t", "dash"], { encoding: "utf8" }).stdout ?? "";
+      const rate = new RegExp(`${ohlc}\\s+running\\s+2/2\\s+([0-9.]+k?)\\s`);
+      const shown = await waitFor(
+        async () => {
+          const s = screen();
+          const m = rate.exec(s);
+          return m && Number.parseFloat(m[1]!) > 0 && s.includes(counter) && /\bLAG\b/.test(s) ? s : undefined;
+        },
+        { timeoutMs: 30_000, intervalMs: 250, what: "the dashboard to show a non-zero rate" },
+      ).catch((e: Error) => {
+        throw new Error(`${e.message}; screen:\n${screen()}`);
+      });
+      assert.match(shown, new RegExp(`${ticks.slice(0, 20)}`), "the graph names the input topic");
+      assert.ok(shown.split("\n").every((l) => l.length <= 80));
+      spawnSync("tmux", ["-L", tmux, "send-keys", "-t", "dash", "q"]);
+      const code = await waitFor(async () => existsSync(exitFile) && readFileSync(exitFile, "utf8").trim(), { timeoutMs: 10_000, intervalMs: 100, what: "the dashboard to exit on q" });
+      assert.equal(code, "0");
+    } finally {
+      spawnSync("tmux", ["-L", tmux, "kill-session", "-t", "dash"], { stdio: "ignore" });
+    }
   });
 
   it("a killed replica is noticed and restarted", async () => {

@@ -8,10 +8,11 @@ const root = resolve(import.meta.dirname, "../..");
 const t = (p: string) => join(root, "test", p);
 
 describe("test harness", () => {
-  it("finds this file among the *.test.ts files under test/", () => {
+  it("finds this file among the *.test.ts(x) files under test/", () => {
     const files = findTestFiles(join(root, "test"));
     assert.ok(files.includes(t("unit/services-harness.test.ts")));
-    assert.ok(files.every((f) => f.endsWith(".test.ts")));
+    assert.ok(files.every((f) => /\.test\.tsx?$/.test(f)));
+    assert.ok(files.includes(t("unit/replay-report.test.tsx")), "JSX tests are found too");
   });
 
   it("selects by QUIXLAB_TEST_ONLY and by path or substring filters", () => {
