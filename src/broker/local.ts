@@ -1,11 +1,11 @@
-import { type ChildProcess, spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { closeSync, mkdirSync, mkdtempSync, openSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { ServiceError } from "../errors/index.js";
-import { execFailure, execOwned, killAndRemove, type Log, onProcessExit, pidAlive, requireProgram, stopPid, tailFile } from "../services/process.js";
-import { freePort, waitFor } from "../util/net.js";
+import { execFailure, execOwned, killAndRemove, type Log, onProcessExit, requireProgram, tailFile } from "../services/process.js";
+import { launchServer, serverStopper } from "../services/server.js";
+import { freePort } from "../util/net.js";
 import { pingBroker } from "./client.js";
 import { ensureKafkaJars, KAFKA_VERSION } from "./jars.js";
 import type { BrokerHandle } from "./types.js";
@@ -111,10 +111,23 @@ export async function startLocalBroker(opts: LocalBrokerOptions = {}): Promise<B
       const [port, controllerPort] = await distinctPorts();
       writeFileSync(propsFile, serverProperties({ port, controllerPort, dataDir }));
       if (attempt === 1) await formatStorage(java, jvm, propsFile, env);
-      const result = await launch(java, jvm, propsFile, dir, port, opts);
+      const address = `127.0.0.1:${port}`;
+      const result = await launchServer({
+        command: java,
+        args: [...jvm, "kafka.Kafka", propsFile],
+        cwd: dir,
+        env,
+        detached: Boolean(opts.detached),
+        logFile: join(dir, "java.out"),
+        ready: async () => (await pingBroker([address], 1_000)) > 0,
+        what: `Kafka on ${address}`,
+        timeoutMs: opts.startTimeoutMs ?? 120_000,
+        intervalMs: 100,
+        stopGraceMs: 5_000,
+      });
       if (result.kind === "ready") {
         cancelCleanup();
-        return handle(result.child, [`127.0.0.1:${port}`], dir, Date.now() - started, opts);
+        return handle(result.pid, [address], dir, Date.now() - started, opts);
       }
       const logTail = `${tailFile(join(dir, "server.log"), 8)}\n${tailFile(join(dir, "java.out"), 8)}`.trim();
       if (attempt < 3 && /Address already in use|BindException/.test(logTail)) {
@@ -144,66 +157,7 @@ async function formatStorage(java: string, jvm: string[], propsFile: string, env
   }
 }
 
-type Launch = { kind: "ready"; child: ChildProcess } | { kind: "failed"; why: string };
-
-async function launch(java: string, jvm: string[], propsFile: string, dir: string, port: number, opts: LocalBrokerOptions): Promise<Launch> {
-  const out = openSync(join(dir, "java.out"), "a");
-  const child = spawn(java, [...jvm, "kafka.Kafka", propsFile], {
-    cwd: dir,
-    env: opts.env ?? process.env,
-    detached: Boolean(opts.detached),
-    stdio: ["ignore", out, out],
-  });
-  closeSync(out);
-  // Never keep our event loop alive for the broker: stop() or the exit hook ends it.
-  child.unref();
-  let exited: string | undefined;
-  child.once("exit", (code, sig) => {
-    exited = `exited during startup (${sig ?? `code ${code}`})`;
-  });
-  child.once("error", (e) => {
-    exited = `could not be started: ${e.message}`;
-  });
-  const cancelKill = onProcessExit(killAndRemove(child.pid, undefined));
-  try {
-    const outcome = await waitFor(
-      async () => {
-        if (exited) return exited;
-        return (await pingBroker([`127.0.0.1:${port}`], 1_000)) > 0 && "ready";
-      },
-      { timeoutMs: opts.startTimeoutMs ?? 120_000, intervalMs: 100, what: `Kafka on 127.0.0.1:${port}` },
-    );
-    if (outcome === "ready") {
-      cancelKill();
-      return { kind: "ready", child };
-    }
-    cancelKill();
-    return { kind: "failed", why: outcome };
-  } catch (e) {
-    if (child.pid !== undefined) await stopPid(child.pid, 5_000);
-    cancelKill();
-    return { kind: "failed", why: (e as Error).message };
-  }
-}
-
-function handle(child: ChildProcess, brokers: string[], dir: string, startupMs: number, opts: LocalBrokerOptions): BrokerHandle {
-  const pid = child.pid!;
-  const cancel = opts.detached ? () => false : onProcessExit(killAndRemove(pid, dir));
+function handle(pid: number, brokers: string[], dir: string, startupMs: number, opts: LocalBrokerOptions): BrokerHandle {
   opts.log?.(`kafka: Apache Kafka ${KAFKA_VERSION} (local, pid ${pid}) ready at ${brokers.join(",")} in ${startupMs} ms`);
-  let stopping: Promise<void> | undefined;
-  return {
-    brokers,
-    provider: "local",
-    startupMs,
-    pid,
-    dir,
-    stop() {
-      stopping ??= (async () => {
-        if (pidAlive(pid)) await stopPid(pid, 20_000);
-        rmSync(dir, { recursive: true, force: true });
-        cancel();
-      })();
-      return stopping;
-    },
-  };
+  return { brokers, provider: "local", startupMs, pid, dir, stop: serverStopper(pid, dir, Boolean(opts.detached), 20_000) };
 }

@@ -1,4 +1,4 @@
-import { ServiceError } from "../errors/index.js";
+import { startContainer } from "../services/docker.js";
 import type { Log } from "../services/process.js";
 import type { BrokerHandle } from "./types.js";
 
@@ -7,28 +7,10 @@ export const KAFKA_IMAGE = "confluentinc/cp-kafka:7.9.0";
 
 /** Start Kafka in Docker with @testcontainers/kafka (imported lazily: only Docker users pay for it). */
 export async function startContainerBroker({ log }: { log?: Log } = {}): Promise<BrokerHandle> {
-  const started = Date.now();
   const { KafkaContainer } = await import("@testcontainers/kafka");
-  try {
-    const container = await new KafkaContainer(KAFKA_IMAGE).withKraft().start();
-    const brokers = [`${container.getHost()}:${container.getMappedPort(9093)}`];
-    const startupMs = Date.now() - started;
-    log?.(`kafka: ${KAFKA_IMAGE} (testcontainers) ready at ${brokers[0]} in ${startupMs} ms`);
-    let stopping: Promise<void> | undefined;
-    return {
-      brokers,
-      provider: "testcontainers",
-      startupMs,
-      stop() {
-        stopping ??= container.stop().then(() => undefined);
-        return stopping;
-      },
-    };
-  } catch (e) {
-    throw new ServiceError(`starting Kafka in Docker failed: ${(e as Error).message}`, {
-      cause: e,
-      retriable: true,
-      remedy: "check 'docker info' and that the image can be pulled, or use --broker local",
-    });
-  }
+  const remedy = "check 'docker info' and that the image can be pulled, or use --broker local";
+  const { container, startupMs, stop } = await startContainer("Kafka", remedy, () => new KafkaContainer(KAFKA_IMAGE).withKraft().start());
+  const brokers = [`${container.getHost()}:${container.getMappedPort(9093)}`];
+  log?.(`kafka: ${KAFKA_IMAGE} (testcontainers) ready at ${brokers[0]} in ${startupMs} ms`);
+  return { brokers, provider: "testcontainers", startupMs, stop };
 }

@@ -1,7 +1,8 @@
-import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { rmSync } from "node:fs";
 import { join } from "node:path";
 import { InputError } from "../errors/index.js";
-import { pidAlive } from "../services/process.js";
+import { pidRuns } from "../services/process.js";
+import { readJsonFile, writeJsonAtomic } from "../util/json-file.js";
 import { stateDir } from "../util/paths.js";
 import type { PipelineState, ReplicaRecord, StepRecord, StepState } from "./types.js";
 
@@ -18,14 +19,8 @@ export function pipelineLogFile(cwd: string): string {
 /** The recorded pipeline under `cwd`, or undefined when none is (it does not check that it still runs). */
 export function readPipelineState(cwd: string): PipelineState | undefined {
   const file = pipelineFile(cwd);
-  if (!existsSync(file)) return undefined;
-  let data: unknown;
-  try {
-    data = JSON.parse(readFileSync(file, "utf8"));
-  } catch (e) {
-    throw corrupt(file, (e as Error).message);
-  }
-  const s = data as Partial<PipelineState> | null;
+  const s = readJsonFile(file, corrupt) as Partial<PipelineState> | null | undefined;
+  if (s === undefined) return undefined;
   if (typeof s !== "object" || s === null || s.version !== 1 || typeof s.supervisor?.pid !== "number" || !Array.isArray(s.steps)) {
     throw corrupt(file, "expected version 1 with a supervisor pid and steps");
   }
@@ -41,11 +36,7 @@ function corrupt(file: string, why: string): InputError {
 
 /** Replace the state file atomically (temp file + rename), so readers never see half of it. */
 export function writePipelineState(cwd: string, state: PipelineState): void {
-  const file = pipelineFile(cwd);
-  mkdirSync(stateDir(cwd), { recursive: true });
-  const tmp = `${file}.${process.pid}.tmp`;
-  writeFileSync(tmp, `${JSON.stringify(state, null, 2)}\n`);
-  renameSync(tmp, file);
+  writeJsonAtomic(pipelineFile(cwd), state);
 }
 
 export function removePipelineState(cwd: string): void {
@@ -54,13 +45,7 @@ export function removePipelineState(cwd: string): void {
 
 /** True while the recorded supervisor process runs (a reused pid running something else does not count). */
 export function supervisorAlive(state: PipelineState): boolean {
-  const pid = state.supervisor.pid;
-  if (!pidAlive(pid)) return false;
-  try {
-    return readFileSync(`/proc/${pid}/cmdline`, "utf8").includes("quixlab");
-  } catch {
-    return true;
-  }
+  return pidRuns(state.supervisor.pid, "quixlab");
 }
 
 /**

@@ -1,6 +1,7 @@
-import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { rmSync } from "node:fs";
 import { join } from "node:path";
 import { InputError } from "../errors/index.js";
+import { readJsonFile, writeJsonAtomic } from "../util/json-file.js";
 import { stateDir } from "../util/paths.js";
 
 /** What `quixlab services up` records about a service it started (or adopted) for later commands. */
@@ -40,13 +41,8 @@ export function servicesFile(cwd: string = process.cwd()): string {
  */
 export function readServices(cwd: string = process.cwd()): ServicesState | undefined {
   const file = servicesFile(cwd);
-  if (!existsSync(file)) return undefined;
-  let data: unknown;
-  try {
-    data = JSON.parse(readFileSync(file, "utf8"));
-  } catch (e) {
-    throw corrupt(file, (e as Error).message);
-  }
+  const data = readJsonFile(file, corrupt);
+  if (data === undefined) return undefined;
   if (typeof data !== "object" || data === null || (data as { version?: unknown }).version !== 1) {
     throw corrupt(file, "expected an object with version 1");
   }
@@ -72,8 +68,5 @@ export function writeServices(cwd: string, state: ServicesState): void {
     rmSync(file, { force: true });
     return;
   }
-  mkdirSync(stateDir(cwd), { recursive: true });
-  const tmp = `${file}.${process.pid}.tmp`;
-  writeFileSync(tmp, `${JSON.stringify(state, null, 2)}\n`);
-  renameSync(tmp, file);
+  writeJsonAtomic(file, state);
 }

@@ -1,5 +1,5 @@
-import { EnvironmentError, InputError, ServiceError } from "../errors/index.js";
-import { dockerAvailable } from "../services/docker.js";
+import { EnvironmentError, InputError } from "../errors/index.js";
+import { dockerAvailable, startContainer } from "../services/docker.js";
 import { type Log, requireProgram } from "../services/process.js";
 import { readServices } from "../services/state.js";
 import { REDIS_REMEDY, startLocalRedis } from "./redis-local.js";
@@ -154,32 +154,16 @@ async function connectRedisUrl(url: string, log?: Log): Promise<RedisHandle> {
 }
 
 async function startContainerRedis(log?: Log): Promise<RedisHandle> {
-  const started = Date.now();
   const { GenericContainer, Wait } = await import("testcontainers");
-  try {
-    const container = await new GenericContainer("redis:7")
+  const remedy = "check 'docker info' and that the image can be pulled, or use --redis local";
+  const { container, startupMs, stop } = await startContainer("Redis", remedy, () =>
+    new GenericContainer("redis:7")
       .withExposedPorts(6379)
       .withCommand(["redis-server", "--save", "", "--appendonly", "no"])
       .withWaitStrategy(Wait.forLogMessage("Ready to accept connections"))
-      .start();
-    const url = `redis://${container.getHost()}:${container.getMappedPort(6379)}`;
-    const startupMs = Date.now() - started;
-    log?.(`redis: redis:7 (testcontainers) ready at ${url} in ${startupMs} ms`);
-    let stopping: Promise<void> | undefined;
-    return {
-      url,
-      provider: "testcontainers",
-      startupMs,
-      stop() {
-        stopping ??= container.stop().then(() => undefined);
-        return stopping;
-      },
-    };
-  } catch (e) {
-    throw new ServiceError(`starting Redis in Docker failed: ${(e as Error).message}`, {
-      cause: e,
-      retriable: true,
-      remedy: "check 'docker info' and that the image can be pulled, or use --redis local",
-    });
-  }
+      .start(),
+  );
+  const url = `redis://${container.getHost()}:${container.getMappedPort(6379)}`;
+  log?.(`redis: redis:7 (testcontainers) ready at ${url} in ${startupMs} ms`);
+  return { url, provider: "testcontainers", startupMs, stop };
 }

@@ -1,5 +1,5 @@
-import { renameSync, writeFileSync } from "node:fs";
 import type { Redis } from "ioredis";
+import { writeJsonAtomic } from "../util/json-file.js";
 
 /**
  * Health and counters of one replica of a step. Published every second to Redis (hash
@@ -43,6 +43,47 @@ export interface StepMetrics {
   lastError: string | null;
 }
 
+/** What identifies a replica's reports; fixed for the replica's life. */
+export type MetricsIdentity = Pick<
+  StepMetrics,
+  "step" | "replica" | "feature" | "version" | "processing" | "inputTopic" | "outputTopic" | "consumerGroup" | "redis"
+>;
+
+/** A replica's first report: `starting`, started and last heard of at `now`, every counter at zero. */
+export function initialMetrics(id: MetricsIdentity, now: number = Date.now()): StepMetrics {
+  // Fields listed one by one (not spread) to keep the published key order the same for every writer.
+  return {
+    step: id.step,
+    replica: id.replica,
+    feature: id.feature,
+    version: id.version,
+    processing: id.processing,
+    inputTopic: id.inputTopic,
+    outputTopic: id.outputTopic,
+    consumerGroup: id.consumerGroup,
+    state: "starting",
+    startedAt: now,
+    heartbeatAt: now,
+    consumed: 0,
+    emitted: 0,
+    rejected: 0,
+    late: 0,
+    lag: 0,
+    lagByPartition: {},
+    windowsOpen: 0,
+    latencyMs: { p50: null, p99: null, samples: 0 },
+    partitions: [],
+    eofPartitions: [],
+    checkpoints: 0,
+    restores: 0,
+    rebalances: 0,
+    redis: id.redis,
+    redisDown: false,
+    redisErrors: 0,
+    lastError: null,
+  };
+}
+
 /** A fixed-size ring of recent latencies with percentiles. */
 export class Reservoir {
   private readonly buf: number[] = [];
@@ -79,9 +120,7 @@ export async function publishMetrics(redis: Redis, m: StepMetrics, ttlSeconds: n
 
 /** Write a report to a JSON file atomically (write then rename), so a reader never sees half a file. */
 export function writeMetricsFile(path: string, m: StepMetrics): void {
-  const tmp = `${path}.${process.pid}.tmp`;
-  writeFileSync(tmp, `${JSON.stringify(m, null, 2)}\n`);
-  renameSync(tmp, path);
+  writeJsonAtomic(path, m);
 }
 
 /**

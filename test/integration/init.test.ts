@@ -4,27 +4,13 @@
  * `quixlab` dependency resolves to this package without an install; needs the package built (`npm run build`).
  */
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
-import { once } from "node:events";
 import { mkdir, mkdtemp, readFile, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
-import { fileURLToPath } from "node:url";
 import { loadDescriptor } from "../../src/descriptor/index.js";
 import { testServices } from "../harness/services.js";
+import { quixlab, repoRoot as repo } from "../helpers/cli.js";
 
-const repo = fileURLToPath(new URL("../..", import.meta.url));
-const bin = join(repo, "bin", "quixlab.js");
-
-async function exec(args: string[], cwd: string): Promise<{ code: number | null; out: string; err: string }> {
-  const child = spawn(process.execPath, args, { cwd, env: { ...process.env, NO_COLOR: "1" }, stdio: ["ignore", "pipe", "pipe"] });
-  let out = "";
-  let err = "";
-  child.stdout.on("data", (d: Buffer) => (out += d.toString()));
-  child.stderr.on("data", (d: Buffer) => (err += d.toString()));
-  const [code] = (await once(child, "close")) as [number | null];
-  return { code, out, err };
-}
 
 describe("quixlab init, then the README's two commands", { timeout: 300_000 }, () => {
   let parent: string;
@@ -40,7 +26,7 @@ describe("quixlab init, then the README's two commands", { timeout: 300_000 }, (
   });
 
   it("creates a project whose README commands check the notebook and promote its feature", async () => {
-    const init = await exec([bin, "init", "my-features"], parent);
+    const init = await quixlab(["init", "my-features"], { cwd: parent });
     assert.equal(init.code, 0, init.err);
 
     const readme = await readFile(join(proj, "README.md"), "utf8");
@@ -49,11 +35,11 @@ describe("quixlab init, then the README's two commands", { timeout: 300_000 }, (
     const { brokers, redisUrl } = await testServices();
     const [check, promote] = commands.map((c) => c.replace(/^npx quixlab /, "").split(" "));
 
-    const checked = await exec([bin, ...check!], proj);
+    const checked = await quixlab(check!, { cwd: proj });
     assert.equal(checked.code, 0, checked.out + checked.err);
     assert.match(checked.out, /candles1m/);
 
-    const promoted = await exec([bin, ...promote!, "--broker", brokers.join(","), "--redis", redisUrl], proj);
+    const promoted = await quixlab([...promote!, "--broker", brokers.join(","), "--redis", redisUrl], { cwd: proj });
     assert.equal(promoted.code, 0, promoted.out + promoted.err);
     assert.match(promoted.out, /^promoted candles-1m v1 from notebooks\/candles\.ipynb#candles1m$/m);
 
@@ -67,9 +53,9 @@ describe("quixlab init, then the README's two commands", { timeout: 300_000 }, (
       loaded.value.topics.map((t) => t.name),
       ["ticks", "candles-1m"],
     );
-    const validated = await exec([bin, "descriptor", "validate"], proj);
+    const validated = await quixlab(["descriptor", "validate"], { cwd: proj });
     assert.equal(validated.code, 0, validated.out + validated.err);
-    const synced = await exec([bin, "promote", "--check"], proj);
+    const synced = await quixlab(["promote", "--check"], { cwd: proj });
     assert.equal(synced.code, 0, synced.out);
   });
 });

@@ -4,7 +4,6 @@
  * except under CI, where it must run.
  */
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -14,33 +13,11 @@ import { KERNEL_NAME, installKernel } from "../../src/notebook/kernel.js";
 import { type Cell, type Notebook, readNotebook, streamText } from "../../src/notebook/model.js";
 import { INJECTED_TAG } from "../../src/notebook/params.js";
 import { which } from "../../src/services/process.js";
+import { quixlab } from "../helpers/cli.js";
 
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 const CSV = join(ROOT, "data", "binance-futures-btcusdt-trades-2020-02-22.csv");
 const skip = !which("jupyter") && !process.env.CI ? "jupyter is not installed (pip install jupyter); under CI this fails instead" : false;
-
-interface CliResult {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-/** `node bin/quixlab.js ...` from the project root, as a user runs it. */
-function quixlab(args: string[]): Promise<CliResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [join(ROOT, "bin", "quixlab.js"), ...args], {
-      cwd: ROOT,
-      env: { ...process.env, NO_COLOR: "1" },
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (b) => (stdout += b));
-    child.stderr.on("data", (b) => (stderr += b));
-    child.once("error", reject);
-    child.once("close", (code) => resolve({ code, stdout, stderr }));
-  });
-}
 
 function cell(nb: Notebook, id: string): Cell {
   const c = nb.cells.find((x) => x.id === id);
@@ -83,8 +60,8 @@ describe("notebooks run headless with the tslab kernel", { skip, timeout: 900_00
 
   it("kernel status reports this project's tslab", async () => {
     const res = await quixlab(["kernel", "status", "--json"]);
-    assert.equal(res.code, 0, res.stdout + res.stderr);
-    const st = JSON.parse(res.stdout) as { kernel: string; current: boolean; argv: string[] };
+    assert.equal(res.code, 0, res.out + res.err);
+    const st = JSON.parse(res.out) as { kernel: string; current: boolean; argv: string[] };
     assert.equal(st.kernel, KERNEL_NAME);
     assert.equal(st.current, true);
     assert.equal(st.argv[1], join(ROOT, "node_modules", ".bin", "tslab"));
@@ -94,8 +71,8 @@ describe("notebooks run headless with the tslab kernel", { skip, timeout: 900_00
     assert.ok(existsSync(join(ROOT, "dist", "src", "index.js")), "dist/ is missing: run npm run build first");
     const file = join(out, "ohlc.ipynb");
     const res = await quixlab(["notebook", "run", "notebooks/ohlc.ipynb", "--out", file, "--json"]);
-    assert.equal(res.code, 0, res.stdout + res.stderr);
-    assert.equal((JSON.parse(res.stdout) as { ok: boolean }).ok, true);
+    assert.equal(res.code, 0, res.out + res.err);
+    assert.equal((JSON.parse(res.out) as { ok: boolean }).ok, true);
     const nb = readNotebook(file);
     const want = expectedWindows();
     assert.match(streamText(cell(nb, "load")), new RegExp(`^ticks: ${want.ticks}, rejected: 0$`, "m"));
@@ -117,8 +94,8 @@ describe("notebooks run headless with the tslab kernel", { skip, timeout: 900_00
   it("custom-feature.ipynb: the whole-window VWAP/volatility feature checks out on batch data", async () => {
     const file = join(out, "custom-feature.ipynb");
     const res = await quixlab(["notebook", "run", "notebooks/custom-feature.ipynb", "--out", file]);
-    assert.equal(res.code, 0, res.stdout + res.stderr);
-    assert.match(res.stdout, /custom-feature\.ipynb: 9 code cells ran/);
+    assert.equal(res.code, 0, res.out + res.err);
+    assert.match(res.out, /custom-feature\.ipynb: 9 code cells ran/);
     const nb = readNotebook(file);
     const want = expectedWindows();
     assert.match(streamText(cell(nb, "batch")), new RegExp(`^1-minute VWAP/volatility windows: ${want.minutes}$`, "m"));
@@ -140,7 +117,7 @@ describe("notebooks run headless with the tslab kernel", { skip, timeout: 900_00
       "--out",
       file,
     ]);
-    assert.equal(res.code, 0, res.stdout + res.stderr);
+    assert.equal(res.code, 0, res.out + res.err);
     const nb = readNotebook(file);
     assert.deepEqual(nb.cells.map((c) => c.id), ["intro", "defaults", INJECTED_TAG, "show"]);
     assert.deepEqual(cell(nb, INJECTED_TAG).tags, [INJECTED_TAG]);
@@ -150,9 +127,9 @@ describe("notebooks run headless with the tslab kernel", { skip, timeout: 900_00
   it("a failing cell stops the run: exit 1 naming the cell, its id and the error", async () => {
     const file = join(out, "failing.ipynb");
     const res = await quixlab(["notebook", "run", "test/fixtures/notebooks/failing.ipynb", "--out", file]);
-    assert.equal(res.code, 1, res.stdout + res.stderr);
-    assert.match(res.stdout, /cell 4 \(code cell 2, id boom\) failed: RangeError: deliberate failure for the test/);
-    assert.ok(!/node:vm|tslab[/\\]dist/.test(res.stdout), "kernel stack frames are not shown");
+    assert.equal(res.code, 1, res.out + res.err);
+    assert.match(res.out, /cell 4 \(code cell 2, id boom\) failed: RangeError: deliberate failure for the test/);
+    assert.ok(!/node:vm|tslab[/\\]dist/.test(res.out), "kernel stack frames are not shown");
     const nb = readNotebook(file);
     assert.match(streamText(cell(nb, "setup")), /setup ran 2/);
     assert.deepEqual(cell(nb, "after").outputs, [], "cells after the failure do not run");
@@ -160,8 +137,8 @@ describe("notebooks run headless with the tslab kernel", { skip, timeout: 900_00
 
   it("a TypeScript error is reported as a CompileError with its position (--json)", async () => {
     const res = await quixlab(["notebook", "run", "test/fixtures/notebooks/type-error.ipynb", "--out", join(out, "type-error.ipynb"), "--json"]);
-    assert.equal(res.code, 1, res.stdout + res.stderr);
-    const report = JSON.parse(res.stdout) as { ok: boolean; executed: number; failure: Record<string, unknown> };
+    assert.equal(res.code, 1, res.out + res.err);
+    const report = JSON.parse(res.out) as { ok: boolean; executed: number; failure: Record<string, unknown> };
     assert.equal(report.ok, false);
     assert.equal(report.executed, 2);
     assert.deepEqual(
@@ -174,6 +151,6 @@ describe("notebooks run headless with the tslab kernel", { skip, timeout: 900_00
   it("an undeclared parameter is a usage error before anything runs", async () => {
     const res = await quixlab(["notebook", "run", "test/fixtures/notebooks/params.ipynb", "--param", "nope=1"]);
     assert.equal(res.code, 2);
-    assert.match(res.stderr, /no parameter 'nope'; its parameters cell 2 \(id defaults\) declares who, times, loud/);
+    assert.match(res.err, /no parameter 'nope'; its parameters cell 2 \(id defaults\) declares who, times, loud/);
   });
 });

@@ -11,75 +11,34 @@ import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { after, before, describe, test } from "node:test";
-import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
-import type { WindowRecord } from "../../src/feature/types.js";
 import { ohlc } from "../../src/features/ohlc.js";
 import { TARDIS_TRADES_MAP } from "../../src/tick/csv.js";
 import { writeTicksFile } from "../../src/tick/generate.js";
+import { quixlab, repoRoot as root } from "../helpers/cli.js";
+import { assertSameBars, type Bar, pandasOracle } from "./pandas/oracle-client.js";
 
 const run = promisify(execFile);
-const root = fileURLToPath(new URL("../..", import.meta.url));
 const shared = process.env.QUIXLAB_SHARED_DATA ?? resolve(root, "../shared/data");
 const COINBASE = join(shared, "coinbase-ticker-2021-04-17.jsonl");
 const TARDIS = join(shared, "binance-futures-btcusdt-trades-2020-02-22.csv");
-const ORACLE = join(root, "test/integration/pandas/oracle.py");
-const BIG = 64 * 1024 * 1024;
-
-type Bar = WindowRecord<{ open: number; high: number; low: number; close: number; volume: number; count: number }>;
-interface Oracle {
-  records: Bar[];
-  summary: { ticks: number; rejected: number; windows: number };
-}
-
-interface Window {
-  kind: "tumbling" | "hopping";
-  sizeMs: number;
-  stepMs?: number;
-  origin?: "epoch" | "start";
-}
-
-async function oracle(file: string, w: Window, csvMap?: string): Promise<Oracle> {
-  const args = [ORACLE, file, "--kind", w.kind, "--size-ms", String(w.sizeMs), "--origin", w.origin ?? "epoch"];
-  if (w.stepMs) args.push("--step-ms", String(w.stepMs));
-  if (csvMap) args.push("--csv-map", csvMap);
-  const { stdout } = await run("python3", args, { maxBuffer: BIG });
-  const lines = stdout.trim().split("\n").map((l) => JSON.parse(l));
-  const summary = lines.pop().summary;
-  return { records: lines, summary };
-}
 
 /** `quixlab batch` as a user runs it; returns the JSON Lines records it printed. */
 async function cli(ref: string, file: string, extra: string[] = []): Promise<Bar[]> {
-  const { stdout } = await run(process.execPath, ["bin/quixlab.js", "batch", ref, "--ticks", file, "--format", "jsonl", ...extra], {
-    cwd: root,
-    maxBuffer: BIG,
-    env: { ...process.env, NO_COLOR: "1" },
-  });
-  return stdout
+  const r = await quixlab(["batch", ref, "--ticks", file, "--format", "jsonl", ...extra]);
+  assert.equal(r.code, 0, r.err);
+  return r.out
     .trim()
     .split("\n")
     .filter(Boolean)
     .map((l) => JSON.parse(l));
 }
 
-/** Window-for-window equality: same (key, start, end) set, OHLC and count exact, volume within 1e-9 relative. */
+/** Parity with pandas, and the batch output's own shape: fields in DESIGN.md order, sorted by (key, start). */
 function assertParity(ours: Bar[], theirs: Bar[], label: string): void {
+  assertSameBars(ours, theirs, label);
+  for (const r of ours) assert.deepEqual(Object.keys(r), ["key", "start", "end", "open", "high", "low", "close", "volume", "count"], `${label}: record key order`);
   const id = (r: Bar) => `${r.key}|${r.start}|${r.end}`;
-  const want = new Map(theirs.map((r) => [id(r), r]));
-  const got = new Map(ours.map((r) => [id(r), r]));
-  const missing = [...want.keys()].filter((k) => !got.has(k));
-  const extra = [...got.keys()].filter((k) => !want.has(k));
-  assert.deepEqual({ missing: missing.slice(0, 5), extra: extra.slice(0, 5) }, { missing: [], extra: [] }, `${label}: window sets differ`);
-  assert.equal(ours.length, theirs.length, `${label}: window count`);
-  for (const [k, e] of want) {
-    const a = got.get(k)!;
-    for (const f of ["open", "high", "low", "close", "count"] as const) assert.equal(a[f], e[f], `${label} ${k}: ${f}`);
-    const tol = 1e-9 * Math.max(Math.abs(a.volume), Math.abs(e.volume));
-    assert.ok(Math.abs(a.volume - e.volume) <= tol, `${label} ${k}: volume ${a.volume} vs ${e.volume}`);
-    assert.deepEqual(Object.keys(a), ["key", "start", "end", "open", "high", "low", "close", "volume", "count"], `${label}: record key order`);
-  }
-  // Batch output is sorted by (key, start).
   const sorted = [...ours].sort((x, y) => (x.key < y.key ? -1 : x.key > y.key ? 1 : x.start - y.start));
   assert.deepEqual(ours.map(id), sorted.map(id), `${label}: sorted by (key, start)`);
 }
@@ -110,32 +69,32 @@ describe("pandas parity", { timeout: 600_000 }, () => {
   after(() => rmSync(dir, { recursive: true, force: true }));
 
   test("Coinbase recording: 1 h and 1 min (CLI), 1 h origin start, hopping 60 s / 1 s (CLI)", async () => {
-    assertParity(await cli("src/features/ohlc.ts#ohlc1h", COINBASE), (await oracle(COINBASE, { kind: "tumbling", sizeMs: H })).records, "coinbase 1h");
-    const m1 = await oracle(COINBASE, { kind: "tumbling", sizeMs: M });
+    assertParity(await cli("src/features/ohlc.ts#ohlc1h", COINBASE), (await pandasOracle(COINBASE, { kind: "tumbling", sizeMs: H })).records, "coinbase 1h");
+    const m1 = await pandasOracle(COINBASE, { kind: "tumbling", sizeMs: M });
     assert.equal(m1.summary.ticks, 107);
     assertParity(await cli("src/features/ohlc.ts#ohlc1m", COINBASE), m1.records, "coinbase 1m");
     const start = await ohlc({ size: "1h", origin: "start" }).batchRecords(COINBASE);
-    assertParity(start.records as Bar[], (await oracle(COINBASE, { kind: "tumbling", sizeMs: H, origin: "start" })).records, "coinbase 1h start");
-    const hop = await oracle(COINBASE, { kind: "hopping", sizeMs: M, stepMs: 1000 });
+    assertParity(start.records, (await pandasOracle(COINBASE, { kind: "tumbling", sizeMs: H, origin: "start" })).records, "coinbase 1h start");
+    const hop = await pandasOracle(COINBASE, { kind: "hopping", sizeMs: M, stepMs: 1000 });
     assertParity(await cli("src/features/ohlc.ts#ohlc60s", COINBASE), hop.records, "coinbase 60s/1s");
     assert.ok(hop.records.length > 60 * 10, "hopping windows per tick");
   });
 
   test("Tardis/Binance trades CSV: 1 h and 1 min (CLI, --csv-map), 1 min origin start, hopping 60 s / 1 s", async () => {
     const map = ["--csv-map", TARDIS_TRADES_MAP];
-    const h1 = await oracle(TARDIS, { kind: "tumbling", sizeMs: H }, TARDIS_TRADES_MAP);
+    const h1 = await pandasOracle(TARDIS, { kind: "tumbling", sizeMs: H }, TARDIS_TRADES_MAP);
     assert.equal(h1.summary.ticks, 9999);
     assert.equal(h1.records.length, 3);
     assertParity(await cli("src/features/ohlc.ts#ohlc1h", TARDIS, map), h1.records, "tardis 1h");
-    assertParity(await cli("src/features/ohlc.ts#ohlc1m", TARDIS, map), (await oracle(TARDIS, { kind: "tumbling", sizeMs: M }, TARDIS_TRADES_MAP)).records, "tardis 1m");
+    assertParity(await cli("src/features/ohlc.ts#ohlc1m", TARDIS, map), (await pandasOracle(TARDIS, { kind: "tumbling", sizeMs: M }, TARDIS_TRADES_MAP)).records, "tardis 1m");
     const start = await ohlc({ size: "1m", origin: "start" }).batchRecords(TARDIS, { read: { csvMap: TARDIS_TRADES_MAP } });
-    assertParity(start.records as Bar[], (await oracle(TARDIS, { kind: "tumbling", sizeMs: M, origin: "start" }, TARDIS_TRADES_MAP)).records, "tardis 1m start");
+    assertParity(start.records, (await pandasOracle(TARDIS, { kind: "tumbling", sizeMs: M, origin: "start" }, TARDIS_TRADES_MAP)).records, "tardis 1m start");
     const hop = await ohlc({ size: "60s", step: "1s" }).batchRecords(TARDIS, { read: { csvMap: TARDIS_TRADES_MAP } });
-    assertParity(hop.records as Bar[], (await oracle(TARDIS, { kind: "hopping", sizeMs: M, stepMs: 1000 }, TARDIS_TRADES_MAP)).records, "tardis 60s/1s");
+    assertParity(hop.records, (await pandasOracle(TARDIS, { kind: "hopping", sizeMs: M, stepMs: 1000 }, TARDIS_TRADES_MAP)).records, "tardis 60s/1s");
   });
 
   test("generated 100,000 ticks, 3 products, gaps, disorder within grace, malformed lines", async () => {
-    const h1 = await oracle(generated, { kind: "tumbling", sizeMs: H });
+    const h1 = await pandasOracle(generated, { kind: "tumbling", sizeMs: H });
     const ours = await ohlc({ size: "1h" }).batchRecords(generated);
     assert.equal(ours.ticks + ours.rejected, 100_000);
     assert.equal(ours.ticks, h1.summary.ticks, "valid ticks: ours vs the oracle's own validation");
@@ -143,10 +102,10 @@ describe("pandas parity", { timeout: 600_000 }, () => {
     assert.ok(ours.rejected > 100, "the file has malformed lines");
     assert.equal(ours.late, 0, "disorder stays within grace");
     assert.equal(new Set(ours.records.map((r) => r.key)).size, 3);
-    assert.ok(hasHole(h1.records as Bar[], H), "the gaps leave an empty hour for some product");
+    assert.ok(hasHole(h1.records, H), "the gaps leave an empty hour for some product");
     assertParity(await cli("src/features/ohlc.ts#ohlc1h", generated), h1.records, "generated 1h");
 
-    const m1 = await oracle(generated, { kind: "tumbling", sizeMs: M });
+    const m1 = await pandasOracle(generated, { kind: "tumbling", sizeMs: M });
     assert.ok(hasHole(m1.records, M), "the gaps leave empty minutes");
     assertParity(await cli("src/features/ohlc.ts#ohlc1m", generated), m1.records, "generated 1m");
 
@@ -155,11 +114,11 @@ describe("pandas parity", { timeout: 600_000 }, () => {
       ["1m", M],
     ] as const) {
       const s = await ohlc({ size, origin: "start" }).batchRecords(generated);
-      assertParity(s.records as Bar[], (await oracle(generated, { kind: "tumbling", sizeMs: ms, origin: "start" })).records, `generated ${size} start`);
+      assertParity(s.records, (await pandasOracle(generated, { kind: "tumbling", sizeMs: ms, origin: "start" })).records, `generated ${size} start`);
     }
 
     const hop = await ohlc60sRecords(generated);
-    assertParity(hop, (await oracle(generated, { kind: "hopping", sizeMs: M, stepMs: 1000 })).records, "generated 60s/1s");
+    assertParity(hop, (await pandasOracle(generated, { kind: "hopping", sizeMs: M, stepMs: 1000 })).records, "generated 60s/1s");
   });
 });
 
@@ -167,5 +126,5 @@ async function ohlc60sRecords(file: string): Promise<Bar[]> {
   const { ohlc60s } = await import("../../src/features/ohlc.js");
   const r = await ohlc60s.batchRecords(file);
   assert.equal(r.late, 0);
-  return r.records as Bar[];
+  return r.records;
 }

@@ -3,10 +3,9 @@
  * a second `up` is refused, and `down` also stops the Redis it started. Plus the usage errors of `up`.
  */
 import assert from "node:assert/strict";
-import { execFile } from "node:child_process";
 import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
+import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import type { Admin } from "kafkajs";
 import { kafkaClient } from "../../src/broker/client.js";
@@ -17,16 +16,9 @@ import { pingRedis } from "../../src/store/redis-ping.js";
 import { waitFor } from "../../src/util/net.js";
 import { writeProject } from "../fixtures/pipeline/project.js";
 import { testBrokers, uniqueName } from "../harness/services.js";
+import { quixlab } from "../helpers/cli.js";
 
-const bin = join(resolve(import.meta.dirname, "../.."), "bin/quixlab.js");
-
-function cli(cwd: string, ...args: string[]): Promise<{ code: number; out: string; err: string }> {
-  return new Promise((done) => {
-    execFile(process.execPath, [bin, ...args], { cwd, env: { ...process.env, NO_COLOR: "1" }, timeout: 120_000 }, (e, out, err) =>
-      done({ code: e ? ((e as { code?: number }).code ?? 1) : 0, out, err }),
-    );
-  });
-}
+const cli = (cwd: string, ...args: string[]) => quixlab(args, { cwd, timeoutMs: 120_000 });
 
 describe("quixlab up with a Job and a Redis of its own", () => {
   const seeds = uniqueName("pipeline-job", "seeds");

@@ -9,34 +9,16 @@ import { once } from "node:events";
 import { copyFile, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
-import { fileURLToPath } from "node:url";
 import { createTopics, kafkaClient } from "../../src/broker/index.js";
 import { loadDescriptor } from "../../src/descriptor/index.js";
 import { loadFeatureRef } from "../../src/feature/ref.js";
 import { compareWindows } from "../../src/replay/parity.js";
 import { testServices, uniqueName } from "../harness/services.js";
+import { bin, exec, quixlab, repoRoot as repo } from "../helpers/cli.js";
+import { keepsEveryLine } from "../helpers/text.js";
 import { dedupe, produceLines, readOutputUntilEof } from "./stream-helpers.js";
 
-const repo = fileURLToPath(new URL("../..", import.meta.url));
-const bin = join(repo, "bin", "quixlab.js");
 const TICKS = "data/coinbase-ticker-2021-04-17.jsonl";
-
-interface Run {
-  code: number | null;
-  out: string;
-  err: string;
-}
-
-/** Run a program to its end with captured output. */
-async function exec(cmd: string, args: string[], cwd: string, env: NodeJS.ProcessEnv = {}): Promise<Run> {
-  const child = spawn(cmd, args, { cwd, env: { ...process.env, NO_COLOR: "1", ...env }, stdio: ["ignore", "pipe", "pipe"] });
-  let out = "";
-  let err = "";
-  child.stdout.on("data", (d: Buffer) => (out += d.toString()));
-  child.stderr.on("data", (d: Buffer) => (err += d.toString()));
-  const [code] = (await once(child, "close")) as [number | null];
-  return { code, out, err };
-}
 
 /** Every file of the project except quixlab's state and git's (what promote must leave alone on failure). */
 async function snapshot(dir: string): Promise<Record<string, string>> {
@@ -48,24 +30,13 @@ async function snapshot(dir: string): Promise<Record<string, string>> {
   return out;
 }
 
-/** Every line of `before` is still in `after`, in order: nothing outside the added nodes was removed or rewritten. */
-function keepsEveryLine(before: string, after: string): boolean {
-  const a = after.split("\n");
-  let i = 0;
-  for (const line of before.split("\n")) {
-    while (i < a.length && a[i] !== line) i++;
-    if (i++ === a.length) return false;
-  }
-  return true;
-}
-
 describe("quixlab promote (real Kafka and Redis)", { timeout: 600_000 }, () => {
   let proj: string;
   let brokers: string[];
   let redisUrl: string;
   let original: string;
-  const promote = (...args: string[]) => exec(process.execPath, [bin, "promote", ...args, "--broker", brokers.join(","), "--redis", redisUrl], proj);
-  const git = (...args: string[]) => exec("git", args, proj);
+  const promote = (...args: string[]) => quixlab(["promote", ...args, "--broker", brokers.join(","), "--redis", redisUrl], { cwd: proj });
+  const git = (...args: string[]) => exec("git", args, { cwd: proj });
 
   before(async () => {
     ({ brokers, redisUrl } = await testServices());
@@ -130,7 +101,7 @@ describe("quixlab promote (real Kafka and Redis)", { timeout: 600_000 }, () => {
     ]);
     assert.equal((await git("diff", "--cached", "--name-only")).out, "notes.txt\n", "the user's staged file is still staged, not committed");
 
-    const tsc = await exec(process.execPath, [join(repo, "node_modules", "typescript", "bin", "tsc"), "-p", "candles-1m/tsconfig.json"], proj);
+    const tsc = await exec(process.execPath, [join(repo, "node_modules", "typescript", "bin", "tsc"), "-p", "candles-1m/tsconfig.json"], { cwd: proj });
     assert.equal(tsc.code, 0, `the app type-checks:\n${tsc.out}${tsc.err}`);
   });
 
@@ -163,7 +134,7 @@ describe("quixlab promote (real Kafka and Redis)", { timeout: 600_000 }, () => {
       loaded.value.deployments.map((d) => `${d.name} ${d.version}`),
       ["ticks-source v7", "candles-1m v1", "vwap-vol-1m v1"],
     );
-    const tsc = await exec(process.execPath, [join(repo, "node_modules", "typescript", "bin", "tsc"), "-p", "vwap-vol-1m/tsconfig.json"], proj);
+    const tsc = await exec(process.execPath, [join(repo, "node_modules", "typescript", "bin", "tsc"), "-p", "vwap-vol-1m/tsconfig.json"], { cwd: proj });
     assert.equal(tsc.code, 0, `the app type-checks:\n${tsc.out}${tsc.err}`);
   });
 
@@ -212,7 +183,7 @@ describe("quixlab promote (real Kafka and Redis)", { timeout: 600_000 }, () => {
     assert.notEqual(edited, text);
     await writeFile(nbFile, edited);
 
-    const stale = await exec(process.execPath, [bin, "promote", "--check"], proj);
+    const stale = await quixlab(["promote", "--check"], { cwd: proj });
     assert.equal(stale.code, 1);
     assert.match(stale.out, /^stale candles-1m \(candles-1m\/ from notebooks\/ohlc\.ipynb#ohlc1m\): feature\.ts differs/m);
     assert.match(stale.out, /^ok {4}vwap-vol-1m/m);
@@ -229,7 +200,7 @@ describe("quixlab promote (real Kafka and Redis)", { timeout: 600_000 }, () => {
     assert.equal(dep.version, "v2");
     assert.ok(keepsEveryLine(original, now["quix.yaml"]!));
 
-    const clean = await exec(process.execPath, [bin, "promote", "--check"], proj);
+    const clean = await quixlab(["promote", "--check"], { cwd: proj });
     assert.equal(clean.code, 0, clean.out);
   });
 

@@ -1,15 +1,13 @@
 import assert from "node:assert/strict";
-import { execFile } from "node:child_process";
 import { mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { after, before, describe, it } from "node:test";
-import { promisify } from "node:util";
 import { writeTicksFile } from "../../src/tick/generate.js";
 import { testServices } from "../harness/services.js";
+import { quixlab } from "../helpers/cli.js";
 import { assertSameBars, type Bar, type OracleWindow, pandasOracle } from "./pandas/oracle-client.js";
 
-const exec = promisify(execFile);
 const root = resolve(import.meta.dirname, "../..");
 const COINBASE = join(root, "data/coinbase-ticker-2021-04-17.jsonl");
 const TARDIS = join(root, "data/binance-futures-btcusdt-trades-2020-02-22.csv");
@@ -32,26 +30,19 @@ let services: { brokers: string[]; redisUrl: string };
 let dir: string;
 
 /** `quixlab replay` exactly as a user runs it; never throws on a non-zero exit, returns it. */
-async function replayCli(ref: string, ticks: string, extra: string[]): Promise<{ code: number; report: Report; stderr: string; out: Bar[] }> {
+async function replayCli(ref: string, ticks: string, extra: string[]): Promise<{ code: number | null; report: Report; stderr: string; out: Bar[] }> {
   const out = join(dir, `out-${Math.random().toString(36).slice(2)}.jsonl`);
-  const args = ["bin/quixlab.js", "replay", ref, "--ticks", ticks, "--broker", services.brokers.join(","), "--redis", services.redisUrl, "--out", out, "--json", ...extra];
-  let res: { stdout: string; stderr: string; code: number };
-  try {
-    const r = await exec(process.execPath, args, { cwd: root, maxBuffer: 1 << 28, env: { ...process.env, QUIXLAB_SESSION_TIMEOUT_MS: "6000" } });
-    res = { ...r, code: 0 };
-  } catch (e) {
-    const err = e as { stdout: string; stderr: string; code: number };
-    res = { stdout: err.stdout, stderr: err.stderr, code: err.code };
-  }
-  assert.ok(res.stdout.trim(), `replay printed no report (exit ${res.code}): ${res.stderr.slice(-2000)}`);
-  const report = JSON.parse(res.stdout) as Report;
+  const args = ["replay", ref, "--ticks", ticks, "--broker", services.brokers.join(","), "--redis", services.redisUrl, "--out", out, "--json", ...extra];
+  const res = await quixlab(args, { env: { QUIXLAB_SESSION_TIMEOUT_MS: "6000" } });
+  assert.ok(res.out.trim(), `replay printed no report (exit ${res.code}): ${res.err.slice(-2000)}`);
+  const report = JSON.parse(res.out) as Report;
   let bars: Bar[] = [];
   try {
     bars = readFileSync(out, "utf8").trim().split("\n").filter(Boolean).map((l) => JSON.parse(l));
   } catch {
     bars = [];
   }
-  return { code: res.code, report, stderr: res.stderr, out: bars };
+  return { code: res.code, report, stderr: res.err, out: bars };
 }
 
 const windows: Record<string, OracleWindow> = {
@@ -120,13 +111,13 @@ describe("quixlab replay (real Kafka, real Redis, step in a child process)", () 
   });
 
   it("exits 2 naming the problem for a missing file and a bad reference", async () => {
-    const missing = await exec(process.execPath, ["bin/quixlab.js", "replay", "src/features/ohlc.ts#ohlc1m", "--ticks", "nope.jsonl"], { cwd: root }).catch((e) => e);
+    const missing = await quixlab(["replay", "src/features/ohlc.ts#ohlc1m", "--ticks", "nope.jsonl"]);
     assert.equal(missing.code, 2);
-    assert.match(missing.stderr, /nope\.jsonl.*no such file/);
-    const badRef = await exec(process.execPath, ["bin/quixlab.js", "replay", "src/features/ohlc.ts#ohlc2m", "--ticks", COINBASE], { cwd: root }).catch((e) => e);
+    assert.match(missing.err, /nope\.jsonl.*no such file/);
+    const badRef = await quixlab(["replay", "src/features/ohlc.ts#ohlc2m", "--ticks", COINBASE]);
     assert.equal(badRef.code, 2);
-    assert.match(badRef.stderr, /ohlc2m/);
-    assert.match(badRef.stderr, /ohlc1m/, "lists the features that do exist");
+    assert.match(badRef.err, /ohlc2m/);
+    assert.match(badRef.err, /ohlc1m/, "lists the features that do exist");
   });
 
   after(() => undefined);

@@ -3,17 +3,14 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { once } from "node:events";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
+import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
-import { Redis } from "ioredis";
-import type { Admin, Kafka } from "kafkajs";
-import { kafkaClient } from "../../src/broker/client.js";
+import type { Admin } from "kafkajs";
 import { ohlc } from "../../src/features/ohlc.js";
 import { generateTicks } from "../../src/tick/generate.js";
-import { testServices, uniqueName } from "../harness/services.js";
-import { byWindow, dedupe, produceLines, readOutputUntilEof, storedWindows, until, GiveUp } from "./stream-helpers.js";
+import { bin, repoRoot as root } from "../helpers/cli.js";
+import { assertStreamedWindows, GiveUp, produceLines, readOutputUntilEof, type StreamSession, streamCase, streamSession, until } from "./stream-helpers.js";
 
-const root = resolve(import.meta.dirname, "../..");
 const PARTITIONS = 4;
 const KILLS = 3;
 
@@ -41,7 +38,7 @@ function alive(c: Child): void {
 }
 
 function startStep(module: string, env: Record<string, string>): Child {
-  const proc = spawn(process.execPath, [join(root, "bin/quixlab.js"), "run", `${module}#f`], {
+  const proc = spawn(process.execPath, [bin, "run", `${module}#f`], {
     cwd: root,
     env: { ...process.env, ...env, NO_COLOR: "1" },
     stdio: ["ignore", "ignore", "pipe"],
@@ -58,39 +55,26 @@ async function committed(admin: Admin, groupId: string, topic: string): Promise<
 }
 
 describe("stream step crash recovery (SIGKILL, restart)", () => {
-  let kafka: Kafka;
-  let admin: Admin;
-  let brokers: string[];
-  let redisUrl: string;
-  let redis: Redis;
+  let session: StreamSession;
   const children: Child[] = [];
   const lines = generateTicks({ n: 50_000, products: 3, seed: 99, outOfOrderMs: 1_000, malformedRate: 0.001 });
 
   before(async () => {
-    ({ brokers, redisUrl } = await testServices());
-    kafka = kafkaClient(brokers);
-    admin = kafka.admin();
-    await admin.connect();
-    redis = new Redis(redisUrl);
+    session = await streamSession();
   });
 
   after(async () => {
     for (const c of children) if (c.proc.exitCode === null && c.proc.signalCode === null) c.proc.kill("SIGKILL");
-    await admin?.disconnect();
-    await redis?.quit();
+    await session?.close();
     for (const d of dirs) rmSync(d, { recursive: true, force: true });
   });
 
   for (const processing of ["at-least-once", "exactly-once"] as const) {
     it(`${processing}: killed ${KILLS} times mid-stream, the output and Redis equal the uninterrupted run`, async (t) => {
-      const name = uniqueName(t, processing).replace(/[^A-Za-z0-9._-]/g, "");
+      const { kafka, admin, brokers, redisUrl } = session;
+      const { name, input, output, group } = await streamCase(admin, t, processing, PARTITIONS);
       const module = featureModule(name);
-      const feature = ohlc({ size: "60s", step: "5s", name });
-      const expected = (await feature.batchRecords(lines)).records;
-      const input = uniqueName(t, "in");
-      const output = uniqueName(t, "out");
-      const group = uniqueName(t, "group");
-      await admin.createTopics({ waitForLeaders: true, topics: [{ topic: input, numPartitions: PARTITIONS }] });
+      const expected = (await ohlc({ size: "60s", step: "5s", name }).batchRecords(lines)).records;
       const env = {
         input,
         output,
@@ -128,13 +112,7 @@ describe("stream step crash recovery (SIGKILL, restart)", () => {
       assert.equal(code, 0, `clean shutdown on SIGTERM\n${last.stderr()}`);
       assert.match(last.stderr(), /restored checkpoint at offset \d+/, "the last incarnation restored state");
 
-      if (processing === "exactly-once") {
-        assert.equal(streamed.length, expected.length, "read_committed: every window exactly once");
-        assert.deepEqual([...streamed].sort(byWindow), expected);
-      } else {
-        assert.deepEqual(dedupe(streamed), expected, "deduplicated by (key, start), the uninterrupted run's windows");
-      }
-      assert.deepEqual(await storedWindows(redis, name), expected, "Redis ends identical");
+      await assertStreamedWindows(streamed, expected, processing, session.redis, name);
     });
   }
 });

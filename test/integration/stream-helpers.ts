@@ -1,10 +1,12 @@
 /** Shared by the stream*.test.ts integration tests: produce ticks, read topics back, compare windows. */
 import assert from "node:assert/strict";
-import type { Redis } from "ioredis";
+import { Redis } from "ioredis";
 import { type Admin, type IHeaders, type Kafka, Partitioners } from "kafkajs";
+import { kafkaClient } from "../../src/broker/client.js";
 import type { WindowRecord } from "../../src/feature/types.js";
 import { getKeys, getRange } from "../../src/store/online.js";
 import { EofTracker, isEof, produceEof } from "../../src/stream/control.js";
+import { testServices, uniqueName } from "../harness/services.js";
 
 /** The key a replayer would use: the product, when the line has one. */
 function keyOf(line: string): string | null {
@@ -146,4 +148,69 @@ export async function until<T>(what: string, probe: () => Promise<T | undefined 
 /** Sum of the high watermarks of a topic (how much was written to it). */
 export async function topicEnd(admin: Admin, topic: string): Promise<number> {
   return (await admin.fetchTopicOffsets(topic)).reduce((s, o) => s + Number(o.high), 0);
+}
+
+/** The session's Kafka and Redis, with the clients a suite checks them through. */
+export interface StreamSession {
+  brokers: string[];
+  redisUrl: string;
+  kafka: Kafka;
+  admin: Admin;
+  redis: Redis;
+  /** Disconnect the clients (the services belong to the harness). */
+  close(): Promise<void>;
+}
+
+/** Connect to the test session's services: call in a suite's `before`, and `close()` in its `after`. */
+export async function streamSession(): Promise<StreamSession> {
+  const { brokers, redisUrl } = await testServices();
+  const kafka = kafkaClient(brokers);
+  const admin = kafka.admin();
+  await admin.connect();
+  const redis = new Redis(redisUrl);
+  return {
+    brokers,
+    redisUrl,
+    kafka,
+    admin,
+    redis,
+    async close() {
+      await admin.disconnect();
+      await redis.quit();
+    },
+  };
+}
+
+/** One test's own names (feature, input and output topics, group), with the input topic created. */
+export async function streamCase(
+  admin: Admin,
+  t: { name: string },
+  processing: string,
+  partitions: number,
+): Promise<{ name: string; input: string; output: string; group: string }> {
+  // A feature name is a Redis key prefix: keep it to plain characters.
+  const name = uniqueName(t, processing).replace(/[^A-Za-z0-9._-]/g, "");
+  const input = uniqueName(t, "in");
+  await admin.createTopics({ waitForLeaders: true, topics: [{ topic: input, numPartitions: partitions }] });
+  return { name, input, output: uniqueName(t, "out"), group: uniqueName(t, "group") };
+}
+
+/**
+ * The stream wrote exactly the `expected` windows: each once under exactly-once (read_committed), identical
+ * repeats allowed under at-least-once; and the online store holds the same windows for `feature`.
+ */
+export async function assertStreamedWindows(
+  streamed: readonly WindowRecord[],
+  expected: readonly WindowRecord[],
+  processing: "at-least-once" | "exactly-once",
+  redis: Redis,
+  feature: string,
+): Promise<void> {
+  if (processing === "exactly-once") {
+    assert.equal(streamed.length, expected.length, "read_committed: every window exactly once");
+    assert.deepEqual([...streamed].sort(byWindow), expected);
+  } else {
+    assert.deepEqual(dedupe(streamed), expected, "deduplicated by (key, start), the uninterrupted run's windows");
+  }
+  assert.deepEqual(await storedWindows(redis, feature), expected, "Redis holds the same windows");
 }

@@ -1,10 +1,8 @@
 import assert from "node:assert/strict";
-import { execFile } from "node:child_process";
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
+import { join } from "node:path";
 import { after, describe, it } from "node:test";
-import { promisify } from "node:util";
 import { connectExternalBroker } from "../../src/broker/external.js";
 import { ensureKafkaJars } from "../../src/broker/jars.js";
 import { randomClusterId, serverProperties, startLocalBroker } from "../../src/broker/local.js";
@@ -12,8 +10,8 @@ import { EnvironmentError } from "../../src/errors/index.js";
 import { which } from "../../src/services/process.js";
 import { startLocalRedis } from "../../src/store/redis-local.js";
 import { freePort } from "../../src/util/net.js";
+import { quixlab } from "../helpers/cli.js";
 
-const root = resolve(import.meta.dirname, "../..");
 const scratch = mkdtempSync(join(tmpdir(), "quixlab-broker-errors-"));
 after(() => rmSync(scratch, { recursive: true, force: true }));
 
@@ -105,16 +103,10 @@ describe("missing programs", () => {
 
   it("'quixlab services up' without java on PATH exits 2 with one line, and starts nothing", async () => {
     const cwd = mkdtempSync(join(scratch, "cwd-"));
-    const env: NodeJS.ProcessEnv = { ...process.env, PATH: pathWith("redis-server", "mvn"), NO_COLOR: "1" };
-    delete env.KAFKA_BROKERS;
-    delete env.REDIS_URL;
-    const run = promisify(execFile)(process.execPath, [join(root, "bin/quixlab.js"), "services", "up"], { cwd, env });
-    await assert.rejects(run, (e: { code?: number; stdout?: string; stderr?: string }) => {
-      assert.equal(e.code, 2);
-      assert.equal(e.stdout, "");
-      assert.equal(e.stderr, "error: 'java' is not on PATH — install a Java 17+ JRE (apt-get install -y openjdk-17-jre-headless)\n");
-      return true;
-    });
+    const r = await quixlab(["services", "up"], { cwd, env: { PATH: pathWith("redis-server", "mvn"), KAFKA_BROKERS: undefined, REDIS_URL: undefined } });
+    assert.equal(r.code, 2);
+    assert.equal(r.out, "");
+    assert.equal(r.err, "error: 'java' is not on PATH — install a Java 17+ JRE (apt-get install -y openjdk-17-jre-headless)\n");
     assert.equal(existsSync(join(cwd, ".quixlab", "services.json")), false);
   });
 });

@@ -1,29 +1,16 @@
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { Writable } from "node:stream";
 import { after, before, describe, test } from "node:test";
 import { fileURLToPath } from "node:url";
 import { main } from "../../cli/main.js";
 import { generateTicks, writeTicksFile } from "../../src/tick/generate.js";
 import { parseTickLine } from "../../src/tick/validate.js";
+import { captureStream, quixlab } from "../helpers/cli.js";
 
 const root = fileURLToPath(new URL("../..", import.meta.url));
 const COINBASE = join(root, "data/coinbase-ticker-2021-04-17.jsonl");
-
-function quixlab(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const p = spawn(process.execPath, ["bin/quixlab.js", ...args], { cwd: root, env: { ...process.env, NO_COLOR: "1" } });
-    let stdout = "";
-    let stderr = "";
-    p.stdout.on("data", (d) => (stdout += d));
-    p.stderr.on("data", (d) => (stderr += d));
-    p.on("error", reject);
-    p.on("close", (code) => resolve({ code, stdout, stderr }));
-  });
-}
 
 let dir: string;
 
@@ -35,15 +22,15 @@ describe("quixlab batch", () => {
 
   test("prints JSON Lines records sorted by (key, start) when stdout is not a terminal", async () => {
     const r = await quixlab(["batch", "src/features/ohlc.ts#ohlc1m", "--ticks", COINBASE]);
-    assert.equal(r.code, 0, r.stderr);
-    const records = r.stdout.trim().split("\n").map((l) => JSON.parse(l));
+    assert.equal(r.code, 0, r.err);
+    const records = r.out.trim().split("\n").map((l) => JSON.parse(l));
     assert.equal(records.length, 15);
     assert.equal(records.reduce((n, x) => n + x.count, 0), 107);
     assert.deepEqual(Object.keys(records[0]), ["key", "start", "end", "open", "high", "low", "close", "volume", "count"]);
     const order = records.map((x) => `${x.key} ${x.start}`);
     assert.deepEqual(order, [...order].sort());
-    assert.match(r.stderr, /107 ticks → 15 windows/);
-    assert.ok(!(r.stdout + r.stderr).includes("\u001b["), "no colour under NO_COLOR / without a TTY");
+    assert.match(r.err, /107 ticks → 15 windows/);
+    assert.ok(!(r.out + r.err).includes("\u001b["), "no colour under NO_COLOR / without a TTY");
   });
 
   test("reports the rejected count and the first reasons with line numbers on stderr", async () => {
@@ -51,12 +38,12 @@ describe("quixlab batch", () => {
     const file = join(dir, "messy.jsonl");
     writeFileSync(file, `${lines.join("\n")}\n`);
     const r = await quixlab(["batch", "src/features/ohlc.ts#ohlc1m", "--ticks", file, "--format", "csv"]);
-    assert.equal(r.code, 0, r.stderr);
-    const m = /(\d+) lines rejected/.exec(r.stderr);
-    assert.ok(m && Number(m[1]) > 10, r.stderr);
+    assert.equal(r.code, 0, r.err);
+    const m = /(\d+) lines rejected/.exec(r.err);
+    assert.ok(m && Number(m[1]) > 10, r.err);
     const firstBad = lines.findIndex((l) => !parseTickLine(l).ok);
-    assert.match(r.stderr, new RegExp(`line ${firstBad + 1}: `));
-    const [header, ...rows] = r.stdout.trim().split("\n");
+    assert.match(r.err, new RegExp(`line ${firstBad + 1}: `));
+    const [header, ...rows] = r.out.trim().split("\n");
     assert.equal(header, "key,start,end,open,high,low,close,volume,count");
     assert.ok(rows.length > 0 && rows.every((row) => row.split(",").length === 9));
   });
@@ -65,8 +52,8 @@ describe("quixlab batch", () => {
     const out = join(dir, "bars.jsonl");
     const chart = join(dir, "bars.svg");
     const r = await quixlab(["batch", "src/features/ohlc.ts#ohlc1h", "--ticks", "data/binance-futures-btcusdt-trades-2020-02-22.csv", "--out", out, "--chart", chart, "--json"]);
-    assert.equal(r.code, 0, r.stderr);
-    const summary = JSON.parse(r.stdout);
+    assert.equal(r.code, 0, r.err);
+    const summary = JSON.parse(r.out);
     assert.deepEqual([summary.ticks, summary.rejected, summary.late, summary.windows], [9999, 0, 0, 3]);
     assert.equal(summary.feature.name, "ohlc1h");
     assert.equal(readFileSync(out, "utf8").trim().split("\n").length, 3);
@@ -77,8 +64,8 @@ describe("quixlab batch", () => {
 
   test("a whole-window function feature runs through the generic engine", async () => {
     const r = await quixlab(["batch", "test/fixtures/features.ts#vwap1m", "--ticks", COINBASE, "--format", "table"]);
-    assert.equal(r.code, 0, r.stderr);
-    const [header, first] = r.stdout.split("\n");
+    assert.equal(r.code, 0, r.err);
+    const [header, first] = r.out.split("\n");
     assert.match(header!, /^key\s+start\s+end\s+vwap\s+first\s+n$/);
     assert.match(first!, /^BAND-BTC\s+2021-04-17T16:43:00Z\s+2021-04-17T16:44:00Z\s+0\.00033458\s+0\.00033458\s+1$/);
   });
@@ -86,22 +73,12 @@ describe("quixlab batch", () => {
   test("a progress bar on stderr for a large file when stderr is a terminal", async () => {
     const file = join(dir, "big.jsonl");
     await writeTicksFile(file, { n: 30_000, seed: 2 });
-    const capture = (tty: boolean) => {
-      const chunks: string[] = [];
-      const w = new Writable({
-        write(c, _e, done) {
-          chunks.push(String(c));
-          done();
-        },
-      });
-      return Object.assign(w, { isTTY: tty, text: () => chunks.join("") });
-    };
-    const stdout = capture(false);
-    const stderr = capture(true);
+    const stdout = captureStream(false);
+    const stderr = captureStream(true);
     const code = await main(["batch", "src/features/ohlc.ts#ohlc1h", "--ticks", file, "--json"], {
       cwd: root,
-      stdout: stdout as unknown as NodeJS.WriteStream,
-      stderr: stderr as unknown as NodeJS.WriteStream,
+      stdout,
+      stderr,
       env: { NO_COLOR: "1" },
     });
     assert.equal(code, 0, stderr.text());
@@ -121,9 +98,9 @@ describe("quixlab batch", () => {
     test(`exit 2 with one clear line for ${what}`, async () => {
       const r = await quixlab(["batch", ...args]);
       assert.equal(r.code, 2);
-      assert.match(r.stderr, /^error: /);
-      assert.match(r.stderr, pattern);
-      assert.equal(r.stdout, "");
+      assert.match(r.err, /^error: /);
+      assert.match(r.err, pattern);
+      assert.equal(r.out, "");
     });
   }
 });

@@ -1,9 +1,9 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
-import { main } from "../../cli/main.js";
 import { checkNotebook } from "../../src/notebook/check.js";
 import { parseNotebook } from "../../src/notebook/model.js";
+import { repoRoot, runCli } from "../helpers/cli.js";
 
 const FIXTURES = fileURLToPath(new URL("../fixtures/notebooks/", import.meta.url));
 
@@ -11,16 +11,6 @@ const FIXTURES = fileURLToPath(new URL("../fixtures/notebooks/", import.meta.url
 function nb(name: string, ...sources: string[]) {
   const cells = sources.map((source, i) => ({ cell_type: "code", id: `c${i + 1}`, metadata: {}, source, outputs: [], execution_count: null }));
   return parseNotebook(JSON.stringify({ nbformat: 4, nbformat_minor: 5, metadata: {}, cells }), `${FIXTURES}${name}.ipynb`);
-}
-
-function capture() {
-  let text = "";
-  const write = (s: string) => {
-    text += s;
-    return true;
-  };
-  const stream = { isTTY: false, write } as unknown as NodeJS.WriteStream;
-  return { stream, text: () => text };
 }
 
 describe("checkNotebook", () => {
@@ -56,22 +46,19 @@ describe("checkNotebook", () => {
 
 describe("quixlab notebook check", () => {
   it("lists the fixture's export and exits 0; --json prints the report", async () => {
-    const out = capture();
-    const err = capture();
-    const code = await main(["notebook", "check", "test/fixtures/notebooks/export.ipynb"], { stdout: out.stream, stderr: err.stream, env: { NO_COLOR: "1" } });
-    assert.equal(code, 0, err.text());
-    assert.match(out.text(), /✓ realisedVol {2}\(function, defined in cell 5 id realised; uses cells helpers, realised\)/);
-    const json = capture();
-    assert.equal(await main(["notebook", "check", "test/fixtures/notebooks/export.ipynb", "--json"], { stdout: json.stream, stderr: err.stream, env: {} }), 0);
-    const report = JSON.parse(json.text()) as { ok: boolean; exports: { name: string }[] };
+    const r = await runCli(repoRoot, "notebook", "check", "test/fixtures/notebooks/export.ipynb");
+    assert.equal(r.code, 0, r.err);
+    assert.match(r.out, /✓ realisedVol {2}\(function, defined in cell 5 id realised; uses cells helpers, realised\)/);
+    const json = await runCli(repoRoot, "notebook", "check", "test/fixtures/notebooks/export.ipynb", "--json");
+    assert.equal(json.code, 0, json.err);
+    const report = JSON.parse(json.out) as { ok: boolean; exports: { name: string }[] };
     assert.equal(report.ok, true);
     assert.deepEqual(report.exports.map((e) => e.name), ["realisedVol"]);
   });
 
   it("exits 2 naming the file when the notebook is not JSON", async () => {
-    const err = capture();
-    const code = await main(["notebook", "check", "package.json.missing.ipynb"], { stdout: capture().stream, stderr: err.stream, env: {} });
-    assert.equal(code, 2);
-    assert.match(err.text(), /package\.json\.missing\.ipynb: cannot read notebook: ENOENT/);
+    const r = await runCli(repoRoot, "notebook", "check", "package.json.missing.ipynb");
+    assert.equal(r.code, 2);
+    assert.match(r.err, /package\.json\.missing\.ipynb: cannot read notebook: ENOENT/);
   });
 });

@@ -14,42 +14,14 @@ import { readPipelineState, stepState, writePipelineState } from "../../src/pipe
 import { metricsOf, summarizeMetrics } from "../../src/pipeline/status.js";
 import { restartDelay } from "../../src/pipeline/supervisor.js";
 import type { PipelineState, ReplicaRecord } from "../../src/pipeline/types.js";
-import type { StepMetrics } from "../../src/stream/metrics.js";
+import { initialMetrics, type StepMetrics } from "../../src/stream/metrics.js";
 
 const replica = (state: ReplicaRecord["state"], index = 0): ReplicaRecord => ({ index, pid: null, state, restarts: 0, startedAt: null, lastExit: null });
 
 function metrics(over: Partial<StepMetrics>): StepMetrics {
-  return {
-    step: "ohlc",
-    replica: "0",
-    feature: "ohlc1m",
-    version: "v",
-    processing: "at-least-once",
-    inputTopic: "ticks",
-    outputTopic: "candles",
-    consumerGroup: "ohlc",
-    state: "running",
-    startedAt: 1_000,
-    heartbeatAt: 2_000,
-    consumed: 0,
-    emitted: 0,
-    rejected: 0,
-    late: 0,
-    lag: 0,
-    lagByPartition: {},
-    windowsOpen: 0,
-    latencyMs: { p50: null, p99: null, samples: 0 },
-    partitions: [],
-    eofPartitions: [],
-    checkpoints: 0,
-    restores: 0,
-    rebalances: 0,
-    redis: "up",
-    redisDown: false,
-    redisErrors: 0,
-    lastError: null,
-    ...over,
-  };
+  const id = { step: "ohlc", replica: "0", feature: "ohlc1m", version: "v", processing: "at-least-once", redis: "up" } as const;
+  const topics = { inputTopic: "ticks", outputTopic: "candles", consumerGroup: "ohlc" };
+  return { ...initialMetrics({ ...id, ...topics }, 1_000), state: "running", heartbeatAt: 2_000, ...over };
 }
 
 describe("stepState", () => {

@@ -4,31 +4,15 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
-import { main } from "../../cli/main.js";
 import { readNotebook } from "../../src/notebook/model.js";
 import { applyPromote } from "../../src/promote/apply.js";
 import { checkPromoted, compareWithNotebook } from "../../src/promote/check.js";
 import { planPromote } from "../../src/promote/plan.js";
 import { readTemplate } from "../../src/promote/template.js";
+import { runCli } from "../helpers/cli.js";
 
 const root = fileURLToPath(new URL("../..", import.meta.url));
 const versions = { quixlab: "0.1.0", tsx: "^4.20.0", typescript: "~5.8.3", "@types/node": "^20.19.0" };
-
-/** Run the CLI in-process with captured output (not a TTY, so no colour). */
-async function cli(cwd: string, ...argv: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = "";
-  let err = "";
-  const stream = (add: (s: string) => void) =>
-    ({
-      isTTY: false,
-      write: (s: string) => {
-        add(s);
-        return true;
-      },
-    }) as unknown as NodeJS.WriteStream;
-  const code = await main(argv, { cwd, stdout: stream((s) => (out += s)), stderr: stream((s) => (err += s)), env: { NO_COLOR: "1" } });
-  return { code, out, err };
-}
 
 let dir: string;
 let notebookText: string;
@@ -61,7 +45,7 @@ describe("promote --check", () => {
     assert.equal(report.ok, true);
     assert.deepEqual(report.apps, [{ deployment: "candles-1m", application: "apps/candles-1m", source: "notebooks/ohlc.ipynb#ohlc1m", status: "ok" }]);
     assert.deepEqual(report.skipped, ["ticks-source"]);
-    const r = await cli(dir, "promote", "--check");
+    const r = await runCli(dir, "promote", "--check");
     assert.equal(r.code, 0);
     assert.match(r.out, /^ok {4}candles-1m \(apps\/candles-1m\/ from notebooks\/ohlc\.ipynb#ohlc1m\)$/m);
   });
@@ -71,11 +55,11 @@ describe("promote --check", () => {
     assert.notEqual(edited, notebookText);
     await writeFile(join(dir, "notebooks", "ohlc.ipynb"), edited);
     try {
-      const r = await cli(dir, "promote", "--check");
+      const r = await runCli(dir, "promote", "--check");
       assert.equal(r.code, 1);
       assert.match(r.out, /^stale candles-1m \(apps\/candles-1m\/ from notebooks\/ohlc\.ipynb#ohlc1m\): feature\.ts differs from the notebook's ohlc1m from line \d+$/m);
       assert.match(r.out, /1 promoted app\(s\) no longer match their notebook: promote them again \(candles-1m\)/);
-      const json = await cli(dir, "promote", "--check", "--json");
+      const json = await runCli(dir, "promote", "--check", "--json");
       assert.equal(json.code, 1);
       assert.equal(JSON.parse(json.out).apps[0].status, "stale");
     } finally {
@@ -106,9 +90,9 @@ describe("promote --check", () => {
     const empty = await mkdtemp(join(tmpdir(), "quixlab-promote-check-empty-"));
     try {
       await writeFile(join(empty, "quix.yaml"), "metadata:\n  version: 1.0\ndeployments: []\ntopics: []\n");
-      const r = await cli(empty, "promote", "--check");
+      const r = await runCli(empty, "promote", "--check");
       assert.deepEqual([r.code, r.out], [0, "no promoted apps in quix.yaml\n"]);
-      const missing = await cli(empty, "promote", "--check", "--descriptor", "nope.yaml");
+      const missing = await runCli(empty, "promote", "--check", "--descriptor", "nope.yaml");
       assert.equal(missing.code, 2);
       assert.match(missing.err, /nope\.yaml: file not found/);
     } finally {
@@ -119,22 +103,22 @@ describe("promote --check", () => {
 
 describe("promote: usage errors (exit 2, before anything runs)", () => {
   it("names the missing flag", async () => {
-    const r = await cli(dir, "promote", "notebooks/ohlc.ipynb", "--export", "ohlc1m", "--ticks", "t.jsonl");
+    const r = await runCli(dir, "promote", "notebooks/ohlc.ipynb", "--export", "ohlc1m", "--ticks", "t.jsonl");
     assert.equal(r.code, 2);
     assert.match(r.err, /^error: missing --name — usage: quixlab promote/);
   });
 
   it("rejects a bad number and an export that does not exist", async () => {
-    const bad = await cli(dir, "promote", "notebooks/ohlc.ipynb", "--export", "ohlc1m", "--name", "x", "--ticks", "t.jsonl", "--replicas", "0");
+    const bad = await runCli(dir, "promote", "notebooks/ohlc.ipynb", "--export", "ohlc1m", "--name", "x", "--ticks", "t.jsonl", "--replicas", "0");
     assert.equal(bad.code, 2);
     assert.match(bad.err, /bad --replicas '0'/);
-    const missing = await cli(dir, "promote", "notebooks/ohlc.ipynb", "--export", "nope", "--name", "x", "--ticks", "t.jsonl");
+    const missing = await runCli(dir, "promote", "notebooks/ohlc.ipynb", "--export", "nope", "--name", "x", "--ticks", "t.jsonl");
     assert.equal(missing.code, 2);
     assert.match(missing.err, /the notebook defines no 'nope' — export one of: ohlc1h, ohlc1m, ohlc60s/);
   });
 
   it("refuses an app folder outside the project", async () => {
-    const r = await cli(dir, "promote", "notebooks/ohlc.ipynb", "--export", "ohlc1m", "--name", "x", "--ticks", "t.jsonl", "--apps-dir", "..");
+    const r = await runCli(dir, "promote", "notebooks/ohlc.ipynb", "--export", "ohlc1m", "--name", "x", "--ticks", "t.jsonl", "--apps-dir", "..");
     assert.equal(r.code, 2);
     assert.match(r.err, /would be outside the project .* — pass an --apps-dir inside the folder that holds quix\.yaml/);
   });

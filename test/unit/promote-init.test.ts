@@ -4,28 +4,13 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
-import { main } from "../../cli/main.js";
 import { loadDescriptor } from "../../src/descriptor/index.js";
 import { listExports } from "../../src/notebook/extract.js";
 import { readNotebook } from "../../src/notebook/model.js";
 import { initProject, packageNameOf } from "../../src/promote/init.js";
+import { runCli } from "../helpers/cli.js";
 
 const root = fileURLToPath(new URL("../..", import.meta.url));
-
-async function cli(cwd: string, ...argv: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = "";
-  let err = "";
-  const stream = (add: (s: string) => void) =>
-    ({
-      isTTY: false,
-      write: (s: string) => {
-        add(s);
-        return true;
-      },
-    }) as unknown as NodeJS.WriteStream;
-  const code = await main(argv, { cwd, stdout: stream((s) => (out += s)), stderr: stream((s) => (err += s)), env: { NO_COLOR: "1" } });
-  return { code, out, err };
-}
 
 let dir: string;
 beforeEach(async () => {
@@ -37,11 +22,11 @@ afterEach(async () => {
 
 describe("quixlab init", () => {
   it("creates the project: descriptor, notebook, sample ticks with their notice, devcontainer, README", async () => {
-    const r = await cli(dir, "init", "My Features");
+    const r = await runCli(dir, "init", "My Features");
     assert.equal(r.code, 0, r.err);
     assert.match(r.out, /^created a quixlab project in My Features\/ \(10 files\)/);
     const p = join(dir, "My Features");
-    const files = JSON.parse((await cli(dir, "init", "again", "--json")).out).files;
+    const files = JSON.parse((await runCli(dir, "init", "again", "--json")).out).files;
     assert.deepEqual(files, [
       ".devcontainer.json",
       ".gitignore",
@@ -90,12 +75,12 @@ describe("quixlab init", () => {
   it("refuses a folder that is not empty (exit 2) unless --force, which keeps other files", async () => {
     await writeFile(join(dir, "notes.txt"), "mine\n");
     await writeFile(join(dir, "quix.yaml"), "old\n");
-    const r = await cli(dir, "init");
+    const r = await runCli(dir, "init");
     assert.equal(r.code, 2);
     assert.match(r.err, /is not empty \((notes\.txt, quix\.yaml|quix\.yaml, notes\.txt)\) — pass an empty or new folder, or --force/);
     assert.equal(await readFile(join(dir, "quix.yaml"), "utf8"), "old\n");
 
-    const forced = await cli(dir, "init", "--force");
+    const forced = await runCli(dir, "init", "--force");
     assert.equal(forced.code, 0, forced.err);
     assert.equal(await readFile(join(dir, "notes.txt"), "utf8"), "mine\n");
     assert.match(await readFile(join(dir, "quix.yaml"), "utf8"), /^# quix\.yaml/);

@@ -8,6 +8,7 @@ import { InputError } from "../../src/errors/index.js";
 import { type Notebook, parseNotebook } from "../../src/notebook/model.js";
 import { type PromoteInput, type PromotePlan, planPromote, promotedSource } from "../../src/promote/plan.js";
 import { readTemplate } from "../../src/promote/template.js";
+import { keepsEveryLine } from "../helpers/text.js";
 
 const root = fileURLToPath(new URL("../..", import.meta.url));
 const fixture = (p: string) => readFileSync(`${root}test/fixtures/promote/${p}`, "utf8");
@@ -38,18 +39,6 @@ function filesAfter(plan: PromotePlan, before: Record<string, string> = {}): Rec
   const out = { ...before };
   for (const f of plan.files) out[f.path.slice(plan.appDir.length + 1)] = f.content;
   return out;
-}
-
-/** Every line of `before` is still in `after`, in order (nothing removed or rewritten). */
-function keepsEveryLine(before: string, after: string): boolean {
-  const a = after.split("\n");
-  let i = 0;
-  for (const line of before.split("\n")) {
-    while (i < a.length && a[i] !== line) i++;
-    if (i === a.length) return false;
-    i++;
-  }
-  return true;
 }
 
 /** The notebook with the text of one cell's source replaced. */

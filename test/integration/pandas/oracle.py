@@ -24,6 +24,15 @@ import pandas as pd
 DECIMAL = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?")
 ISO = re.compile(r"\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(?:[.,]\d+)?(?:[Zz]|[+-]\d{2}:?\d{2})")
 UNIT_NS = {"s": 10**9, "ms": 10**6, "us": 10**3, "ns": 1}
+# Named aggregations over rows already in (time, arrival) order, so first/last are open/close.
+OHLCV = {
+    "open": ("price", "first"),
+    "high": ("price", "max"),
+    "low": ("price", "min"),
+    "close": ("price", "last"),
+    "volume": ("last_size", "sum"),
+    "count": ("price", "count"),
+}
 
 
 def number(v):
@@ -107,14 +116,7 @@ def tumbling(df, size_ms, origin):
     g = d.groupby("product_id")[["price", "last_size"]].resample(
         pd.Timedelta(milliseconds=size_ms), closed="left", label="left", origin=origin
     )
-    out = g.agg(
-        open=("price", "first"),
-        high=("price", "max"),
-        low=("price", "min"),
-        close=("price", "last"),
-        volume=("last_size", "sum"),
-        count=("price", "count"),
-    )
+    out = g.agg(**OHLCV)
     out = out[out["count"] > 0].reset_index()
     # Timestamp.value is integer ns whatever the column's resolution.
     out["start"] = out["ts"].map(lambda x: x.value // 10**6)
@@ -141,14 +143,7 @@ def hopping(df, size_ms, step_ms):
         }
     )
     x = x.sort_values(["key", "start", "time", "arrival"], kind="mergesort")
-    out = x.groupby(["key", "start"], sort=True).agg(
-        open=("price", "first"),
-        high=("price", "max"),
-        low=("price", "min"),
-        close=("price", "last"),
-        volume=("last_size", "sum"),
-        count=("price", "count"),
-    )
+    out = x.groupby(["key", "start"], sort=True).agg(**OHLCV)
     out = out.reset_index()
     out["end"] = out["start"] + size_ms
     return out
