@@ -154,17 +154,6 @@ async function outputReader(kafka: Kafka, topic: string): Promise<{ consumer: Co
   return { consumer, complete, windows };
 }
 
-/** Resolves when the step has joined its group and restored every assigned partition from the changelog. */
-function ready(step: StepHandle): Promise<unknown> {
-  return waitFor(
-    async () => {
-      const m = step.metrics();
-      return m.partitions.length === PARTITIONS && m.restores >= PARTITIONS;
-    },
-    { timeoutMs: 60_000, intervalMs: 5, what: "the step's join and restore" },
-  );
-}
-
 interface StepRun {
   /** Ticks per second from runStep() until the output was complete. */
   inclusive: number;
@@ -194,11 +183,11 @@ async function stepRun(kafka: Kafka, s: Services, input: string, ticks: number, 
         if (tail.push(line) > 20) tail.shift();
       },
     });
-    await ready(step);
+    await within(step.ready, 60_000, "the step's join and restore");
     const tReady = performance.now();
     await within(Promise.race([reader.complete, step.done.then(() => Promise.reject(new Error("the step stopped early")))]), 600_000, `the step (${processing})`);
     const tEnd = performance.now();
-    // The step counts a checkpoint after its commit, a moment after its outputs became readable.
+    // The step counts a checkpoint when Kafka acknowledges its outputs, a round trip after a reader can see them.
     const h = step;
     await waitFor(async () => h.metrics().consumed >= ticks, { timeoutMs: 10_000, intervalMs: 5, what: "the step's count" }).catch(() => undefined);
     const consumed = step.metrics().consumed;
@@ -326,7 +315,7 @@ async function latencyRows(kafka: Kafka, s: Services): Promise<Row[]> {
       },
     });
     step = await runStep(feature, { brokers: s.brokers, inputTopic: input, outputTopic: output, consumerGroup: uniqueName("bench-step-latency"), redis: s.redis.url });
-    await ready(step);
+    await within(step.ready, 60_000, "the step's join and restore");
     await producer.connect();
     say(`latency: ${rate} ticks/s for ${seconds} s over ${products} products…`);
     const sent = await paced(producer, input, rate, seconds, products);

@@ -61,6 +61,15 @@ export function createTopics(brokers: string[], topics: TopicSpec[]): Promise<bo
       },
       { timeoutMs: 30_000, intervalMs: 100, what: `leaders of ${names.join(", ")}` },
     );
+    // A KRaft broker can still answer "not the leader" for a moment after metadata lists one; offset queries
+    // succeed only once every partition takes writes, so wait for those too.
+    await waitFor(
+      async () => {
+        for (const name of names) await admin.fetchTopicOffsets(name);
+        return true;
+      },
+      { timeoutMs: 30_000, intervalMs: 50, what: `partitions of ${names.join(", ")} to take writes` },
+    );
     return created;
   });
 }

@@ -118,7 +118,8 @@ export async function produceFile(
           await new Promise((r) => setTimeout(r, wait));
         }
       }
-      chunk.push({ key: m.key, value: m.value, ...(m.time === undefined ? {} : { timestamp: String(m.time) }) });
+      // Lines without a key (bad lines) go to partition 0, so a retried request cannot move them elsewhere.
+      chunk.push({ key: m.key, ...(m.key === null ? { partition: 0 } : {}), value: m.value, ...(m.time === undefined ? {} : { timestamp: String(m.time) }) });
     }
     await flush();
   }

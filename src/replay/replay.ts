@@ -3,7 +3,7 @@ import { once } from "node:events";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, relative, resolve } from "node:path";
-import { type Consumer, type IHeaders, Partitioners } from "kafkajs";
+import type { Consumer, IHeaders } from "kafkajs";
 import { createTopics, deleteGroups, deleteTopics, kafkaClient, startBroker, uniqueName } from "../broker/index.js";
 import type { BrokerHandle } from "../broker/types.js";
 import { InputError, ServiceError } from "../errors/index.js";
@@ -11,6 +11,7 @@ import { loadFeatureRef } from "../feature/ref.js";
 import type { WindowRecord } from "../feature/types.js";
 import { type RedisHandle, startRedis } from "../store/provider.js";
 import { changelogTopic } from "../stream/changelog.js";
+import { IDEMPOTENT } from "../stream/step.js";
 import { EofTracker, headerText, isEof } from "../stream/control.js";
 import type { StepMetrics } from "../stream/metrics.js";
 import { prng } from "../tick/generate.js";
@@ -240,8 +241,9 @@ export async function replay(opts: ReplayOptions): Promise<ReplayReport> {
     // 5. Produce (the step consumes while we produce), then mark the end of input on every partition.
     progress.phase = "producing";
     tell();
-    // One request in flight keeps each partition in file order, which the parity check relies on.
-    const producer = kafka.producer({ maxInFlightRequests: 1, createPartitioner: Partitioners.DefaultPartitioner });
+    // Idempotent with one request in flight: each partition keeps file order and a retried request (a fresh
+    // partition may briefly answer "not the leader") neither duplicates nor drops ticks, which parity relies on.
+    const producer = kafka.producer(IDEMPOTENT);
     await producer.connect();
     const produceStart = Date.now();
     const produced = await produceFile(producer, topics.input, ticksFile, {

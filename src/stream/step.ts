@@ -58,6 +58,11 @@ export interface StepHandle {
   /** Stop fetching, checkpoint and commit what was processed, leave the group, disconnect. */
   stop(): Promise<void>;
   metrics(): StepMetrics;
+  /**
+   * Resolves once every partition of the step's first assignment is restored from the changelog (at once when it
+   * was assigned none), i.e. when processing can start; rejects if the step stops or fails before that.
+   */
+  ready: Promise<void>;
   done: Promise<void>;
 }
 
@@ -76,7 +81,7 @@ interface PartState {
  * Producer settings for both modes. kafkajs wants unlimited retries for idempotence (a retry that gave up could
  * reorder or lose a sequence); the backoff is capped by the client's maxRetryTime and non-retriable errors still fail.
  */
-const IDEMPOTENT = {
+export const IDEMPOTENT = {
   idempotent: true,
   maxInFlightRequests: 1,
   createPartitioner: Partitioners.DefaultPartitioner,
@@ -202,6 +207,9 @@ class Step {
   private resolveDone!: () => void;
   private rejectDone!: (e: unknown) => void;
   private readonly done: Promise<void>;
+  private readonly ready: Promise<void>;
+  private resolveReady?: () => void;
+  private rejectReady!: (e: unknown) => void;
   private timer?: NodeJS.Timeout;
   private joins = 0;
   private redisFailing = false;
@@ -231,8 +239,13 @@ class Step {
       this.resolveDone = resolve;
       this.rejectDone = reject;
     });
-    // The handle's owner may never await `done`; an unobserved failure must not kill the process.
+    this.ready = new Promise((resolve, reject) => {
+      this.resolveReady = resolve;
+      this.rejectReady = reject;
+    });
+    // The handle's owner may never await `done` or `ready`; an unobserved failure must not kill the process.
     this.done.catch(() => undefined);
+    this.ready.catch(() => undefined);
     const now = Date.now();
     this.m = {
       step: o.stepName ?? this.group,
@@ -267,7 +280,7 @@ class Step {
   }
 
   handle(): StepHandle {
-    return { stop: () => this.stop(), metrics: () => this.snapshot(), done: this.done };
+    return { stop: () => this.stop(), metrics: () => this.snapshot(), ready: this.ready, done: this.done };
   }
 
   async start(): Promise<void> {
@@ -370,6 +383,7 @@ class Step {
     this.assigned = [...assigned].sort((a, b) => a - b);
     this.log(`assigned partitions [${this.assigned.join(", ")}] of ${this.topics.input}`);
     const fresh = this.assigned.filter((p) => !this.parts.has(p));
+    this.checkReady();
     // Restore eagerly, all at once; batches wait for it. A failure is retried lazily by the first batch.
     this.restoring = this.restore(fresh).catch((e) => {
       this.m.lastError = `restore: ${message(e)}`;
@@ -412,6 +426,15 @@ class Step {
       }
       this.parts.set(p, st);
       this.m.restores++;
+    }
+    this.checkReady();
+  }
+
+  /** Resolve `ready` the first time every assigned partition has a restored state. */
+  private checkReady(): void {
+    if (this.resolveReady && this.joins > 0 && this.assigned.every((p) => this.parts.has(p))) {
+      this.resolveReady();
+      this.resolveReady = undefined;
     }
   }
 
@@ -525,13 +548,16 @@ class Step {
         await tx.abort().catch(() => undefined);
         throw e;
       }
+      this.account(proc.partition, pend);
     } else {
       for (const topicMessages of requests) await this.producer!.sendBatch({ topicMessages, acks: -1 });
+      // The outputs are readable from here on: count them before the commit so the metrics do not trail them. If
+      // the commit then fails, the batch is redone and counted again, as every redelivery is.
+      this.account(proc.partition, pend);
       await ctx.commitOffsetsIfNecessary(offsets);
     }
     ctx.resolveOffset(String(pend.position - 1));
     st.committed = pend.position;
-    this.account(proc.partition, pend);
   }
 
   private account(p: number, pend: Pending): void {
@@ -663,6 +689,8 @@ class Step {
         this.m.state = "stopping";
         this.log("stopping: finishing the current batch, checkpointing, leaving the group");
         this.stopAc.abort();
+        // A no-op once ready: a settled promise stays settled.
+        this.rejectReady(new ServiceError("the step was stopped before its partitions were restored", { retriable: true }));
         try {
           await this.consumer?.disconnect();
         } catch (e) {
@@ -680,8 +708,10 @@ class Step {
     if (this.stopping) return;
     this.stopping = (async () => {
       this.stopAc.abort();
+      const error = new ServiceError(`the step failed: ${message(e)}`, { cause: e, retriable: true, remedy: "check the broker; restarting the step resumes from its last checkpoint" });
+      this.rejectReady(error);
       await this.cleanup("failed");
-      this.rejectDone(new ServiceError(`the step failed: ${message(e)}`, { cause: e, retriable: true, remedy: "check the broker; restarting the step resumes from its last checkpoint" }));
+      this.rejectDone(error);
     })();
   }
 

@@ -83,7 +83,7 @@ export async function detectFormat(path: string, explicit?: TickFormat): Promise
 }
 
 /** Non-blank lines of a chunk as byte ranges of `buf`, with their 1-based line numbers. */
-interface LineBatch {
+export interface LineBatch {
   buf: Buffer;
   starts: number[];
   ends: number[];
@@ -107,7 +107,7 @@ function isBlank(buf: Buffer, from: number, to: number): boolean {
  * Stream a text file as batches of lines, never holding more than a chunk plus one partial line. Lines are split
  * on bytes ('\n' never occurs inside a UTF-8 sequence) and decoded only when someone asks for their text.
  */
-async function* readLines(path: string, total: number, onProgress?: (p: ReadProgress) => void): AsyncGenerator<LineBatch> {
+export async function* readLines(path: string, total: number, onProgress?: (p: ReadProgress) => void): AsyncGenerator<LineBatch> {
   let carry: Buffer | undefined;
   let lineNo = 0;
   let bytes = 0;

@@ -69,7 +69,7 @@ describe("quixlab replay (real Kafka, real Redis, step in a child process)", () 
   it("reproduces pandas on the recorded Coinbase file for 1 min, 1 h and 60 s/1 s", async () => {
     for (const name of ["ohlc1m", "ohlc1h", "ohlc60s"]) {
       const { code, report, out, stderr } = await replayCli(`src/features/ohlc.ts#${name}`, COINBASE, []);
-      assert.equal(code, 0, `${name}: ${stderr.slice(-1500)}`);
+      assert.equal(code, 0, `${name}: ${JSON.stringify({ parity: report.parity, mismatches: report.mismatches.slice(0, 3) })} ${stderr.slice(-1500)}`);
       assert.equal(report.parity.ok, true);
       assert.equal(report.ticks, 107);
       assertSameBars(out, (await pandasOracle(COINBASE, windows[name]!)).records, `coinbase ${name}`);
@@ -86,7 +86,7 @@ describe("quixlab replay (real Kafka, real Redis, step in a child process)", () 
   it("reproduces pandas on 100,000 generated ticks with 1 % malformed lines, and counts them", async () => {
     for (const name of ["ohlc1m", "ohlc1h", "ohlc60s"]) {
       const { code, report, out, stderr } = await replayCli(`src/features/ohlc.ts#${name}`, generated, ["--partitions", "4"]);
-      assert.equal(code, 0, `${name}: ${stderr.slice(-1500)}`);
+      assert.equal(code, 0, `${name}: ${JSON.stringify({ parity: report.parity, mismatches: report.mismatches.slice(0, 3) })} ${stderr.slice(-1500)}`);
       assert.equal(report.rejected, malformed, "rejected = malformed lines");
       assert.equal(report.rejectedInStream, malformed, "every malformed line reached the dead-letter topic once");
       assert.equal(report.late, 0);

@@ -157,6 +157,24 @@ describe("stream partition processing", () => {
     assert.equal(t.complete, true);
   });
 
+  it("measures latency from the ingest header when a replay stamped one, else from the message timestamp", () => {
+    const feature = ohlc({ size: "1s", grace: "0s", name: "ingest_1s" });
+    const proc = new PartitionProcessor({ feature, topics, partition: 0, inputPartitions: 1, outputPartitions: 1, position: 0 });
+    const at = (offset: number, ms: number, headers?: InMessage["headers"]) => proc.process(msg(offset, tick("X-USD", ms), headers));
+    // Each tick closes the window before it, so each trigger is the ingest time of the tick that closed one.
+    at(0, t0);
+    at(1, t0 + 1_000, { "quixlab-ingest-ms": Buffer.from("1700000000123") });
+    at(2, t0 + 2_000, { "quixlab-ingest-ms": "1700000000456" });
+    at(3, t0 + 3_000);
+    at(4, t0 + 4_000, { "quixlab-ingest-ms": [Buffer.from("1"), Buffer.from("1700000000789")] });
+    const before = Date.now();
+    at(5, t0 + 5_000, { "quixlab-ingest-ms": Buffer.from("12x") });
+    const p = proc.take();
+    assert.equal(p.windows.length, 5);
+    assert.deepEqual(p.triggers.slice(0, 4), [1700000000123, 1700000000456, t0 + 3, 1700000000789]);
+    assert.ok(p.triggers[4]! >= before, "a header that is not a number: the wall clock, as before");
+  });
+
   it("splits what a checkpoint produces into requests the broker accepts, keeping order", () => {
     const big = (i: number): OutMessage => ({ topic: i % 2 ? "a" : "b", key: String(i), value: Buffer.alloc(200_000), headers: { h: "x" } });
     const msgs = Array.from({ length: 7 }, (_, i) => big(i));
