@@ -7,7 +7,7 @@ import type { Feature } from "../feature/types.js";
 import type { Log } from "../services/process.js";
 import { onlineRedis, putWindows } from "../store/online.js";
 import { CHANGELOG_CONFIG, changelogTopic, checkpointMessage, readCheckpoints } from "./changelog.js";
-import { publishMetrics, Reservoir, type StepMetrics, writeMetricsFile } from "./metrics.js";
+import { initialMetrics, publishMetrics, Reservoir, type StepMetrics, writeMetricsFile } from "./metrics.js";
 import { type Pending, PartitionProcessor, type StepTopics } from "./partition.js";
 import type { OutMessage } from "./serde.js";
 
@@ -247,36 +247,20 @@ class Step {
     this.done.catch(() => undefined);
     this.ready.catch(() => undefined);
     const now = Date.now();
-    this.m = {
-      step: o.stepName ?? this.group,
-      replica: this.replica,
-      feature: feature.name,
-      version: feature.version,
-      processing: this.eos ? "exactly-once" : "at-least-once",
-      inputTopic: this.topics.input,
-      outputTopic: this.topics.output,
-      consumerGroup: this.group,
-      state: "starting",
-      startedAt: now,
-      heartbeatAt: now,
-      consumed: 0,
-      emitted: 0,
-      rejected: 0,
-      late: 0,
-      lag: 0,
-      lagByPartition: {},
-      windowsOpen: 0,
-      latencyMs: { p50: null, p99: null, samples: 0 },
-      partitions: [],
-      eofPartitions: [],
-      checkpoints: 0,
-      restores: 0,
-      rebalances: 0,
-      redis: this.redis ? "down" : "none",
-      redisDown: false,
-      redisErrors: 0,
-      lastError: null,
-    };
+    this.m = initialMetrics(
+      {
+        step: o.stepName ?? this.group,
+        replica: this.replica,
+        feature: feature.name,
+        version: feature.version,
+        processing: this.eos ? "exactly-once" : "at-least-once",
+        inputTopic: this.topics.input,
+        outputTopic: this.topics.output,
+        consumerGroup: this.group,
+        redis: this.redis ? "down" : "none",
+      },
+      now,
+    );
   }
 
   handle(): StepHandle {
