@@ -1,5 +1,5 @@
-import { loadFeatureRef } from "../../src/feature/ref.js";
 import { InputError } from "../../src/errors/index.js";
+import { loadFeatureRef, resolveFeatureRef } from "../../src/feature/ref.js";
 import { STEP_ENV, stepConfigFromEnv } from "../../src/stream/config.js";
 import { runStep } from "../../src/stream/step.js";
 import { parse } from "../args.js";
@@ -87,7 +87,9 @@ exit codes: 0 stopped cleanly, 1 the step failed, 2 missing or bad configuration
     process.on("SIGINT", onSignal);
     process.on("SIGTERM", onSignal);
     try {
-      const step = await runStep(feature, { ...config, signal: ac.signal, log });
+      // The reference, absolute, lets the step load the same feature in its worker thread.
+      const featureRef = resolveFeatureRef(ref, io.cwd);
+      const step = await runStep(feature, { ...config, featureRef, signal: ac.signal, log });
       await step.done;
       return 0;
     } finally {

@@ -5,6 +5,12 @@ import { InputError } from "../errors/index.js";
 import { isFeature } from "./define.js";
 import type { Feature } from "./types.js";
 
+/** A reference with its module path made absolute, so it names the same feature from any directory. */
+export function resolveFeatureRef(ref: string, cwd: string): string {
+  const hash = ref.lastIndexOf("#");
+  return hash < 0 ? resolve(cwd, ref) : `${resolve(cwd, ref.slice(0, hash))}${ref.slice(hash)}`;
+}
+
 /**
  * Load the feature a reference names: `path/to/module.ts#exportName` (export defaults to `default`), resolved from
  * `cwd`. Without `#`, the module's default export must be a feature. TypeScript modules load because

@@ -18,6 +18,8 @@ export const STEP_ENV = {
   late: "late-tick topic (default <output>.late)",
   QUIXLAB_METRICS_FILE: "also write the step's metrics as JSON to this file, every second",
   QUIXLAB_REPLICA_ID: "replica name in metrics (default <host>-<pid>)",
+  QUIXLAB_STEP: "step name in metrics (default the consumer group); 'quixlab up' sets it to the deployment's name",
+  QUIXLAB_WORKER: "quixlab run: decode and window in a worker thread, 1 (default) or 0",
   QUIXLAB_SESSION_TIMEOUT_MS: "consumer group session timeout (default 10000): how soon a dead replica's partitions move",
 } as const;
 
@@ -82,6 +84,10 @@ export function stepConfigFromEnv(env: NodeJS.ProcessEnv, flags: StepOverrides =
       throw new InputError(`bad QUIXLAB_SESSION_TIMEOUT_MS '${session}'`, { remedy: "give milliseconds, at least 1000 (the broker's minimum is usually 6000)" });
     }
   }
+  const workerText = nonEmpty(env.QUIXLAB_WORKER);
+  if (workerText !== undefined && workerText !== "0" && workerText !== "1") {
+    throw new InputError(`bad QUIXLAB_WORKER '${workerText}'`, { remedy: "set it to 1 (worker thread, the default) or 0 (process in the main thread)", context: { field: "QUIXLAB_WORKER" } });
+  }
   return {
     brokers,
     inputTopic,
@@ -93,6 +99,8 @@ export function stepConfigFromEnv(env: NodeJS.ProcessEnv, flags: StepOverrides =
     lateTopic: nonEmpty(flags.late) ?? nonEmpty(env.late),
     metricsFile: nonEmpty(env.QUIXLAB_METRICS_FILE),
     replicaId: nonEmpty(env.QUIXLAB_REPLICA_ID),
+    stepName: nonEmpty(env.QUIXLAB_STEP),
     sessionTimeoutMs,
+    ...(workerText === undefined ? {} : { worker: workerText === "1" }),
   };
 }

@@ -1,6 +1,6 @@
 export { type Checkpoint, changelogTopic, readCheckpoints } from "./changelog.js";
-export { type StepConfig, type StepOverrides, STEP_ENV, stepConfigFromEnv } from "./config.js";
-export { CONTROL_HEADER, EofTracker, type EofMarker, eofHeaders, isEof, produceEof, readEofMarker } from "./control.js";
+export { STEP_ENV, type StepConfig, type StepOverrides, stepConfigFromEnv } from "./config.js";
+export { CONTROL_HEADER, type EofMarker, EofTracker, eofHeaders, isEof, produceEof, readEofMarker } from "./control.js";
 export { metricsKey, readMetrics, type StepMetrics } from "./metrics.js";
 export { PartitionProcessor } from "./partition.js";
 export { decodeMessage, type InMessage, type OutMessage } from "./serde.js";

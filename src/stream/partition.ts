@@ -1,8 +1,8 @@
+import type { IHeaders } from "kafkajs";
 import type { Feature, WindowRecord } from "../feature/types.js";
 import { type EngineSnapshot, WindowEngine } from "../window/engine.js";
-import type { IHeaders } from "kafkajs";
-import { forwardedEof, INGEST_HEADER } from "./control.js";
-import { deadLetter, decodeMessage, DEFAULT_MAX_VALUE_BYTES, type InMessage, lateMessage, type OutMessage, windowMessage } from "./serde.js";
+import { forwardedEof, INGEST_HEADER, isEof } from "./control.js";
+import { DEFAULT_MAX_VALUE_BYTES, deadLetter, decodeValue, type InMessage, lateMessage, type OutMessage, windowMessage } from "./serde.js";
 
 /** Topic names one partition's processing writes to. */
 export interface StepTopics {
@@ -68,6 +68,11 @@ function ingestMs(headers: IHeaders | undefined, timestamp: string): number {
   return Number(one.toString());
 }
 
+/** Where processAt finds the whole message, for the rare ones that are passed on (dead letters, late ticks). */
+export interface MessageSource {
+  message(i: number): InMessage;
+}
+
 const zero = (): PartitionCounts => ({ consumed: 0, emitted: 0, rejected: 0, late: 0, eof: 0 });
 
 /**
@@ -105,38 +110,58 @@ export class PartitionProcessor {
 
   /** Process one message; the position moves past it. */
   process(m: InMessage): void {
+    this.one.m = m;
+    const v = m.value;
     // A replay stamps messages with the tick's event time (as recorded) and its wall-clock produce time in a
     // header; latency is measured from when the tick entered Kafka, so the header wins when present.
-    const ingest = ingestMs(m.headers, m.timestamp);
+    this.processAt(Number(m.offset), ingestMs(m.headers, m.timestamp), isEof(m.headers), v, 0, v ? v.length : 0, this.one, 0);
+  }
+
+  private readonly one = {
+    m: undefined as InMessage | undefined,
+    message(): InMessage {
+      return this.m!;
+    },
+  };
+
+  /**
+   * process() for a message given by parts (the worker thread reads them from a packed batch): its offset, ingest
+   * time (NaN: unknown), whether it is an eof marker, and its value as buf[from, to) (null: none). `src.message(i)`
+   * gives the whole message, asked only for those passed on as they are (dead letters, late ticks).
+   */
+  processAt(offset: number, ingest: number, eof: boolean, buf: Uint8Array | null, from: number, to: number, src: MessageSource, i: number): void {
     this.trigger = Number.isFinite(ingest) ? ingest : Date.now();
     this.counts.consumed++;
-    const d = decodeMessage(m, this.opts.maxValueBytes ?? DEFAULT_MAX_VALUE_BYTES);
-    if (d.kind === "eof") {
+    if (eof) {
       this.engine.flush();
       for (let q = 0; q < this.opts.outputPartitions; q++) {
         const marker = forwardedEof(this.partition, this.opts.inputPartitions);
         this.pending.messages.push({ topic: this.opts.topics.output, partition: q, key: null, ...marker });
       }
       this.counts.eof++;
-    } else if (d.kind === "reject") {
-      this.reject(m, d);
-    } else {
+      this.position = offset + 1;
+      return;
+    }
+    const d = decodeValue(buf, from, to, this.opts.maxValueBytes ?? DEFAULT_MAX_VALUE_BYTES);
+    if (d.kind === "reject") {
+      this.reject(src.message(i), d);
+    } else if (d.kind === "tick") {
       this.lateInfo = undefined;
       let r: "ok" | "late";
       try {
         r = this.engine.add(d.tick, this.trigger);
       } catch (e) {
         // The feature's own key/time functions can refuse a valid tick; that tick is bad data, not a crash.
-        this.reject(m, { reason: "feature error", detail: (e as Error).message ?? String(e) });
+        this.reject(src.message(i), { reason: "feature error", detail: (e as Error).message ?? String(e) });
         r = "ok";
       }
       if (r === "late") {
         const info = this.lateInfo ?? { key: d.tick.product_id, watermark: Number.NaN };
-        this.pending.messages.push(lateMessage(this.opts.topics.late, m, this.src, info.key, info.watermark));
+        this.pending.messages.push(lateMessage(this.opts.topics.late, src.message(i), this.src, info.key, info.watermark));
         this.counts.late++;
       }
     }
-    this.position = Number(m.offset) + 1;
+    this.position = offset + 1;
   }
 
   private reject(m: InMessage, why: { reason: string; field?: string; detail: string }): void {

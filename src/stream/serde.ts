@@ -1,8 +1,8 @@
 import type { IHeaders } from "kafkajs";
 import type { WindowRecord } from "../feature/types.js";
 import { TickLineScanner } from "../tick/scan.js";
-import { parseTickLine } from "../tick/validate.js";
 import type { Tick } from "../tick/types.js";
+import { parseTickLine } from "../tick/validate.js";
 import { isEof, SOURCE_PARTITION_HEADER } from "./control.js";
 
 /** Headers the step writes (README.md in this folder lists them all). */
@@ -54,14 +54,20 @@ const scanner = new TickLineScanner();
  */
 export function decodeMessage(m: Pick<InMessage, "value" | "headers">, maxValueBytes = DEFAULT_MAX_VALUE_BYTES): Decoded {
   if (isEof(m.headers)) return { kind: "eof" };
-  if (m.value === null || m.value.length === 0) {
+  return decodeValue(m.value, 0, m.value?.length ?? 0, maxValueBytes);
+}
+
+/** decodeMessage for a value that is buf[from, to) (null: the message has none), eof markers aside. */
+export function decodeValue(buf: Uint8Array | null, from: number, to: number, maxValueBytes = DEFAULT_MAX_VALUE_BYTES): Decoded {
+  const length = to - from;
+  if (buf === null || length <= 0) {
     return { kind: "reject", reason: "empty value", detail: "message value is null or empty (a tombstone?)" };
   }
-  if (m.value.length > maxValueBytes) {
-    return { kind: "reject", reason: "too large", detail: `value is ${m.value.length} bytes; ticks are at most ${maxValueBytes}` };
+  if (length > maxValueBytes) {
+    return { kind: "reject", reason: "too large", detail: `value is ${length} bytes; ticks are at most ${maxValueBytes}` };
   }
-  if (scanner.scan(m.value, 0, m.value.length)) return { kind: "tick", tick: scanner.tick() };
-  const r = parseTickLine(m.value.toString("utf8"));
+  if (scanner.scan(buf, from, to)) return { kind: "tick", tick: scanner.tick() };
+  const r = parseTickLine(Buffer.from(buf.buffer, buf.byteOffset + from, length).toString("utf8"));
   if (r.ok) return { kind: "tick", tick: r.tick };
   const { reason, field, detail } = r.rejection;
   return { kind: "reject", reason, field, detail: detail ?? reason };

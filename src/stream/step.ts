@@ -8,7 +8,8 @@ import type { Log } from "../services/process.js";
 import { onlineRedis, putWindows } from "../store/online.js";
 import { CHANGELOG_CONFIG, changelogTopic, checkpointMessage, readCheckpoints } from "./changelog.js";
 import { initialMetrics, publishMetrics, Reservoir, type StepMetrics, writeMetricsFile } from "./metrics.js";
-import { type Pending, PartitionProcessor, type StepTopics } from "./partition.js";
+import { ProcessingWorker, packBatch } from "./offload.js";
+import { PartitionProcessor, type Pending, type StepTopics } from "./partition.js";
 import type { OutMessage } from "./serde.js";
 
 export type Processing = "at-least-once" | "exactly-once";
@@ -30,6 +31,14 @@ export interface StepOptions {
   clientId?: string;
   /** Name of this replica in metrics; default `<host>-<pid>`. */
   replicaId?: string;
+  /**
+   * Where the feature comes from (`/abs/path/module.ts#export`, as `quixlab run` takes it): when given, messages are
+   * decoded and windowed in a worker thread that loads the feature from there, while the main thread fetches
+   * (offload.ts). Without it the step processes in its own thread. `quixlab run` passes it.
+   */
+  featureRef?: string;
+  /** Use the worker thread when `featureRef` is given (default true; QUIXLAB_WORKER=0 turns it off). */
+  worker?: boolean;
   /** Step name in metrics; default the consumer group. */
   stepName?: string;
   /** Partitions of the input topic when the step has to create it (default 1). */
@@ -66,16 +75,40 @@ export interface StepHandle {
   done: Promise<void>;
 }
 
+/** A partition's processing in the worker thread, as the main thread sees it. */
+class RemoteProcessor {
+  open = 0;
+  constructor(
+    readonly partition: number,
+    public position: number,
+  ) {}
+  openWindows(): number {
+    return this.open;
+  }
+}
+
 interface PartState {
   /** Undefined until the first batch when the changelog had no checkpoint: the fetch position is the start. */
-  proc?: PartitionProcessor;
+  proc?: PartitionProcessor | RemoteProcessor;
   /** The position came from the changelog and was not yet matched against a fetch. */
   restored: boolean;
   seeks: number;
+  /** Position of the newest checkpoint Kafka acknowledged: where a restart resumes. */
   committed: number;
+  /** Position of the newest checkpoint taken (acknowledged or not). */
+  taken: number;
+  /** At-least-once: the checkpoint being written while the next messages are processed (one per partition). */
+  writing: Promise<void>;
+  /** With the worker: the newest batch handed over, until its checkpoints are taken (never rejects)... */
+  chain: Promise<void>;
+  /** ... and the one before it: a partition has at most two batches in the worker. */
+  chainBefore: Promise<void>;
   lastCheckpointAt: number;
   highWatermark?: number;
 }
+
+/** The partition's previous checkpoint failed: the batch in hand must be dropped, the state was reset already. */
+class EarlierCheckpointFailed extends Error {}
 
 /**
  * Producer settings for both modes. kafkajs wants unlimited retries for idempotence (a retry that gave up could
@@ -215,6 +248,9 @@ class Step {
   private redisFailing = false;
   private lastDropLog = 0;
   private readonly latency = new Reservoir();
+  /** Checkpoints being written in the background (at-least-once); stop and restore wait for them. */
+  private readonly writes = new Set<Promise<void>>();
+  private pool?: ProcessingWorker;
   private readonly m: StepMetrics;
 
   constructor(
@@ -269,7 +305,12 @@ class Step {
 
   async start(): Promise<void> {
     try {
-      await this.prepareTopics();
+      if (this.o.featureRef && this.o.worker !== false) {
+        this.pool = new ProcessingWorker(this.feature, this.o.featureRef, (e) => void this.fail(e));
+      }
+      // The worker loads the feature (compiling TypeScript) while the topics are checked.
+      await Promise.all([this.prepareTopics(), this.pool?.ready]);
+      if (this.pool) this.log("decoding and windowing in a worker thread");
       if (!this.eos) {
         this.producer = this.kafka.producer({ ...IDEMPOTENT });
         await this.producer.connect();
@@ -292,7 +333,6 @@ class Step {
       });
       await this.consumer.connect();
       await this.consumer.subscribe({ topic: this.topics.input, fromBeginning: true });
-      this.o.signal?.addEventListener("abort", () => void this.stop(), { once: true });
       const interval = this.o.metricsIntervalMs ?? 1_000;
       this.timer = setInterval(() => void this.publish(), interval);
       this.timer.unref();
@@ -308,7 +348,9 @@ class Step {
           (this.redis ? ", online store on" : ", no online store"),
       );
       void this.publish();
+      // Only now: a disconnect while run() is still joining the group would be undone when the join completes.
       if (this.o.signal?.aborted) void this.stop();
+      else this.o.signal?.addEventListener("abort", () => void this.stop(), { once: true });
     } catch (e) {
       await this.consumer?.disconnect().catch(() => undefined);
       await this.cleanup("failed");
@@ -359,6 +401,9 @@ class Step {
     for (const p of [...this.txProducers.keys()]) {
       if (!mine.has(p)) this.dropProducer(p);
     }
+    for (const p of this.assigned) {
+      if (!mine.has(p)) void this.pool?.close(p).catch(() => undefined);
+    }
     if (this.fenced.size) {
       const paused = [...this.fenced].filter((p) => mine.has(p));
       if (paused.length) this.consumer.resume([{ topic: this.topics.input, partitions: paused }]);
@@ -368,8 +413,11 @@ class Step {
     this.log(`assigned partitions [${this.assigned.join(", ")}] of ${this.topics.input}`);
     const fresh = this.assigned.filter((p) => !this.parts.has(p));
     this.checkReady();
-    // Restore eagerly, all at once; batches wait for it. A failure is retried lazily by the first batch.
-    this.restoring = this.restore(fresh).catch((e) => {
+    // Restore eagerly, all at once; batches wait for it. A failure is retried lazily by the first batch. Our own
+    // checkpoints still being written land first, so the changelog read below sees them.
+    this.restoring = this.drain()
+      .then(() => this.restore(fresh))
+      .catch((e) => {
       this.m.lastError = `restore: ${message(e)}`;
       this.log(`restoring partitions [${fresh.join(", ")}] failed: ${message(e)}; retrying on the next batch`);
     });
@@ -393,14 +441,14 @@ class Step {
     });
     for (const p of ps) {
       const r = found.get(p);
-      const st: PartState = { restored: true, seeks: 0, committed: -1, lastCheckpointAt: Date.now() };
+      const st: PartState = { restored: true, seeks: 0, committed: -1, taken: -1, writing: Promise.resolve(), chain: Promise.resolve(), chainBefore: Promise.resolve(), lastCheckpointAt: Date.now() };
       if (r?.otherVersions.length) {
         this.log(`partition ${p}: ignoring checkpoints of other feature versions (${r.otherVersions.join(", ")}); this is ${this.feature.version}`);
       }
       if (r?.checkpoint) {
         try {
-          st.proc = this.processor(p, r.checkpoint.offset, r.checkpoint.engine);
-          st.committed = r.checkpoint.offset;
+          st.proc = await this.processor(p, r.checkpoint.offset, r.checkpoint.engine);
+          st.committed = st.taken = r.checkpoint.offset;
           this.log(`partition ${p}: restored checkpoint at offset ${r.checkpoint.offset} (${st.proc.openWindows()} open windows)`);
         } catch (e) {
           this.log(`partition ${p}: checkpoint unusable (${message(e)}); starting from an empty state`);
@@ -422,7 +470,12 @@ class Step {
     }
   }
 
-  private processor(partition: number, position: number, snapshot?: Pending["snapshot"]): PartitionProcessor {
+  private async processor(partition: number, position: number, snapshot?: Pending["snapshot"]): Promise<PartitionProcessor | RemoteProcessor> {
+    if (this.pool) {
+      const { topics, inputPartitions, outputPartitions } = this;
+      await this.pool.open({ partition, position, snapshot, topics, inputPartitions, outputPartitions });
+      return new RemoteProcessor(partition, position);
+    }
     return new PartitionProcessor({
       feature: this.feature,
       topics: this.topics,
@@ -438,6 +491,13 @@ class Step {
     const { batch } = ctx;
     const p = batch.partition;
     await this.restoring;
+    // With the worker: the batch before the previous one first (a failure has reset the partition and rewound
+    // the fetch). Two in the worker absorb the jitter of either side without letting the queue grow.
+    const prev = this.parts.get(p);
+    if (prev) {
+      await prev.chainBefore;
+      if (this.parts.get(p) !== prev) return;
+    }
     if (this.fenced.has(p)) return;
     // kafkajs keeps the offset it fetched from on the batch but leaves it out of its typings.
     const fetched = Number((batch as unknown as { fetchedOffset: string }).fetchedOffset);
@@ -448,12 +508,14 @@ class Step {
       st = this.parts.get(p)!;
     }
     if (!st.proc) {
-      st.proc = this.processor(p, fetched);
+      st.proc = await this.processor(p, fetched);
+      st.committed = st.taken = fetched;
     } else if (st.proc.position !== fetched) {
       // The checkpoint is the truth: the group's offset can trail it after a crash between changelog and commit.
       if (++st.seeks > 3) {
         this.log(`partition ${p}: cannot seek to checkpoint offset ${st.proc.position} (fetch stays at ${fetched}); starting from an empty state there`);
-        st.proc = this.processor(p, fetched);
+        st.proc = await this.processor(p, fetched);
+        st.committed = st.taken = fetched;
       } else {
         this.log(`partition ${p}: seeking from ${fetched} to checkpoint offset ${st.proc.position}`);
         this.consumer.seek({ topic: this.topics.input, partition: p, offset: String(st.proc.position) });
@@ -464,6 +526,7 @@ class Step {
     st.seeks = 0;
     st.lastCheckpointAt = Date.now();
     const proc = st.proc;
+    if (proc instanceof RemoteProcessor) return this.offload(ctx, st, proc);
     try {
       let complete = true;
       const every = this.o.checkpointEvery ?? 20_000;
@@ -471,7 +534,7 @@ class Step {
       let n = 0;
       for (const m of batch.messages) {
         // Both checks cost a lookup in kafkajs per call; every 256 messages still stops within a millisecond.
-        if ((n++ & 255) === 0 && (!ctx.isRunning() || ctx.isStale())) {
+        if ((n++ & 255) === 0 && (!ctx.isRunning() || ctx.isStale() || this.stopAc.signal.aborted)) {
           complete = false;
           break;
         }
@@ -485,9 +548,13 @@ class Step {
       if (complete) proc.position = Number(batch.lastOffset()) + 1;
       st.highWatermark = Number(batch.highWatermark);
       await this.checkpoint(st, proc, ctx);
+      // Stopping or moving: what was processed is written before the batch ends (and so before the group is left).
+      if (!complete) await st.writing;
     } catch (e) {
       // The engine may hold ticks that were never checkpointed: forget it, the changelog has the truth.
-      this.parts.delete(p);
+      if (this.parts.get(p) === st) this.parts.delete(p);
+      // Reset and rewound when the earlier checkpoint failed (onWriteFailed): nothing more to do here.
+      if (e instanceof EarlierCheckpointFailed) return;
       if (this.eos) this.dropProducer(p);
       if (isFenced(e)) {
         this.fenced.add(p);
@@ -503,45 +570,154 @@ class Step {
     }
   }
 
-  /** Store windows, then produce outputs with the changelog record and commit the offset (one transaction in EOS). */
+  /**
+   * Take a checkpoint of the partition: store its windows, then produce its outputs with the changelog record and
+   * commit the offset. Exactly-once does it all in one transaction before returning. At-least-once writes it in the
+   * background while the next messages are processed (kafkajs fetches only once every batch has returned), one
+   * checkpoint in flight per partition, in order; a failure rewinds the partition to its last acknowledged
+   * checkpoint (onWriteFailed) and the next call throws EarlierCheckpointFailed.
+   */
   private async checkpoint(st: PartState, proc: PartitionProcessor, ctx: EachBatchPayload): Promise<void> {
     const pend = proc.take();
     st.lastCheckpointAt = Date.now();
-    if (pend.position === st.committed && pend.messages.length === 0 && pend.counts.consumed === 0) return;
+    if (pend.position === st.taken && pend.messages.length === 0 && pend.counts.consumed === 0) return;
+    await this.commitPending(st, proc.partition, pend, ctx);
+    // Moves kafkajs' fetch position only (auto-commit is off): the commit follows the write.
+    ctx.resolveOffset(String(pend.position - 1));
+  }
+
+  /**
+   * With the worker: pack the batch, hand it over and return, so kafkajs fetches the next one while the worker
+   * processes this one. A batch's checkpoints are taken after the previous batch's (`chain`); the batch after
+   * next waits until this one's are taken (`chainBefore`).
+   */
+  private async offload(ctx: EachBatchPayload, st: PartState, proc: RemoteProcessor): Promise<void> {
+    const { batch } = ctx;
+    const p = proc.partition;
+    if (this.stopAc.signal.aborted || !ctx.isRunning() || ctx.isStale()) return;
+    const end = Number(batch.lastOffset()) + 1;
+    const packed = packBatch(p, batch.messages, end);
+    proc.position = end;
+    st.highWatermark = Number(batch.highWatermark);
+    ctx.resolveOffset(String(end - 1));
+    // Handed over at once; its checkpoints are taken after those of the batch before, in order.
+    const result = this.pool!.process(packed, this.o.checkpointEvery ?? 20_000, this.o.checkpointIntervalMs ?? 1_000);
+    result.catch(() => undefined);
+    const chain = st.chain.then(async () => {
+      const { pendings, openWindows } = await result;
+      proc.open = openWindows;
+      for (const pend of pendings) {
+        // Reset meanwhile (a checkpoint failed): these come after the rewind point and are redone.
+        if (this.parts.get(p) !== st) return;
+        if (pend.position === st.taken && pend.messages.length === 0 && pend.counts.consumed === 0) continue;
+        await this.commitPending(st, p, pend, ctx);
+      }
+    });
+    st.chainBefore = st.chain;
+    st.chain = chain.catch((e) => {
+      if (!(e instanceof EarlierCheckpointFailed)) this.onFailed(st, p, e);
+    });
+    this.track(st.chain);
+    // Stopping or moving: what was handed over is written before the batch ends (and so before the group is left).
+    if (this.stopAc.signal.aborted || !ctx.isRunning()) {
+      await st.chain;
+      await st.writing.catch(() => undefined);
+    }
+  }
+
+  /** Write a checkpoint: inline in one transaction (exactly-once), else in the background after the previous one. */
+  private async commitPending(st: PartState, p: number, pend: Pending, ctx: EachBatchPayload): Promise<void> {
+    if (this.eos) {
+      await this.writeTransaction(p, pend, ctx);
+      st.taken = st.committed = pend.position;
+      return;
+    }
+    await st.writing;
+    st.taken = pend.position;
+    const write = this.write(st, p, pend, ctx).catch((e) => {
+      this.onFailed(st, p, e);
+      throw new EarlierCheckpointFailed(`partition ${p}: the previous checkpoint failed: ${message(e)}`, { cause: e });
+    });
+    this.track(write);
+    st.writing = write;
+  }
+
+  /** Keep a background promise in `writes` until it settles (drain waits for them). */
+  private track(p: Promise<void>): void {
+    const tracked = p.catch(() => undefined).finally(() => this.writes.delete(tracked));
+    this.writes.add(tracked);
+  }
+
+  /** At-least-once: Redis, then outputs + changelog (idempotent producer, acks=all), then the offset commit. */
+  private async write(st: PartState, p: number, pend: Pending, ctx: EachBatchPayload): Promise<void> {
     if (this.redis) await this.storeWindows(pend, ctx);
+    for (const topicMessages of this.requests(p, pend)) await this.producer!.sendBatch({ topicMessages, acks: -1 });
+    // The outputs are readable from here on: count them before the commit so the metrics do not trail them.
+    this.account(p, pend);
+    st.committed = pend.position;
+    // The changelog is the truth on restore; the group's offset only says how far the step got, for lag tools.
+    // A commit refused in a rebalance is followed by a later one (or by the new owner's).
+    await ctx.commitOffsetsIfNecessary(this.offsets(p, pend.position)).catch((e) => {
+      if (!this.stopAc.signal.aborted) this.log(`partition ${p}: offset commit at ${pend.position} refused (${message(e)}); the changelog has the checkpoint`);
+    });
+  }
+
+  private async writeTransaction(p: number, pend: Pending, ctx: EachBatchPayload): Promise<void> {
+    if (this.redis) await this.storeWindows(pend, ctx);
+    const producer = await this.producerFor(p);
+    const tx = await producer.transaction();
+    try {
+      for (const topicMessages of this.requests(p, pend)) await tx.sendBatch({ topicMessages, acks: -1 });
+      await tx.sendOffsets({ consumerGroupId: this.group, ...this.offsets(p, pend.position) });
+      await tx.commit();
+    } catch (e) {
+      await tx.abort().catch(() => undefined);
+      throw e;
+    }
+    this.account(p, pend);
+  }
+
+  /**
+   * A background checkpoint or offloaded batch failed: drop the partition's state and fetch again from its last
+   * acknowledged checkpoint (or pause it, when a newer owner fenced this one).
+   */
+  private onFailed(st: PartState, p: number, e: unknown): void {
+    if (this.parts.get(p) === st) this.parts.delete(p);
+    if (this.eos) this.dropProducer(p);
+    if (this.stopAc.signal.aborted) return;
+    if (isFenced(e)) {
+      this.fenced.add(p);
+      this.consumer.pause([{ topic: this.topics.input, partitions: [p] }]);
+      this.log(`partition ${p}: fenced by a newer owner; pausing it until the next assignment`);
+      return;
+    }
+    this.m.lastError = message(e);
+    this.log(`partition ${p}: checkpoint failed (${message(e)}); processing again from offset ${st.committed}`);
+    if (st.committed >= 0) this.consumer.seek({ topic: this.topics.input, partition: p, offset: String(st.committed) });
+  }
+
+  /** Wait until every background checkpoint has settled (those started meanwhile too). */
+  private async drain(): Promise<void> {
+    while (this.writes.size) await Promise.all([...this.writes]);
+  }
+
+  /** The checkpoint's messages (outputs, dead letters, late ticks, changelog record) as produce requests. */
+  private requests(p: number, pend: Pending): TopicMessages[][] {
     const cp = checkpointMessage(this.changelog, this.changelogPartitions, {
       format: 1,
       feature: this.feature.name,
       version: this.feature.version,
       topic: this.topics.input,
-      partition: proc.partition,
+      partition: p,
       offset: pend.position,
       engine: pend.snapshot,
       at: Date.now(),
     });
-    const requests = chunkMessages([...pend.messages, cp]).map(byTopic);
-    const offsets = { topics: [{ topic: this.topics.input, partitions: [{ partition: proc.partition, offset: String(pend.position) }] }] };
-    if (this.eos) {
-      const producer = await this.producerFor(proc.partition);
-      const tx = await producer.transaction();
-      try {
-        for (const topicMessages of requests) await tx.sendBatch({ topicMessages, acks: -1 });
-        await tx.sendOffsets({ consumerGroupId: this.group, ...offsets });
-        await tx.commit();
-      } catch (e) {
-        await tx.abort().catch(() => undefined);
-        throw e;
-      }
-      this.account(proc.partition, pend);
-    } else {
-      for (const topicMessages of requests) await this.producer!.sendBatch({ topicMessages, acks: -1 });
-      // The outputs are readable from here on: count them before the commit so the metrics do not trail them. If
-      // the commit then fails, the batch is redone and counted again, as every redelivery is.
-      this.account(proc.partition, pend);
-      await ctx.commitOffsetsIfNecessary(offsets);
-    }
-    ctx.resolveOffset(String(pend.position - 1));
-    st.committed = pend.position;
+    return chunkMessages([...pend.messages, cp]).map(byTopic);
+  }
+
+  private offsets(p: number, position: number) {
+    return { topics: [{ topic: this.topics.input, partitions: [{ partition: p, offset: String(position) }] }] };
   }
 
   private account(p: number, pend: Pending): void {
@@ -676,6 +852,9 @@ class Step {
         // A no-op once ready: a settled promise stays settled.
         this.rejectReady(new ServiceError("the step was stopped before its partitions were restored", { retriable: true }));
         try {
+          // Running batches end within 256 messages and write what they processed; background checkpoints land
+          // (and commit) before the group is left.
+          await this.drain();
           await this.consumer?.disconnect();
         } catch (e) {
           this.m.lastError = message(e);
@@ -694,6 +873,8 @@ class Step {
       this.stopAc.abort();
       const error = new ServiceError(`the step failed: ${message(e)}`, { cause: e, retriable: true, remedy: "check the broker; restarting the step resumes from its last checkpoint" });
       this.rejectReady(error);
+      // The consumer may still be running (a failed worker thread); after a consumer crash this is a no-op.
+      await this.consumer?.disconnect().catch(() => undefined);
       await this.cleanup("failed");
       this.rejectDone(error);
     })();
@@ -701,6 +882,8 @@ class Step {
 
   private async cleanup(state: StepMetrics["state"]): Promise<void> {
     if (this.timer) clearInterval(this.timer);
+    await this.drain();
+    await this.pool?.terminate().catch(() => undefined);
     this.m.state = state;
     await this.publish();
     await Promise.all([...this.txProducers.keys()].map(async (p) => (await this.txProducers.get(p))?.disconnect().catch(() => undefined)).map((x) => x.catch(() => undefined)));

@@ -111,6 +111,7 @@ describe("stream step crash recovery (SIGKILL, restart)", () => {
       const [code] = await once(last.proc, "exit");
       assert.equal(code, 0, `clean shutdown on SIGTERM\n${last.stderr()}`);
       assert.match(last.stderr(), /restored checkpoint at offset \d+/, "the last incarnation restored state");
+      assert.match(last.stderr(), /decoding and windowing in a worker thread/, "quixlab run processes in its worker thread");
 
       await assertStreamedWindows(streamed, expected, processing, session.redis, name);
     });

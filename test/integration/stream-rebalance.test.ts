@@ -3,6 +3,7 @@ import { after, before, describe, it } from "node:test";
 import { ohlc } from "../../src/features/ohlc.js";
 import { runStep, type StepHandle } from "../../src/stream/step.js";
 import { generateTicks } from "../../src/tick/generate.js";
+import { featureRef, hopping30sAlo } from "../fixtures/stream-features.js";
 import { assertStreamedWindows, produceLines, readOutputUntilEof, type StreamSession, streamCase, streamSession, until } from "./stream-helpers.js";
 
 const PARTITIONS = 4;
@@ -22,13 +23,24 @@ describe("stream step rebalancing (a second replica joins mid-stream, then leave
     await session?.close();
   });
 
+  // At-least-once processes in the worker thread (as `quixlab run` does), exactly-once in the step's own thread.
   for (const processing of ["at-least-once", "exactly-once"] as const) {
-    it(`${processing}: no window is lost or changed`, async (t) => {
+    const worker = processing === "at-least-once";
+    it(`${processing}${worker ? ", in a worker thread" : ""}: no window is lost or changed`, async (t) => {
       const { kafka, admin, brokers, redisUrl } = session;
       const { name, input, output, group } = await streamCase(admin, t, processing, PARTITIONS);
-      const feature = ohlc({ size: "30s", step: "10s", name });
+      const feature = worker ? hopping30sAlo : ohlc({ size: "30s", step: "10s", name });
       const expected = (await feature.batchRecords(lines)).records;
-      const opts = { brokers, inputTopic: input, outputTopic: output, consumerGroup: group, redis: redisUrl, processing, sessionTimeoutMs: 6_000 };
+      const opts = {
+        brokers,
+        inputTopic: input,
+        outputTopic: output,
+        consumerGroup: group,
+        redis: redisUrl,
+        processing,
+        sessionTimeoutMs: 6_000,
+        ...(worker ? { featureRef: featureRef("hopping30sAlo") } : {}),
+      };
       const third = Math.ceil(lines.length / 3);
 
       await produceLines(kafka, input, lines.slice(0, third));
@@ -50,7 +62,7 @@ describe("stream step rebalancing (a second replica joins mid-stream, then leave
       const streamed = await readOutputUntilEof(kafka, output, PARTITIONS);
       const m = a.metrics();
       assert.ok(m.rebalances >= 2, `a went through the join and the leave (${m.rebalances} rebalances)`);
-      await assertStreamedWindows(streamed, expected, processing, session.redis, name);
+      await assertStreamedWindows(streamed, expected, processing, session.redis, feature.name);
       await a.stop();
     });
   }

@@ -9,6 +9,7 @@ import { readMetrics } from "../../src/stream/metrics.js";
 import { runStep } from "../../src/stream/step.js";
 import { generateTicks } from "../../src/tick/generate.js";
 import { parseTickLine } from "../../src/tick/validate.js";
+import { featureRef, sliding60sEos, sliding60sThread, sliding60sWorker } from "../fixtures/stream-features.js";
 import { testServices, uniqueName } from "../harness/services.js";
 import { byWindow, produceLines, readOutputUntilEof, readToEnd, storedWindows, until } from "./stream-helpers.js";
 
@@ -44,22 +45,31 @@ describe("stream step on a real broker and Redis", () => {
     await redis?.quit();
   });
 
-  for (const processing of ["at-least-once", "exactly-once"] as const) {
-    it(`${processing}: 50,000 ticks over 4 partitions give exactly the batch windows, in Kafka and in Redis`, async () => {
-      const feature = ohlc({ size: "60s", step: "1s", name: uniqueName(processing).replace(/[^A-Za-z0-9._-]/g, "") });
+  const cases = [
+    { processing: "at-least-once", worker: false, exportName: "sliding60sThread", feature: sliding60sThread },
+    { processing: "at-least-once", worker: true, exportName: "sliding60sWorker", feature: sliding60sWorker },
+    { processing: "exactly-once", worker: true, exportName: "sliding60sEos", feature: sliding60sEos },
+  ] as const;
+  for (const { processing, worker, exportName, feature } of cases) {
+    const where = worker ? "in a worker thread" : "in the step's thread";
+    it(`${processing}, ${where}: 50,000 ticks over 4 partitions give exactly the batch windows, in Kafka and in Redis`, async () => {
       const batch = await feature.batchRecords(all);
       assert.equal(batch.late, 1, "the batch also finds the late tick");
-      const output = uniqueName(`${processing}-out`);
+      const output = uniqueName(`${exportName}-out`);
+      const logged: string[] = [];
       const step = await runStep(feature, {
         brokers,
         inputTopic: input,
         outputTopic: output,
-        consumerGroup: uniqueName(`${processing}-group`),
+        consumerGroup: uniqueName(`${exportName}-group`),
         redis: redisUrl,
         processing,
-        // Both modes read the same input: each gets its own dead-letter topic.
-        dlqTopic: `${input}.${processing}.dlq`,
+        featureRef: featureRef(exportName),
+        worker,
+        // Every case reads the same input: each gets its own dead-letter topic.
+        dlqTopic: `${input}.${exportName}.dlq`,
         metricsIntervalMs: 200,
+        log: (line) => logged.push(line),
       });
       try {
         const streamed = await readOutputUntilEof(kafka, output, PARTITIONS);
@@ -71,7 +81,8 @@ describe("stream step on a real broker and Redis", () => {
         const lastBtc = batch.records.filter((r) => r.key === "BTC-USD").at(-1);
         assert.deepEqual(await getLatest(redis, feature.name, "BTC-USD"), lastBtc);
 
-        const dlq = await readToEnd(kafka, `${input}.${processing}.dlq`);
+        assert.equal(logged.some((l) => l.includes("decoding and windowing in a worker thread")), worker, "the step ran where it was asked to");
+        const dlq = await readToEnd(kafka, `${input}.${exportName}.dlq`);
         assert.equal(dlq.length, batch.rejected + oddities.length);
         const rejectedLines = all.filter((l) => !parseTickLine(l).ok);
         assert.deepEqual(
@@ -117,6 +128,15 @@ describe("stream step on a real broker and Redis", () => {
       assert.equal(stopped?.state, "stopped", "the final report says the step stopped");
     });
   }
+
+  it("refuses to start when the worker's reference loads another feature or does not load", async () => {
+    const opts = { brokers, inputTopic: input, outputTopic: uniqueName("refused-out"), consumerGroup: uniqueName("refused-group") };
+    await assert.rejects(
+      runStep(sliding60sThread, { ...opts, featureRef: featureRef("sliding60sWorker") }),
+      /cannot run this feature: it loaded stream_test_60s_alo_worker \(\w+\) from '.*#sliding60sWorker', not stream_test_60s_alo_thread/,
+    );
+    await assert.rejects(runStep(sliding60sThread, { ...opts, featureRef: "/nowhere/features.ts#f" }), /cannot run this feature: it failed to load '\/nowhere\/features.ts#f': .*not found/);
+  });
 
   it("ignores, with a warning, checkpoints of another version of the feature", async (t) => {
     const name = uniqueName(t).replace(/[^A-Za-z0-9._-]/g, "");

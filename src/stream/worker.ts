@@ -1,0 +1,49 @@
+import { parentPort, workerData } from "node:worker_threads";
+import { loadFeatureRef } from "../feature/ref.js";
+import type { FromWorker, ToWorker, WorkerData } from "./offload.js";
+import { processPacked } from "./offload.js";
+import { PartitionProcessor, type Pending } from "./partition.js";
+
+/** The processing worker (offload.ts): one PartitionProcessor per open partition, requests handled in order. */
+const port = parentPort!;
+const { featureRef } = workerData as WorkerData;
+const feature = await loadFeatureRef(featureRef, "/");
+const procs = new Map<number, PartitionProcessor>();
+
+function handle(m: ToWorker): FromWorker {
+  if (m.op === "open") {
+    procs.set(m.partition, new PartitionProcessor({ feature, topics: m.topics, partition: m.partition, inputPartitions: m.inputPartitions, outputPartitions: m.outputPartitions, position: m.position, snapshot: m.snapshot }));
+    return { id: m.id };
+  }
+  if (m.op === "close") {
+    procs.delete(m.partition);
+    return { id: m.id };
+  }
+  const { batch, every, intervalMs } = m;
+  const proc = procs.get(batch.partition);
+  if (!proc) return { id: m.id, error: `partition ${batch.partition} is not open` };
+  const pendings: Pending[] = [];
+  let since = Date.now();
+  let n = 0;
+  processPacked(batch, proc, () => {
+    if (proc.uncommitted >= every || ((++n & 255) === 0 && Date.now() - since >= intervalMs)) {
+      pendings.push(proc.take());
+      since = Date.now();
+    }
+  });
+  // Past trailing transaction markers too, so the next fetch does not return them again.
+  proc.position = batch.end;
+  pendings.push(proc.take());
+  return { id: m.id, pendings, openWindows: proc.openWindows() };
+}
+
+port.on("message", (m: ToWorker) => {
+  let reply: FromWorker;
+  try {
+    reply = handle(m);
+  } catch (e) {
+    reply = { id: m.id, error: e instanceof Error ? e.message : String(e) };
+  }
+  port.postMessage(reply);
+});
+port.postMessage({ ready: true, name: feature.name, version: feature.version } satisfies FromWorker);
