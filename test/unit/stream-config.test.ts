@@ -43,6 +43,14 @@ describe("quixlab run configuration", () => {
     assert.equal(stepConfigFromEnv(base).redis, null);
   });
 
+  it("reads the step name and the worker thread switch", () => {
+    assert.equal(stepConfigFromEnv({ ...base, QUIXLAB_STEP: "candles-1m" }).stepName, "candles-1m");
+    assert.equal(stepConfigFromEnv(base).stepName, undefined);
+    assert.equal(stepConfigFromEnv({ ...base, QUIXLAB_WORKER: "0" }).worker, false);
+    assert.equal(stepConfigFromEnv({ ...base, QUIXLAB_WORKER: "1" }).worker, true);
+    assert.equal("worker" in stepConfigFromEnv(base), false, "unset: the step's default");
+  });
+
   it("names the missing variable and the flag", () => {
     const cases: [NodeJS.ProcessEnv, RegExp][] = [
       [{ output: "o", KAFKA_BROKERS: "k:1" }, /no input topic — set the 'input' environment variable or pass --input/],
@@ -50,6 +58,7 @@ describe("quixlab run configuration", () => {
       [{ input: "i", output: "o" }, /no Kafka broker address — set Quix__Broker__Address \(or KAFKA_BROKERS\).*--broker/],
       [{ ...base, processing: "maybe" }, /bad processing guarantee 'maybe'/],
       [{ ...base, REDIS_URL: "localhost:6379" }, /bad Redis URL/],
+      [{ ...base, QUIXLAB_WORKER: "yes" }, /bad QUIXLAB_WORKER 'yes' — set it to 1 \(worker thread, the default\) or 0/],
     ];
     for (const [env, re] of cases) {
       assert.throws(
