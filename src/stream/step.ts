@@ -31,13 +31,13 @@ export interface StepOptions {
   clientId?: string;
   /** Name of this replica in metrics; default `<host>-<pid>`. */
   replicaId?: string;
-  /**
-   * Where the feature comes from (`/abs/path/module.ts#export`, as `quixlab run` takes it): when given, messages are
-   * decoded and windowed in a worker thread that loads the feature from there, while the main thread fetches
-   * (offload.ts). Without it the step processes in its own thread. `quixlab run` passes it.
-   */
+  /** Where the feature comes from (`/abs/path/module.ts#export`, as `quixlab run` passes it), for `worker`. */
   featureRef?: string;
-  /** Use the worker thread when `featureRef` is given (default true; QUIXLAB_WORKER=0 turns it off). */
+  /**
+   * Decode and window in a worker thread that loads the feature from `featureRef`, while the main thread only
+   * fetches (offload.ts). Default false: on a 2-core host that also runs the broker it measured no faster (the
+   * third busy thread slows the broker); it is meant for hosts with cores to spare. QUIXLAB_WORKER=1 in quixlab run.
+   */
   worker?: boolean;
   /** Step name in metrics; default the consumer group. */
   stepName?: string;
@@ -197,6 +197,12 @@ function checkOptions(feature: Feature, o: StepOptions): void {
   if (o.inputTopic === o.outputTopic) {
     throw new InputError(`input and output are the same topic '${o.inputTopic}'`, { remedy: "write the windows to a topic of their own" });
   }
+  if (o.worker && (typeof o.featureRef !== "string" || !o.featureRef.includes("#"))) {
+    throw new InputError("the worker thread needs the feature's reference", {
+      remedy: "pass featureRef: '/abs/path/module.ts#export' with worker: true",
+      context: { field: "featureRef" },
+    });
+  }
   if (o.processing !== undefined && o.processing !== "at-least-once" && o.processing !== "exactly-once") {
     throw new InputError(`unknown processing guarantee '${o.processing}'`, { remedy: "use 'at-least-once' or 'exactly-once'", context: { field: "processing" } });
   }
@@ -250,6 +256,8 @@ class Step {
   private readonly latency = new Reservoir();
   /** Checkpoints being written in the background (at-least-once); stop and restore wait for them. */
   private readonly writes = new Set<Promise<void>>();
+  /** Restores under way, by partition. */
+  private readonly restores = new Map<number, Promise<void>>();
   private pool?: ProcessingWorker;
   private readonly m: StepMetrics;
 
@@ -305,8 +313,8 @@ class Step {
 
   async start(): Promise<void> {
     try {
-      if (this.o.featureRef && this.o.worker !== false) {
-        this.pool = new ProcessingWorker(this.feature, this.o.featureRef, (e) => void this.fail(e));
+      if (this.o.worker) {
+        this.pool = new ProcessingWorker(this.feature, this.o.featureRef!, (e) => void this.fail(e));
       }
       // The worker loads the feature (compiling TypeScript) while the topics are checked.
       await Promise.all([this.prepareTopics(), this.pool?.ready]);
@@ -423,8 +431,31 @@ class Step {
     });
   }
 
+  /**
+   * Restore partitions from the changelog, each once: a partition already restored (or being restored by another
+   * call) keeps that state unless `replace` (its fetch position showed the state is stale). Without this, a second
+   * join soon after the first restored again while the first batches were being processed, and a read that came
+   * before their checkpoints landed replaced the state with an empty one.
+   */
+  private async restore(ps: number[], replace = false): Promise<void> {
+    const others: Promise<void>[] = [];
+    const mine: number[] = [];
+    for (const p of ps) {
+      const running = this.restores.get(p);
+      if (running) others.push(running);
+      else if (replace || !this.parts.has(p)) mine.push(p);
+    }
+    const work = this.restoreNow(mine);
+    for (const p of mine) this.restores.set(p, work);
+    try {
+      await Promise.all([work, ...others]);
+    } finally {
+      for (const p of mine) if (this.restores.get(p) === work) this.restores.delete(p);
+    }
+  }
+
   /** Fence older producers of these partitions (exactly-once), then load their newest checkpoints. */
-  private async restore(ps: number[]): Promise<void> {
+  private async restoreNow(ps: number[]): Promise<void> {
     if (ps.length === 0) return;
     if (this.eos) {
       // A new producer per restore: if another owner had the partition meanwhile, the old one is fenced anyway.
@@ -504,7 +535,7 @@ class Step {
     let st = this.parts.get(p);
     if (!st || (st.proc && !st.restored && st.proc.position !== fetched)) {
       if (st?.proc) this.log(`partition ${p}: fetch at ${fetched} but state at ${st.proc.position}: another replica moved it; restoring`);
-      await this.restore([p]);
+      await this.restore([p], Boolean(st));
       st = this.parts.get(p)!;
     }
     if (!st.proc) {

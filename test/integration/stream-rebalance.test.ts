@@ -39,7 +39,7 @@ describe("stream step rebalancing (a second replica joins mid-stream, then leave
         redis: redisUrl,
         processing,
         sessionTimeoutMs: 6_000,
-        ...(worker ? { featureRef: featureRef("hopping30sAlo") } : {}),
+        ...(worker ? { featureRef: featureRef("hopping30sAlo"), worker } : {}),
       };
       const third = Math.ceil(lines.length / 3);
 

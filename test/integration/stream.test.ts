@@ -132,10 +132,11 @@ describe("stream step on a real broker and Redis", () => {
   it("refuses to start when the worker's reference loads another feature or does not load", async () => {
     const opts = { brokers, inputTopic: input, outputTopic: uniqueName("refused-out"), consumerGroup: uniqueName("refused-group") };
     await assert.rejects(
-      runStep(sliding60sThread, { ...opts, featureRef: featureRef("sliding60sWorker") }),
+      runStep(sliding60sThread, { ...opts, worker: true, featureRef: featureRef("sliding60sWorker") }),
       /cannot run this feature: it loaded stream_test_60s_alo_worker \(\w+\) from '.*#sliding60sWorker', not stream_test_60s_alo_thread/,
     );
-    await assert.rejects(runStep(sliding60sThread, { ...opts, featureRef: "/nowhere/features.ts#f" }), /cannot run this feature: it failed to load '\/nowhere\/features.ts#f': .*not found/);
+    await assert.rejects(runStep(sliding60sThread, { ...opts, worker: true, featureRef: "/nowhere/features.ts#f" }), /cannot run this feature: it failed to load '\/nowhere\/features.ts#f': .*not found/);
+    await assert.rejects(runStep(sliding60sThread, { ...opts, worker: true }), /the worker thread needs the feature's reference/);
   });
 
   it("ignores, with a warning, checkpoints of another version of the feature", async (t) => {
