@@ -4,8 +4,8 @@
  *    timing. Baseline: a raw kafkajs consumer (eachBatch, touching every value) over the same topic, timed from its
  *    group join to its last batch. Ours: runStep with ohlc1m, timed from `ready` (joined and restored) until Kafka
  *    has acknowledged the outputs of every tick (the output is then checked complete, untimed): at-least-once with
- *    Redis, exactly-once with Redis and at-least-once without Redis, in the step's own thread (the default), and
- *    at-least-once with Redis in a worker thread (`worker: true`). Best of QUIXLAB_BENCH_REPEAT rounds (default
+ *    Redis, exactly-once with Redis and at-least-once without Redis, in a worker thread as `quixlab run` runs
+ *    them, and at-least-once with Redis in the step's own thread. Best of QUIXLAB_BENCH_REPEAT rounds (default
  *    3), interleaved.
  *  - latency: ticks at a fixed rate with event time = wall time into a 1 s tumbling feature; the step's own
  *    p50/p99 (Kafka timestamp → window acknowledged) against a raw consumer's (Kafka timestamp → delivered).
@@ -172,7 +172,7 @@ interface StepRun {
 /** ohlc1m's reference, for the step's worker thread (as `quixlab run src/features/ohlc.ts#ohlc1m` passes it). */
 const OHLC1M_REF = `${fileURLToPath(new URL("../src/features/ohlc.ts", import.meta.url))}#ohlc1m`;
 
-export async function stepRun(kafka: Kafka, s: Services, input: string, ticks: number, expected: number, processing: Processing, redis: boolean, worker = false): Promise<StepRun> {
+export async function stepRun(kafka: Kafka, s: Services, input: string, ticks: number, expected: number, processing: Processing, redis: boolean, worker = true): Promise<StepRun> {
   const output = uniqueName(`bench-out-${processing}`);
   await createTopics(s.brokers, [{ topic: output, partitions: PARTITIONS }]);
   const reader = await outputReader(kafka, output);
@@ -231,7 +231,7 @@ async function throughputRows(kafka: Kafka, s: Services): Promise<Row[]> {
     { key: "alo", processing: "at-least-once", redis: true },
     { key: "eos", processing: "exactly-once", redis: true },
     { key: "alo-noredis", processing: "at-least-once", redis: false },
-    { key: "alo-worker", processing: "at-least-once", redis: true, worker: true },
+    { key: "alo-thread", processing: "at-least-once", redis: true, worker: false },
   ] as const;
   let raw = 0;
   let rawParse = 0;
@@ -246,8 +246,8 @@ async function throughputRows(kafka: Kafka, s: Services): Promise<Row[]> {
     rawParse = Math.max(rawParse, rp.rate);
     say(`  ${Math.round(r.rate)} ticks/s; with JSON.parse ${Math.round(rp.rate)} ticks/s`);
     for (const c of configs) {
-      say(`round ${round}/${repeat}: runStep ${c.processing}${c.redis ? " + redis" : ", no redis"}${"worker" in c ? ", in a worker thread" : ""}…`);
-      const run = await stepRun(kafka, s, input, n, expected, c.processing, c.redis, "worker" in c && c.worker);
+      say(`round ${round}/${repeat}: runStep ${c.processing}${c.redis ? " + redis" : ", no redis"}${"worker" in c ? ", in its own thread" : ""}…`);
+      const run = await stepRun(kafka, s, input, n, expected, c.processing, c.redis, !("worker" in c));
       say(`  ${Math.round(run.processing)} ticks/s after ${run.startupS.toFixed(2)} s of join + restore (${Math.round(run.inclusive)} ticks/s inclusive)`);
       const prev = best.get(c.key);
       if (!prev || run.processing > prev.processing) best.set(c.key, run);
@@ -256,7 +256,7 @@ async function throughputRows(kafka: Kafka, s: Services): Promise<Row[]> {
   const alo = best.get("alo")!;
   const eos = best.get("eos")!;
   const noRedis = best.get("alo-noredis")!;
-  const worker = best.get("alo-worker")!;
+  const thread = best.get("alo-thread")!;
   const rawBase = { name: "raw kafkajs consumer", value: raw };
   const data = `${(n / 1000).toFixed(0)}k ticks, ${PARTITIONS} partitions (3 products fill ${used})`;
   const rate = (nameOf: string, value: number, baseline: { name: string; value: number }, note: string, target?: number): Row => ({
@@ -275,14 +275,14 @@ async function throughputRows(kafka: Kafka, s: Services): Promise<Row[]> {
       "runStep ohlc1m, at-least-once + redis",
       alo.processing,
       rawBase,
-      `${data}; from joined+restored until Kafka acknowledged the outputs of every tick (excludes ${alo.startupS.toFixed(2)} s of group join + changelog restore), best of ${repeat}`,
+      `${data}; in a worker thread as quixlab run runs it; from joined+restored until Kafka acknowledged the outputs of every tick (excludes ${alo.startupS.toFixed(2)} s of join, worker start and changelog restore), best of ${repeat}`,
       0.8,
     ),
     rate(
-      "runStep ohlc1m, at-least-once + redis, worker thread",
-      worker.processing,
+      "runStep ohlc1m, at-least-once + redis, in its own thread",
+      thread.processing,
       rawBase,
-      "worker: true (QUIXLAB_WORKER=1): decoding and windowing in a worker thread while kafkajs fetches; on this host the broker competes for the same 2 cores",
+      "no worker thread (runStep without featureRef, or QUIXLAB_WORKER=0); on this 2-core host the broker competes with the step's threads",
     ),
     rate("runStep ohlc1m, at-least-once + redis, incl. join", alo.inclusive, rawBase, "from the runStep() call until every tick's outputs were acknowledged"),
     rate("runStep ohlc1m, at-least-once + redis, vs parse", alo.processing, { name: "raw consumer + JSON.parse", value: rawParse }, "context: a consumer that only parses each tick's JSON"),

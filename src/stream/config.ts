@@ -19,7 +19,7 @@ export const STEP_ENV = {
   QUIXLAB_METRICS_FILE: "also write the step's metrics as JSON to this file, every second",
   QUIXLAB_REPLICA_ID: "replica name in metrics (default <host>-<pid>)",
   QUIXLAB_STEP: "step name in metrics (default the consumer group); 'quixlab up' sets it to the deployment's name",
-  QUIXLAB_WORKER: "1 = decode and window in a worker thread (for hosts with cores to spare), 0 = in the step's thread (default)",
+  QUIXLAB_WORKER: "1 = decode and window in a worker thread while the main thread fetches (default), 0 = in the step's own thread",
   QUIXLAB_SESSION_TIMEOUT_MS: "consumer group session timeout (default 10000): how soon a dead replica's partitions move",
 } as const;
 
@@ -86,7 +86,7 @@ export function stepConfigFromEnv(env: NodeJS.ProcessEnv, flags: StepOverrides =
   }
   const workerText = nonEmpty(env.QUIXLAB_WORKER);
   if (workerText !== undefined && workerText !== "0" && workerText !== "1") {
-    throw new InputError(`bad QUIXLAB_WORKER '${workerText}'`, { remedy: "set it to 1 (a worker thread) or 0 (the step's own thread, the default)", context: { field: "QUIXLAB_WORKER" } });
+    throw new InputError(`bad QUIXLAB_WORKER '${workerText}'`, { remedy: "set it to 1 (a worker thread, the default) or 0 (the step's own thread)", context: { field: "QUIXLAB_WORKER" } });
   }
   return {
     brokers,

@@ -31,13 +31,13 @@ export interface StepOptions {
   clientId?: string;
   /** Name of this replica in metrics; default `<host>-<pid>`. */
   replicaId?: string;
-  /** Where the feature comes from (`/abs/path/module.ts#export`, as `quixlab run` passes it), for `worker`. */
-  featureRef?: string;
   /**
-   * Decode and window in a worker thread that loads the feature from `featureRef`, while the main thread only
-   * fetches (offload.ts). Default false: on a 2-core host that also runs the broker it measured no faster (the
-   * third busy thread slows the broker); it is meant for hosts with cores to spare. QUIXLAB_WORKER=1 in quixlab run.
+   * Where the feature comes from (`/abs/path/module.ts#export`, as `quixlab run` passes it): with it, messages are
+   * decoded and windowed in a worker thread that loads the feature from there, while the main thread fetches
+   * (offload.ts). Without it the step processes in its own thread.
    */
+  featureRef?: string;
+  /** Use the worker thread (default: when `featureRef` is given; QUIXLAB_WORKER=0 in quixlab run turns it off). */
   worker?: boolean;
   /** Step name in metrics; default the consumer group. */
   stepName?: string;
@@ -313,8 +313,8 @@ class Step {
 
   async start(): Promise<void> {
     try {
-      if (this.o.worker) {
-        this.pool = new ProcessingWorker(this.feature, this.o.featureRef!, (e) => void this.fail(e));
+      if (this.o.featureRef && this.o.worker !== false) {
+        this.pool = new ProcessingWorker(this.feature, this.o.featureRef, (e) => void this.fail(e));
       }
       // The worker loads the feature (compiling TypeScript) while the topics are checked.
       await Promise.all([this.prepareTopics(), this.pool?.ready]);

@@ -58,7 +58,7 @@ describe("quixlab run configuration", () => {
       [{ input: "i", output: "o" }, /no Kafka broker address — set Quix__Broker__Address \(or KAFKA_BROKERS\).*--broker/],
       [{ ...base, processing: "maybe" }, /bad processing guarantee 'maybe'/],
       [{ ...base, REDIS_URL: "localhost:6379" }, /bad Redis URL/],
-      [{ ...base, QUIXLAB_WORKER: "yes" }, /bad QUIXLAB_WORKER 'yes' — set it to 1 \(a worker thread\) or 0 \(the step's own thread, the default\)/],
+      [{ ...base, QUIXLAB_WORKER: "yes" }, /bad QUIXLAB_WORKER 'yes' — set it to 1 \(a worker thread, the default\) or 0 \(the step's own thread\)/],
     ];
     for (const [env, re] of cases) {
       assert.throws(
