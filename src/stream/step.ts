@@ -584,7 +584,7 @@ class Step {
     } catch (e) {
       // The engine may hold ticks that were never checkpointed: forget it, the changelog has the truth.
       if (this.parts.get(p) === st) this.parts.delete(p);
-      // Reset and rewound when the earlier checkpoint failed (onWriteFailed): nothing more to do here.
+      // Reset and rewound when the earlier checkpoint failed (onFailed): nothing more to do here.
       if (e instanceof EarlierCheckpointFailed) return;
       if (this.eos) this.dropProducer(p);
       if (isFenced(e)) {
@@ -596,6 +596,9 @@ class Step {
       if (!this.stopAc.signal.aborted) {
         this.m.lastError = message(e);
         this.log(`partition ${p}: batch at ${fetched} failed (${message(e)}); it will be retried from the last checkpoint`);
+        // kafkajs retries with the fetch position it had, which checkpoints still being written (or that failed)
+        // left ahead of the last acknowledged one; a restore that then finds no checkpoint would start there.
+        this.rewind(p, st.committed);
       }
       throw e;
     }
@@ -724,7 +727,17 @@ class Step {
     }
     this.m.lastError = message(e);
     this.log(`partition ${p}: checkpoint failed (${message(e)}); processing again from offset ${st.committed}`);
-    if (st.committed >= 0) this.consumer.seek({ topic: this.topics.input, partition: p, offset: String(st.committed) });
+    this.rewind(p, st.committed);
+  }
+
+  /** Fetch the partition from `offset` next (nothing when the position is unknown or the consumer is gone). */
+  private rewind(p: number, offset: number): void {
+    if (offset < 0) return;
+    try {
+      this.consumer.seek({ topic: this.topics.input, partition: p, offset: String(offset) });
+    } catch (e) {
+      this.log(`partition ${p}: cannot rewind to ${offset} (${message(e)}); the next assignment starts from the group's offset`);
+    }
   }
 
   /** Wait until every background checkpoint has settled (those started meanwhile too). */
