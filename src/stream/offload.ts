@@ -208,6 +208,7 @@ export class ProcessingWorker {
   private readonly waiting = new Map<number, { resolve: (r: { pendings: Pending[]; openWindows: number }) => void; reject: (e: Error) => void }>();
   private failure?: Error;
   readonly ready: Promise<void>;
+  private rejectReady!: (e: Error) => void;
 
   constructor(
     feature: Feature,
@@ -219,6 +220,8 @@ export class ProcessingWorker {
     const data: WorkerData & { entry: string; tsx: string } = { featureRef, entry, tsx: import.meta.resolve("tsx/esm/api") };
     this.worker = new Worker(BOOT, { eval: true, workerData: data });
     this.ready = new Promise((resolve, reject) => {
+      // A worker that dies before it answers (the feature module exits, runs out of memory) rejects it too.
+      this.rejectReady = reject;
       this.worker.once("message", (m: FromWorker) => {
         if ("ready" in m && m.ready && m.name === feature.name && m.version === feature.version) return resolve();
         const why =
@@ -237,6 +240,7 @@ export class ProcessingWorker {
   private fail(e: Error): void {
     if (this.failure) return;
     this.failure = e;
+    this.rejectReady(new ServiceError(`the processing worker failed before it was ready: ${e.message}`, { cause: e, remedy: "run the feature module on its own (npx tsx) to see why it stops" }));
     for (const w of this.waiting.values()) w.reject(e);
     this.waiting.clear();
     this.onFailure(e);

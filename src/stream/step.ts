@@ -257,7 +257,7 @@ class Step {
   /** Checkpoints being written in the background (at-least-once); stop and restore wait for them. */
   private readonly writes = new Set<Promise<void>>();
   /** Restores under way, by partition. */
-  private readonly restores = new Map<number, Promise<void>>();
+  private readonly restores = new Map<number, { work: Promise<void>; join: number }>();
   private pool?: ProcessingWorker;
   private readonly m: StepMetrics;
 
@@ -441,22 +441,28 @@ class Step {
     const others: Promise<void>[] = [];
     const mine: number[] = [];
     for (const p of ps) {
+      // One started before the latest join read a changelog another owner may have written to since.
       const running = this.restores.get(p);
-      if (running) others.push(running);
-      else if (replace || !this.parts.has(p)) mine.push(p);
+      if (running && running.join === this.joins) others.push(running.work);
+      else if (replace || running || !this.parts.has(p)) mine.push(p);
     }
-    const work = this.restoreNow(mine);
-    for (const p of mine) this.restores.set(p, work);
+    const join = this.joins;
+    const work = this.restoreNow(mine, join);
+    for (const p of mine) this.restores.set(p, { work, join });
     try {
       await Promise.all([work, ...others]);
     } finally {
-      for (const p of mine) if (this.restores.get(p) === work) this.restores.delete(p);
+      for (const p of mine) if (this.restores.get(p)?.work === work) this.restores.delete(p);
     }
   }
 
-  /** Fence older producers of these partitions (exactly-once), then load their newest checkpoints. */
-  private async restoreNow(ps: number[]): Promise<void> {
+  /**
+   * Fence older producers of these partitions (exactly-once), then load their newest checkpoints, after our own
+   * checkpoints in flight have landed. Installs nothing when a join came in between (that join restores again).
+   */
+  private async restoreNow(ps: number[], join: number): Promise<void> {
     if (ps.length === 0) return;
+    await this.drain();
     if (this.eos) {
       // A new producer per restore: if another owner had the partition meanwhile, the old one is fenced anyway.
       for (const p of ps) this.dropProducer(p);
@@ -486,6 +492,10 @@ class Step {
         }
       } else {
         this.log(`partition ${p}: no checkpoint; starting from an empty state`);
+      }
+      if (join !== this.joins || !this.assigned.includes(p)) {
+        this.log(`partition ${p}: reassigned while it was being restored; the latest assignment restores it`);
+        continue;
       }
       this.parts.set(p, st);
       this.m.restores++;
@@ -536,7 +546,10 @@ class Step {
     if (!st || (st.proc && !st.restored && st.proc.position !== fetched)) {
       if (st?.proc) this.log(`partition ${p}: fetch at ${fetched} but state at ${st.proc.position}: another replica moved it; restoring`);
       await this.restore([p], Boolean(st));
-      st = this.parts.get(p)!;
+      const restored = this.parts.get(p);
+      // Reassigned meanwhile: the latest assignment's restore takes it from here.
+      if (!restored) return;
+      st = restored;
     }
     if (!st.proc) {
       st.proc = await this.processor(p, fetched);
@@ -580,7 +593,7 @@ class Step {
       st.highWatermark = Number(batch.highWatermark);
       await this.checkpoint(st, proc, ctx);
       // Stopping or moving: what was processed is written before the batch ends (and so before the group is left).
-      if (!complete) await st.writing;
+      if (!complete || this.stopAc.signal.aborted || !ctx.isRunning()) await st.writing;
     } catch (e) {
       // The engine may hold ticks that were never checkpointed: forget it, the changelog has the truth.
       if (this.parts.get(p) === st) this.parts.delete(p);
@@ -662,7 +675,7 @@ class Step {
   /** Write a checkpoint: inline in one transaction (exactly-once), else in the background after the previous one. */
   private async commitPending(st: PartState, p: number, pend: Pending, ctx: EachBatchPayload): Promise<void> {
     if (this.eos) {
-      await this.writeTransaction(p, pend, ctx);
+      await this.writeTransaction(st, p, pend, ctx);
       st.taken = st.committed = pend.position;
       return;
     }
@@ -682,10 +695,16 @@ class Step {
     this.writes.add(tracked);
   }
 
-  /** At-least-once: Redis, then outputs + changelog (idempotent producer, acks=all), then the offset commit. */
+  /**
+   * At-least-once: Redis, then the outputs, then (once they are acknowledged) the changelog record, then the offset
+   * commit (idempotent producer, acks=all). The changelog record goes alone: in one request with the outputs, a
+   * partition that failed (or, with several brokers, a request still being retried) could leave the checkpoint
+   * written and an output not, and a restore would skip it.
+   */
   private async write(st: PartState, p: number, pend: Pending, ctx: EachBatchPayload): Promise<void> {
     if (this.redis) await this.storeWindows(pend, ctx);
-    for (const topicMessages of this.requests(p, pend)) await this.producer!.sendBatch({ topicMessages, acks: -1 });
+    for (const topicMessages of chunkMessages(pend.messages).map(byTopic)) await this.producer!.sendBatch({ topicMessages, acks: -1 });
+    await this.producer!.sendBatch({ topicMessages: byTopic([this.checkpointRecord(p, pend)]), acks: -1 });
     // The outputs are readable from here on: count them before the commit so the metrics do not trail them.
     this.account(p, pend);
     st.committed = pend.position;
@@ -696,9 +715,13 @@ class Step {
     });
   }
 
-  private async writeTransaction(p: number, pend: Pending, ctx: EachBatchPayload): Promise<void> {
+  private async writeTransaction(st: PartState, p: number, pend: Pending, ctx: EachBatchPayload): Promise<void> {
     if (this.redis) await this.storeWindows(pend, ctx);
-    const producer = await this.producerFor(p);
+    // The producer the restore made (and fenced older owners with). Never a new one here: a checkpoint that
+    // outlived its partition (revoked meanwhile) would fence the new owner.
+    const pr = this.parts.get(p) === st ? this.txProducers.get(p) : undefined;
+    if (!pr) throw new ServiceError(`partition ${p} was reassigned before its checkpoint was written; the new owner redoes it`, { retriable: true });
+    const producer = await pr;
     const tx = await producer.transaction();
     try {
       for (const topicMessages of this.requests(p, pend)) await tx.sendBatch({ topicMessages, acks: -1 });
@@ -716,7 +739,9 @@ class Step {
    * acknowledged checkpoint (or pause it, when a newer owner fenced this one).
    */
   private onFailed(st: PartState, p: number, e: unknown): void {
-    if (this.parts.get(p) === st) this.parts.delete(p);
+    // A state replaced meanwhile (revoked, restored again) is not this one's to reset.
+    if (this.parts.get(p) !== st) return;
+    this.parts.delete(p);
     if (this.eos) this.dropProducer(p);
     if (this.stopAc.signal.aborted) return;
     if (isFenced(e)) {
@@ -747,7 +772,12 @@ class Step {
 
   /** The checkpoint's messages (outputs, dead letters, late ticks, changelog record) as produce requests. */
   private requests(p: number, pend: Pending): TopicMessages[][] {
-    const cp = checkpointMessage(this.changelog, this.changelogPartitions, {
+    return chunkMessages([...pend.messages, this.checkpointRecord(p, pend)]).map(byTopic);
+  }
+
+  /** The changelog record of a checkpoint: the engine snapshot and the position it belongs to. */
+  private checkpointRecord(p: number, pend: Pending): OutMessage {
+    return checkpointMessage(this.changelog, this.changelogPartitions, {
       format: 1,
       feature: this.feature.name,
       version: this.feature.version,
@@ -757,7 +787,6 @@ class Step {
       engine: pend.snapshot,
       at: Date.now(),
     });
-    return chunkMessages([...pend.messages, cp]).map(byTopic);
   }
 
   private offsets(p: number, position: number) {

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
+import { fileURLToPath } from "node:url";
 import { Redis } from "ioredis";
 import type { Kafka } from "kafkajs";
 import { kafkaClient } from "../../src/broker/client.js";
@@ -10,6 +11,7 @@ import { runStep } from "../../src/stream/step.js";
 import { generateTicks } from "../../src/tick/generate.js";
 import { parseTickLine } from "../../src/tick/validate.js";
 import { featureRef, sliding60sEos, sliding60sThread, sliding60sWorker } from "../fixtures/stream-features.js";
+import { exits } from "../fixtures/worker-exits.js";
 import { testServices, uniqueName } from "../harness/services.js";
 import { byWindow, produceLines, readOutputUntilEof, readToEnd, storedWindows, until } from "./stream-helpers.js";
 
@@ -137,6 +139,8 @@ describe("stream step on a real broker and Redis", () => {
     );
     await assert.rejects(runStep(sliding60sThread, { ...opts, worker: true, featureRef: "/nowhere/features.ts#f" }), /cannot run this feature: it failed to load '\/nowhere\/features.ts#f': .*not found/);
     await assert.rejects(runStep(sliding60sThread, { ...opts, worker: true }), /the worker thread needs the feature's reference/);
+    const exitsRef = `${fileURLToPath(new URL("../fixtures/worker-exits.ts", import.meta.url))}#exits`;
+    await assert.rejects(runStep(exits, { ...opts, featureRef: exitsRef }), /the processing worker failed before it was ready: the processing worker exited \(code 3\)/);
   });
 
   it("ignores, with a warning, checkpoints of another version of the feature", async (t) => {
