@@ -232,6 +232,8 @@ class Step {
   private readonly log: Log;
   private consumer!: Consumer;
   private producer?: Producer;
+  /** At-least-once: changelog records go through a producer of their own, so they do not queue behind outputs. */
+  private changelogProducer?: Producer;
   private readonly txProducers = new Map<number, Promise<Producer>>();
   private readonly redis?: Redis;
   private inputPartitions = 1;
@@ -321,7 +323,8 @@ class Step {
       if (this.pool) this.log("decoding and windowing in a worker thread");
       if (!this.eos) {
         this.producer = this.kafka.producer({ ...IDEMPOTENT });
-        await this.producer.connect();
+        this.changelogProducer = this.kafka.producer({ ...IDEMPOTENT });
+        await Promise.all([this.producer.connect(), this.changelogProducer.connect()]);
       }
       const session = this.o.sessionTimeoutMs ?? 10_000;
       this.consumer = this.kafka.consumer({
@@ -704,7 +707,7 @@ class Step {
   private async write(st: PartState, p: number, pend: Pending, ctx: EachBatchPayload): Promise<void> {
     if (this.redis) await this.storeWindows(pend, ctx);
     for (const topicMessages of chunkMessages(pend.messages).map(byTopic)) await this.producer!.sendBatch({ topicMessages, acks: -1 });
-    await this.producer!.sendBatch({ topicMessages: byTopic([this.checkpointRecord(p, pend)]), acks: -1 });
+    await this.changelogProducer!.sendBatch({ topicMessages: byTopic([this.checkpointRecord(p, pend)]), acks: -1 });
     // The outputs are readable from here on: count them before the commit so the metrics do not trail them.
     this.account(p, pend);
     st.committed = pend.position;
@@ -962,6 +965,7 @@ class Step {
     await Promise.all([...this.txProducers.keys()].map(async (p) => (await this.txProducers.get(p))?.disconnect().catch(() => undefined)).map((x) => x.catch(() => undefined)));
     this.txProducers.clear();
     await this.producer?.disconnect().catch(() => undefined);
+    await this.changelogProducer?.disconnect().catch(() => undefined);
     if (this.redis) await this.redis.quit().catch(() => this.redis?.disconnect());
   }
 }
