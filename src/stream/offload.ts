@@ -3,8 +3,8 @@ import type { IHeaders, KafkaMessage } from "kafkajs";
 import { ServiceError } from "../errors/index.js";
 import type { Feature } from "../feature/types.js";
 import type { EngineSnapshot } from "../window/engine.js";
-import { CONTROL_HEADER, EOF, INGEST_HEADER } from "./control.js";
-import type { MessageSource, PartitionProcessor, Pending, StepTopics } from "./partition.js";
+import { CONTROL_HEADER, EOF, isEof } from "./control.js";
+import { ingestMs, type MessageSource, type PartitionProcessor, type Pending, type StepTopics } from "./partition.js";
 import type { OutMessage } from "./serde.js";
 
 /**
@@ -26,7 +26,7 @@ const FLAGS = 2;
 const VALUE_START = 3;
 const VALUE_LEN = 4;
 const KEY_START = 5;
-const KEY_LEN = 6;
+const KEY_LEN = 6; // place() writes each length right after its start
 const FLAG_EOF = 1;
 
 /** A batch's messages as one buffer holding their values and keys, and numbers per message (where they are). */
@@ -39,23 +39,45 @@ export interface PackedBatch {
   end: number;
 }
 
-/** The ingest time of a message: its `quixlab-ingest-ms` header, else its timestamp (NaN when neither is a number). */
-function ingestOf(headers: IHeaders | undefined, timestamp: string): number {
-  const v = headers?.[INGEST_HEADER];
-  const one = Array.isArray(v) ? v[v.length - 1] : v;
-  return one === undefined ? Number(timestamp) : Number(one.toString());
+/** Where a batch's keys and values lie: the span of the shared buffer they cover, and the bytes of those elsewhere. */
+interface Cover {
+  lo: number;
+  hi: number;
+  extra: number;
 }
 
-function isEofHeaders(headers: IHeaders | undefined): boolean {
-  const v = headers?.[CONTROL_HEADER];
-  const one = Array.isArray(v) ? v[v.length - 1] : v;
-  return one !== undefined && one.toString() === EOF;
+function cover(c: Cover, b: Buffer | null, shared: ArrayBufferLike | undefined): void {
+  if (!b) return;
+  if (b.buffer !== shared) c.extra += b.length;
+  else {
+    if (b.byteOffset < c.lo) c.lo = b.byteOffset;
+    if (b.byteOffset + b.length > c.hi) c.hi = b.byteOffset + b.length;
+  }
+}
+
+/**
+ * Record where `b` lies in the packed bytes at meta[o] (start) and meta[o + 1] (length, -1 for none), appending it
+ * at `at` when it is outside the shared span; returns the next free byte.
+ */
+function place(meta: Float64Array, o: number, b: Buffer | null, shared: ArrayBufferLike | undefined, lo: number, bytes: Uint8Array, at: number): number {
+  if (!b) {
+    meta[o + 1] = -1;
+    return at;
+  }
+  meta[o + 1] = b.length;
+  if (b.buffer === shared) {
+    meta[o] = b.byteOffset - lo;
+    return at;
+  }
+  bytes.set(b, at);
+  meta[o] = at;
+  return at + b.length;
 }
 
 /**
  * Pack kafkajs messages for the worker: their values and keys are views into the fetch response, so the span of
  * the response they cover is copied once (a value elsewhere, say from a decompressed batch, is appended on its own).
- * This runs on the thread kafkajs decodes on, for every message: plain loops, no closures, no strings.
+ * This runs on the thread kafkajs decodes on, for every message: plain loops and module-level functions, no strings.
  */
 export function packBatch(partition: number, messages: readonly KafkaMessage[], end: number): PackedBatch {
   const n = messages.length;
@@ -65,27 +87,14 @@ export function packBatch(partition: number, messages: readonly KafkaMessage[], 
   // rule); compaction or transaction markers leave gaps, and then each one is read.
   const base = first ? Number(first.offset) : 0;
   const consecutive = n > 0 && Number(messages[n - 1]!.offset) - base === n - 1;
-  let lo = Number.POSITIVE_INFINITY;
-  let hi = 0;
-  let extra = 0;
+  const c: Cover = { lo: Number.POSITIVE_INFINITY, hi: 0, extra: 0 };
   for (let i = 0; i < n; i++) {
-    const { value: v, key: k } = messages[i]!;
-    if (v) {
-      if (v.buffer === shared) {
-        if (v.byteOffset < lo) lo = v.byteOffset;
-        if (v.byteOffset + v.length > hi) hi = v.byteOffset + v.length;
-      } else extra += v.length;
-    }
-    if (k) {
-      if (k.buffer === shared) {
-        if (k.byteOffset < lo) lo = k.byteOffset;
-        if (k.byteOffset + k.length > hi) hi = k.byteOffset + k.length;
-      } else extra += k.length;
-    }
+    cover(c, messages[i]!.value, shared);
+    cover(c, messages[i]!.key, shared);
   }
-  if (hi === 0) lo = 0;
-  const span = hi - lo;
-  const bytes = new Uint8Array(span + extra);
+  const lo = c.hi === 0 ? 0 : c.lo;
+  const span = c.hi - lo;
+  const bytes = new Uint8Array(span + c.extra);
   if (shared && span > 0) bytes.set(new Uint8Array(shared, lo, span));
   let at = span;
   const meta = new Float64Array(n * META);
@@ -93,30 +102,10 @@ export function packBatch(partition: number, messages: readonly KafkaMessage[], 
     const m = messages[i]!;
     const o = i * META;
     meta[o + OFFSET] = consecutive ? base + i : Number(m.offset);
-    // Headers are rare on ticks; only eof markers and replayed ticks carry them.
-    const h = m.headers;
-    meta[o + INGEST] = h?.[INGEST_HEADER] === undefined ? Number(m.timestamp) : ingestOf(h, m.timestamp);
-    meta[o + FLAGS] = h?.[CONTROL_HEADER] !== undefined && isEofHeaders(h) ? FLAG_EOF : 0;
-    const v = m.value;
-    if (v) {
-      if (v.buffer === shared) meta[o + VALUE_START] = v.byteOffset - lo;
-      else {
-        bytes.set(v, at);
-        meta[o + VALUE_START] = at;
-        at += v.length;
-      }
-      meta[o + VALUE_LEN] = v.length;
-    } else meta[o + VALUE_LEN] = -1;
-    const k = m.key;
-    if (k) {
-      if (k.buffer === shared) meta[o + KEY_START] = k.byteOffset - lo;
-      else {
-        bytes.set(k, at);
-        meta[o + KEY_START] = at;
-        at += k.length;
-      }
-      meta[o + KEY_LEN] = k.length;
-    } else meta[o + KEY_LEN] = -1;
+    meta[o + INGEST] = ingestMs(m.headers, m.timestamp);
+    meta[o + FLAGS] = isEof(m.headers) ? FLAG_EOF : 0;
+    at = place(meta, o + VALUE_START, m.value, shared, lo, bytes, at);
+    at = place(meta, o + KEY_START, m.key, shared, lo, bytes, at);
   }
   return { partition, count: n, bytes: bytes.buffer, meta, end };
 }

@@ -53,7 +53,7 @@ export interface PartitionOptions {
  * The ingest time of a message: its `quixlab-ingest-ms` header, else its timestamp (NaN when neither is a number).
  * The header's digits are read from its bytes: a string per message for one number is a cost the hot path notices.
  */
-function ingestMs(headers: IHeaders | undefined, timestamp: string): number {
+export function ingestMs(headers: IHeaders | undefined, timestamp: string): number {
   const v = headers?.[INGEST_HEADER];
   const one = Array.isArray(v) ? v[v.length - 1] : v;
   if (one === undefined) return Number(timestamp);
