@@ -132,7 +132,10 @@ export function advanceRates(prev: RateSample | undefined, byStep: Readonly<Reco
   return { sample, rates };
 }
 
-/** Connections and history kept between refreshes; `close()` when done. */
+/**
+ * Connections and history kept between refreshes; `close()` when done: it waits for refreshes in flight, closes
+ * both connections, and later refreshes reject.
+ */
 export interface DashboardSource {
   readonly cwd: string;
   close(): Promise<void>;
@@ -140,10 +143,21 @@ export interface DashboardSource {
 
 interface SourceState extends DashboardSource {
   historyLength: number;
+  /** Set by `close()`: a refresh still in flight must not open a connection nobody will close. */
+  closed: boolean;
+  /** Refreshes in flight: `close()` waits for them, as kafkajs opens broker connections mid-request that a
+   * disconnect issued meanwhile does not close. */
+  loads: Set<Promise<unknown>>;
   prev?: RateSample;
   history: Map<string, { consumed: number[]; emitted: number[] }>;
   redis?: { url: string; client: Redis; connected: Promise<void> };
   admin?: { brokers: string; client: Admin; connected: Promise<void> };
+}
+
+class SourceClosedError extends Error {
+  constructor() {
+    super("the dashboard source is closed");
+  }
 }
 
 /**
@@ -155,9 +169,14 @@ export function openDashboardSource(cwd: string, opts: { historyLength?: number 
     cwd,
     historyLength: opts.historyLength ?? 60,
     history: new Map(),
+    closed: false,
+    loads: new Set(),
     async close() {
+      s.closed = true;
+      // Redis first: a refresh waiting on it fails at once instead of finishing its reads.
       s.redis?.client.disconnect();
       s.redis = undefined;
+      await Promise.allSettled([...s.loads]);
       await s.admin?.client.disconnect().catch(() => undefined);
       s.admin = undefined;
     },
@@ -166,6 +185,7 @@ export function openDashboardSource(cwd: string, opts: { historyLength?: number 
 }
 
 function redisFor(s: SourceState, url: string): { client: Redis; connected: Promise<void> } {
+  if (s.closed) throw new SourceClosedError();
   if (s.redis?.url !== url) {
     s.redis?.client.disconnect();
     // Commands fail fast rather than queue while Redis is away; the first one waits for the connection.
@@ -176,6 +196,7 @@ function redisFor(s: SourceState, url: string): { client: Redis; connected: Prom
 }
 
 function adminFor(s: SourceState, brokers: string[]): { client: Admin; connected: Promise<void> } {
+  if (s.closed) throw new SourceClosedError();
   const key = brokers.join(",");
   if (s.admin?.brokers !== key) {
     void s.admin?.client.disconnect().catch(() => undefined);
@@ -192,6 +213,17 @@ function adminFor(s: SourceState, brokers: string[]): { client: Admin; connected
  */
 export async function collectDashboardData(source: DashboardSource, query: DashboardQuery = {}): Promise<DashboardData> {
   const s = source as SourceState;
+  if (s.closed) throw new SourceClosedError();
+  const load = collect(s, query);
+  s.loads.add(load);
+  try {
+    return await load;
+  } finally {
+    s.loads.delete(load);
+  }
+}
+
+async function collect(s: SourceState, query: DashboardQuery): Promise<DashboardData> {
   const at = Date.now();
   const state = readPipelineState(s.cwd);
   const empty: DashboardData = { at, found: false, running: false, descriptor: "", brokers: [], redisUrl: null, supervisorPid: null, steps: [], candles: null, logs: null, problems: [] };
