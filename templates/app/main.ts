@@ -2,8 +2,13 @@
 // Configuration comes from environment variables named like the deployment's variables: input, output,
 // Quix__Broker__Address (or KAFKA_BROKERS), REDIS_URL, consumer_group... ('quixlab run --help' lists them all).
 // Written by 'quixlab promote', which regenerates it: change the notebook, not this file.
+import { fileURLToPath } from "node:url";
 import { InputError, QuixlabError, runStep, stepConfigFromEnv } from "quixlab";
 import { {{export}} as feature } from "./feature.js";
+
+// The same feature by reference: the step loads it in a worker thread that decodes and windows while this thread
+// fetches from Kafka (QUIXLAB_WORKER=0 keeps everything in this thread).
+const featureRef = `${fileURLToPath(new URL("./feature.ts", import.meta.url))}#{{export}}`;
 
 const log = (line: string) => process.stderr.write(`${new Date().toISOString()} ${line}\n`);
 
@@ -29,7 +34,7 @@ try {
       stop.abort();
     });
   }
-  const step = await runStep(feature, { ...stepConfigFromEnv(process.env), signal: stop.signal, log });
+  const step = await runStep(feature, { ...stepConfigFromEnv(process.env), featureRef, signal: stop.signal, log });
   await step.done;
 } catch (e) {
   log(`error: ${e instanceof QuixlabError ? e.oneLine() : ((e as Error).stack ?? String(e))}`);

@@ -168,6 +168,8 @@ describe("quixlab promote (real Kafka and Redis)", { timeout: 600_000 }, () => {
         assert.ok(batch.records.length > 0);
         const parity = compareWindows(batch.records, dedupe(streamed));
         assert.equal(parity.ok, true, `${app.dir}: ${JSON.stringify({ ...parity, mismatches: parity.mismatches.slice(0, 2) })}`);
+        // Both ways of running a promoted app hand the feature to the step's worker thread by reference.
+        assert.match(log, /decoding and windowing in a worker thread/, `${app.dir}:\n${log}`);
       } finally {
         step.kill("SIGTERM");
         const [code] = await exited;
