@@ -52,6 +52,9 @@ export function serverProperties({ port, controllerPort, dataDir }: { port: numb
     // One partition for internal topics: the first group join / transaction does not wait for 50 partitions.
     "transaction.state.log.num.partitions=1",
     "group.initial.rebalance.delay.ms=0",
+    // No deletion by time: recorded ticks carry their event time (years ago) as the Kafka timestamp, and the
+    // default 7-day retention would delete them from under a replay at the broker's next retention check.
+    "log.retention.ms=-1",
     "",
   ].join("\n");
 }

@@ -11,9 +11,9 @@ import { loadFeatureRef } from "../feature/ref.js";
 import type { WindowRecord } from "../feature/types.js";
 import { type RedisHandle, startRedis } from "../store/provider.js";
 import { changelogTopic } from "../stream/changelog.js";
-import { IDEMPOTENT } from "../stream/step.js";
 import { EofTracker, headerText, isEof } from "../stream/control.js";
 import type { StepMetrics } from "../stream/metrics.js";
+import { IDEMPOTENT } from "../stream/step.js";
 import { prng } from "../tick/generate.js";
 import { packageRoot } from "../util/paths.js";
 import { compareWindows, differencesExplainedByLate } from "./parity.js";
@@ -167,12 +167,13 @@ export async function replay(opts: ReplayOptions): Promise<ReplayReport> {
     const redisFlag = opts.redis ?? "auto";
     redis = await startRedis({ provider: redisFlag, cwd, log });
     const brokers = broker.brokers;
-    await createTopics(brokers, [
-      { topic: topics.input, partitions },
-      { topic: topics.output, partitions },
-      { topic: topics.dlq, partitions },
-      { topic: topics.late, partitions },
-    ]);
+    // Ticks and windows carry event time as their Kafka timestamp, for recordings often older than the broker's
+    // retention: without this, its next retention check may delete them mid-replay. The topics go afterwards.
+    const keep = { "retention.ms": "-1" };
+    await createTopics(
+      brokers,
+      [topics.input, topics.output, topics.dlq, topics.late].map((topic) => ({ topic, partitions, config: keep })),
+    );
     log(`replay: topics ${topics.input} → ${topics.output} (${partitions} partitions)`);
 
     // 3. Read the output (and dead letters, late ticks) from the start, before anything is produced.

@@ -3,6 +3,8 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, it } from "node:test";
+import { ConfigResourceTypes } from "kafkajs";
+import { kafkaClient } from "../../src/broker/client.js";
 import type { ServicesStatus } from "../../src/services/lifecycle.js";
 import { pidAlive, which } from "../../src/services/process.js";
 import type { ServicesState } from "../../src/services/state.js";
@@ -53,6 +55,16 @@ describe("quixlab services", () => {
       assert.match(kcat.out, new RegExp(`1 brokers:\\s+broker 1 at ${broker.brokers[0]}`));
     } else {
       t.diagnostic("kcat not installed; skipped the kcat -L check");
+    }
+
+    // Recordings carry their event time as the Kafka timestamp: this broker must not delete them by age.
+    const admin = kafkaClient(broker.brokers).admin();
+    await admin.connect();
+    try {
+      const { resources } = await admin.describeConfigs({ includeSynonyms: false, resources: [{ type: ConfigResourceTypes.BROKER, name: "1", configNames: ["log.retention.ms"] }] });
+      assert.equal(resources[0]?.configEntries.find((e) => e.configName === "log.retention.ms")?.configValue, "-1");
+    } finally {
+      await admin.disconnect();
     }
 
     const down = await cli(cwd, "services", "down", "--json");

@@ -3,6 +3,8 @@ import { mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { after, before, describe, it } from "node:test";
+import { ConfigResourceTypes } from "kafkajs";
+import { kafkaClient } from "../../src/broker/client.js";
 import { writeTicksFile } from "../../src/tick/generate.js";
 import { testServices } from "../harness/services.js";
 import { quixlab } from "../helpers/cli.js";
@@ -22,6 +24,7 @@ interface Report {
   late: number;
   ticks: number;
   mismatches: { key: string; diffs: { field: string }[] }[];
+  topics: { input: string; output: string; dlq: string; late: string; kept: boolean };
   throughput: { producedPerSec: number };
   chaos: { kills: number };
 }
@@ -108,6 +111,28 @@ describe("quixlab replay (real Kafka, real Redis, step in a child process)", () 
     assert.equal(report.parity.ok, false);
     assert.equal(report.parity.mismatched, report.parity.expected);
     assert.deepEqual(report.mismatches[0]!.diffs.map((d) => d.field), ["high"]);
+  });
+
+  it("--keep leaves its topics, which keep ticks of any age (recorded event times are the Kafka timestamps)", async () => {
+    const { code, report } = await replayCli("src/features/ohlc.ts#ohlc1m", COINBASE, ["--keep"]);
+    assert.equal(code, 0);
+    assert.equal(report.topics.kept, true);
+    const admin = kafkaClient(services.brokers).admin();
+    await admin.connect();
+    try {
+      const topics = [report.topics.input, report.topics.output, report.topics.dlq, report.topics.late];
+      const { resources } = await admin.describeConfigs({ includeSynonyms: false, resources: topics.map((name) => ({ type: ConfigResourceTypes.TOPIC, name, configNames: ["retention.ms"] })) });
+      assert.deepEqual(
+        resources.map((r) => [r.resourceName, r.configEntries.find((e) => e.configName === "retention.ms")?.configValue]),
+        topics.map((t) => [t, "-1"]),
+      );
+      // The recording's 107 ticks and the eof markers are all still there.
+      const offsets = await admin.fetchTopicOffsets(report.topics.input);
+      assert.equal(offsets.reduce((n, o) => n + Number(o.high) - Number(o.low), 0), report.ticks + offsets.length);
+      await admin.deleteTopics({ topics });
+    } finally {
+      await admin.disconnect();
+    }
   });
 
   it("exits 2 naming the problem for a missing file and a bad reference", async () => {
