@@ -23,7 +23,7 @@ export function eofHeaders(): IHeaders {
 export function headerText(headers: IHeaders | undefined, name: string): string | undefined {
   const v = headers?.[name];
   const one = Array.isArray(v) ? v[v.length - 1] : v;
-  return one === undefined ? undefined : one.toString();
+  return one === undefined || one === null ? undefined : one.toString();
 }
 
 /** True when a message (its headers) is an end-of-input marker. */

@@ -5,6 +5,7 @@ import type { Feature } from "../feature/types.js";
 import type { EngineSnapshot } from "../window/engine.js";
 import { CONTROL_HEADER, EOF, isEof } from "./control.js";
 import { ingestMs, type MessageSource, type PartitionProcessor, type Pending, type StepTopics } from "./partition.js";
+import type { RawBatch } from "./records.js";
 import type { OutMessage } from "./serde.js";
 
 /**
@@ -149,7 +150,8 @@ export function processPacked(b: PackedBatch, proc: PartitionProcessor, after: (
 export type ToWorker =
   | { op: "open"; id: number; partition: number; position: number; snapshot?: EngineSnapshot; inputPartitions: number; outputPartitions: number; topics: StepTopics }
   | { op: "close"; id: number; partition: number }
-  | { op: "batch"; id: number; batch: PackedBatch; every: number; intervalMs: number };
+  | { op: "batch"; id: number; batch: PackedBatch; every: number; intervalMs: number }
+  | { op: "raw"; id: number; batch: RawBatch; every: number; intervalMs: number };
 
 /** Replies: to "open" and "close" an empty one, to "batch" its checkpoints in order. */
 export type FromWorker =
@@ -264,6 +266,11 @@ export class ProcessingWorker {
   /** Process a packed batch (its buffer moves to the worker); the checkpoints it makes, in order. */
   process(batch: PackedBatch, every: number, intervalMs: number): Promise<{ pendings: Pending[]; openWindows: number }> {
     return this.request({ op: "batch", id: this.nextId++, batch, every, intervalMs }, [batch.bytes, batch.meta.buffer as ArrayBuffer]);
+  }
+
+  /** Process record batches as fetched (rawfetch.ts; their buffer moves to the worker), as `process` does. */
+  processRaw(batch: RawBatch, every: number, intervalMs: number): Promise<{ pendings: Pending[]; openWindows: number }> {
+    return this.request({ op: "raw", id: this.nextId++, batch, every, intervalMs }, [batch.bytes]);
   }
 
   async terminate(): Promise<void> {

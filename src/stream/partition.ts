@@ -56,16 +56,22 @@ export interface PartitionOptions {
 export function ingestMs(headers: IHeaders | undefined, timestamp: string): number {
   const v = headers?.[INGEST_HEADER];
   const one = Array.isArray(v) ? v[v.length - 1] : v;
-  if (one === undefined) return Number(timestamp);
-  if (typeof one !== "string" && one.length > 0 && one.length <= 15) {
+  if (one === undefined || one === null) return Number(timestamp);
+  return typeof one === "string" ? Number(one) : bytesMs(one, 0, one.length);
+}
+
+/** A number of milliseconds written as text in b[start, end): digits read in place, anything else by Number. */
+export function bytesMs(b: Buffer, start: number, end: number): number {
+  const len = end - start;
+  if (len > 0 && len <= 15) {
     let n = 0;
-    for (let i = 0; i < one.length && n >= 0; i++) {
-      const c = one[i]!;
+    for (let i = start; i < end && n >= 0; i++) {
+      const c = b[i]!;
       n = c >= 0x30 && c <= 0x39 ? n * 10 + (c - 0x30) : -1;
     }
     if (n >= 0) return n;
   }
-  return Number(one.toString());
+  return Number(b.toString("utf8", start, end));
 }
 
 /** Where processAt finds the whole message, for the rare ones that are passed on (dead letters, late ticks). */

@@ -10,6 +10,7 @@ import { CHANGELOG_CONFIG, changelogTopic, checkpointMessage, readCheckpoints } 
 import { initialMetrics, publishMetrics, Reservoir, type StepMetrics, writeMetricsFile } from "./metrics.js";
 import { ProcessingWorker, packBatch } from "./offload.js";
 import { PartitionProcessor, type Pending, type StepTopics } from "./partition.js";
+import { rawBatchesAvailable, rawBatchOf, withRawBatches } from "./rawfetch.js";
 import type { OutMessage } from "./serde.js";
 
 export type Processing = "at-least-once" | "exactly-once";
@@ -320,7 +321,10 @@ class Step {
       }
       // The worker loads the feature (compiling TypeScript) while the topics are checked.
       await Promise.all([this.prepareTopics(), this.pool?.ready]);
-      if (this.pool) this.log("decoding and windowing in a worker thread");
+      if (this.pool) {
+        const raw = rawBatchesAvailable();
+        this.log(`decoding and windowing in a worker thread${raw === true ? ", from the record batches as fetched" : `; kafkajs decodes the records (${raw})`}`);
+      }
       if (!this.eos) {
         this.producer = this.kafka.producer({ ...IDEMPOTENT });
         this.changelogProducer = this.kafka.producer({ ...IDEMPOTENT });
@@ -347,12 +351,16 @@ class Step {
       const interval = this.o.metricsIntervalMs ?? 1_000;
       this.timer = setInterval(() => void this.publish(), interval);
       this.timer.unref();
-      await this.consumer.run({
-        autoCommit: false,
-        eachBatchAutoResolve: false,
-        partitionsConsumedConcurrently: this.o.concurrency ?? 4,
-        eachBatch: (p) => this.eachBatch(p),
-      });
+      const consumer = this.consumer;
+      const run = () =>
+        consumer.run({
+          autoCommit: false,
+          eachBatchAutoResolve: false,
+          partitionsConsumedConcurrently: this.o.concurrency ?? 4,
+          eachBatch: (p) => this.eachBatch(p),
+        });
+      // With the worker, the records are decoded there: the fetches this run starts leave plain batches undecoded.
+      await (this.pool ? withRawBatches(run) : run());
       this.m.state = "running";
       this.log(
         `running ${this.feature.name} (${this.feature.version}) ${this.topics.input} -> ${this.topics.output}, ${this.m.processing}, group ${this.group}` +
@@ -646,12 +654,14 @@ class Step {
     const p = proc.partition;
     if (this.stopAc.signal.aborted || !ctx.isRunning() || ctx.isStale()) return;
     const end = Number(batch.lastOffset()) + 1;
-    const packed = packBatch(p, batch.messages, end);
+    const every = this.o.checkpointEvery ?? 20_000;
+    const intervalMs = this.o.checkpointIntervalMs ?? 1_000;
+    const raw = rawBatchOf(p, batch.messages, proc.position, end);
     proc.position = end;
     st.highWatermark = Number(batch.highWatermark);
     ctx.resolveOffset(String(end - 1));
     // Handed over at once; its checkpoints are taken after those of the batch before, in order.
-    const result = this.pool!.process(packed, this.o.checkpointEvery ?? 20_000, this.o.checkpointIntervalMs ?? 1_000);
+    const result = raw ? this.pool!.processRaw(raw, every, intervalMs) : this.pool!.process(packBatch(p, batch.messages, end), every, intervalMs);
     result.catch(() => undefined);
     const chain = st.chain.then(async () => {
       const { pendings, openWindows } = await result;

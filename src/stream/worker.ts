@@ -3,6 +3,7 @@ import { loadFeatureRef } from "../feature/ref.js";
 import type { FromWorker, ToWorker, WorkerData } from "./offload.js";
 import { processPacked } from "./offload.js";
 import { PartitionProcessor, type Pending } from "./partition.js";
+import { unpackRecords } from "./records.js";
 
 /** The processing worker (offload.ts): one PartitionProcessor per open partition, requests handled in order. */
 const port = parentPort!;
@@ -19,7 +20,8 @@ function handle(m: ToWorker): FromWorker {
     procs.delete(m.partition);
     return { id: m.id };
   }
-  const { batch, every, intervalMs } = m;
+  const { every, intervalMs } = m;
+  const batch = m.op === "raw" ? unpackRecords(m.batch) : m.batch;
   const proc = procs.get(batch.partition);
   if (!proc) return { id: m.id, error: `partition ${batch.partition} is not open` };
   const pendings: Pending[] = [];

@@ -7,6 +7,7 @@ import { kafkaClient } from "../../src/broker/client.js";
 import { ohlc } from "../../src/features/ohlc.js";
 import { getLatest } from "../../src/store/online.js";
 import { readMetrics } from "../../src/stream/metrics.js";
+import { rawBatchesServed } from "../../src/stream/rawfetch.js";
 import { runStep } from "../../src/stream/step.js";
 import { generateTicks } from "../../src/tick/generate.js";
 import { parseTickLine } from "../../src/tick/validate.js";
@@ -59,6 +60,7 @@ describe("stream step on a real broker and Redis", () => {
       assert.equal(batch.late, 1, "the batch also finds the late tick");
       const output = uniqueName(`${exportName}-out`);
       const logged: string[] = [];
+      const rawBefore = rawBatchesServed();
       const step = await runStep(feature, {
         brokers,
         inputTopic: input,
@@ -77,6 +79,8 @@ describe("stream step on a real broker and Redis", () => {
         const streamed = await readOutputUntilEof(kafka, output, PARTITIONS);
         // Exactly once: no repeats at all, even of identical windows.
         assert.equal(streamed.length, batch.records.length, "one message per window");
+        // The worker decodes the record batches as fetched; the step's own thread gets kafkajs' messages.
+        assert.equal(rawBatchesServed() > rawBefore, worker, `record batches passed on undecoded: ${rawBatchesServed() - rawBefore}`);
         assert.deepEqual([...streamed].sort(byWindow), batch.records);
 
         assert.deepEqual(await storedWindows(redis, feature.name), batch.records, "Redis holds the same final windows");
