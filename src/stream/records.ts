@@ -54,6 +54,8 @@ export function scanRecordBatches(buf: Buffer, start: number, end: number): Scan
   let batches = 0;
   while (end - at >= RECORDS_AT) {
     const size = LOG_OVERHEAD + buf.readInt32BE(at + LENGTH_AT);
+    // A length shorter than a batch header is corrupt: kafkajs' decoder reports it (this loop would not advance).
+    if (size < RECORDS_AT) return { plain: false, why: "corrupt batch length" };
     if (at + size > end) break;
     const magic = buf.readInt8(at + MAGIC_AT);
     if (magic !== 2) return { plain: false, why: `message format v${magic}` };
@@ -67,8 +69,9 @@ export function scanRecordBatches(buf: Buffer, start: number, end: number): Scan
   return { plain: true, stop: at, lastOffset, batches };
 }
 
-/** A varint (zigzag) at `c.at`, advancing it; up to 2^53 in magnitude (timestamps deltas, offsets, lengths). */
+/** A varint or varlong (zigzag) at `c.at`, advancing it: exact up to 2^49 in magnitude, then through BigInt. */
 function varint(b: Uint8Array, c: { at: number }): number {
+  const start = c.at;
   let n = 0;
   let scale = 1;
   let byte: number;
@@ -77,8 +80,16 @@ function varint(b: Uint8Array, c: { at: number }): number {
     n += (byte & 0x7f) * scale;
     scale *= 128;
   } while (byte & 0x80);
+  // More than 7 bytes hold more than 49 bits: a double would lose the low bit that carries the sign.
+  if (c.at - start > 7) return bigVarint(b, start, c.at);
   // zigzag: even → n / 2, odd → -(n + 1) / 2
   return n % 2 === 0 ? n / 2 : -(n + 1) / 2;
+}
+
+function bigVarint(b: Uint8Array, start: number, end: number): number {
+  let v = 0n;
+  for (let i = end - 1; i >= start; i--) v = (v << 7n) | BigInt(b[i]! & 0x7f);
+  return Number((v >> 1n) ^ -(v & 1n));
 }
 
 function sameBytes(b: Uint8Array, at: number, len: number, text: Uint8Array): boolean {

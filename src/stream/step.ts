@@ -10,7 +10,7 @@ import { CHANGELOG_CONFIG, changelogTopic, checkpointMessage, readCheckpoints } 
 import { initialMetrics, publishMetrics, Reservoir, type StepMetrics, writeMetricsFile } from "./metrics.js";
 import { ProcessingWorker, packBatch } from "./offload.js";
 import { PartitionProcessor, type Pending, type StepTopics } from "./partition.js";
-import { rawBatchesAvailable, rawBatchOf, withRawBatches } from "./rawfetch.js";
+import { rawBatchesAvailable, rawBatchOf, withoutRawBatches, withRawBatches } from "./rawfetch.js";
 import type { OutMessage } from "./serde.js";
 
 export type Processing = "at-least-once" | "exactly-once";
@@ -274,7 +274,9 @@ class Step {
     this.changelog = changelogTopic(this.group, feature.name);
     this.replica = o.replicaId ?? `${hostname()}-${process.pid}`;
     const log = o.log ?? (() => undefined);
-    this.log = (line) => log(`[${this.o.stepName ?? this.group}/${this.replica}] ${line}`);
+    // Called from the consumer's batches: outside their undecoded-batches context, so a consumer the caller starts
+    // from a log line gets kafkajs' messages.
+    this.log = (line) => withoutRawBatches(() => log(`[${this.o.stepName ?? this.group}/${this.replica}] ${line}`));
     // kafkajs also logs each failed protocol response (rebalancing heartbeats, a transaction still being aborted);
     // the operation around it retries and reports real failures itself, so those lines are noise here.
     const kafkaLog = (line: string) => {

@@ -3,12 +3,15 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, it } from "node:test";
-import { ConfigResourceTypes } from "kafkajs";
+import kafkajs from "kafkajs";
 import { kafkaClient } from "../../src/broker/client.js";
 import type { ServicesStatus } from "../../src/services/lifecycle.js";
 import { pidAlive, which } from "../../src/services/process.js";
 import type { ServicesState } from "../../src/services/state.js";
 import { exec, quixlab } from "../helpers/cli.js";
+
+// kafkajs is CommonJS: this enum is not among the names Node finds for an ESM import.
+const { ConfigResourceTypes } = kafkajs;
 
 /** The CLI in `cwd`, blind to the session's own services: this test starts and stops its own. */
 const cli = (cwd: string, ...args: string[]) => quixlab(args, { cwd, env: { KAFKA_BROKERS: undefined, REDIS_URL: undefined } });

@@ -3,12 +3,15 @@ import { mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { after, before, describe, it } from "node:test";
-import { ConfigResourceTypes } from "kafkajs";
+import kafkajs from "kafkajs";
 import { kafkaClient } from "../../src/broker/client.js";
 import { writeTicksFile } from "../../src/tick/generate.js";
 import { testServices } from "../harness/services.js";
 import { quixlab } from "../helpers/cli.js";
 import { assertSameBars, type Bar, type OracleWindow, pandasOracle } from "./pandas/oracle-client.js";
+
+// kafkajs is CommonJS: this enum is not among the names Node finds for an ESM import.
+const { ConfigResourceTypes } = kafkajs;
 
 const root = resolve(import.meta.dirname, "../..");
 const COINBASE = join(root, "data/coinbase-ticker-2021-04-17.jsonl");

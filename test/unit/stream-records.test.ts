@@ -135,6 +135,18 @@ describe("record batches read in place (the step's worker)", () => {
     });
   }
 
+  it("reads timestamp deltas beyond 2^53, negative ones too, as kafkajs does", async () => {
+    const deltas = [2 ** 49, -(2 ** 49), 2 ** 53, -(2 ** 53), -(2 ** 60), 2 ** 62];
+    const records = deltas.map((d, i) => Record({ offsetDelta: i, timestampDelta: Long.fromNumber(d), key: null, value: Buffer.from(`v${i}`) }));
+    const { buffer: bytes } = await RecordBatch({ firstOffset: Long.fromNumber(0), firstTimestamp: 1_000, maxTimestamp: 1_000, lastOffsetDelta: deltas.length - 1, records });
+    const got = rows(unpackRecords({ partition: 0, bytes: new Uint8Array(bytes).buffer, from: 0, end: deltas.length }));
+    assert.deepEqual(got, rows(await viaKafkajs(bytes, 0, deltas.length)));
+    assert.deepEqual(
+      got.map((m) => m.ingest),
+      deltas.map((d) => 1_000 + d),
+    );
+  });
+
   it("reads log-append time from the batch, as kafkajs does", async () => {
     const bytes = setAttribute(await encodeBatches(9, 2, 0), 0x08);
     const scan = scanRecordBatches(bytes, 0, bytes.length);
@@ -170,5 +182,8 @@ describe("record batches read in place (the step's worker)", () => {
     const v1 = Buffer.from(plain);
     v1.writeInt8(1, 16);
     assert.deepEqual(scanRecordBatches(v1, 0, v1.length), { plain: false, why: "message format v1" });
+    const corrupt = Buffer.from(plain);
+    corrupt.writeInt32BE(-12, 8);
+    assert.deepEqual(scanRecordBatches(corrupt, 0, corrupt.length), { plain: false, why: "corrupt batch length" });
   });
 });
