@@ -75,4 +75,48 @@ describe("stream step input: record batches of every kind", () => {
       await Promise.all([producer.disconnect(), txProducer.disconnect()]);
     }
   });
+
+  it("a consumer started from the step's log callback gets kafkajs' messages, not undecoded batches", async () => {
+    const input = uniqueName("inputs-log-in");
+    await s.admin.createTopics({ waitForLeaders: true, topics: [{ topic: input, numPartitions: 1 }] });
+    const ticks = generateTicks({ n: 500, products: 3, seed: 78 });
+    const producer = s.kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner, idempotent: true, maxInFlightRequests: 1 });
+    await producer.connect();
+    await producer.send({ topic: input, acks: -1, messages: messages(ticks) });
+    await produceEof(producer, input, 1);
+    await producer.disconnect();
+
+    // What a caller might do: on the step's "end of input" line, read the input topic again.
+    const reader = s.kafka.consumer({ groupId: uniqueName("inputs-log-reader"), maxWaitTimeInMs: 100 });
+    const read: { value: Buffer | null }[] = [];
+    let started = false;
+    const step = await runStep(inputs5sWorker, {
+      brokers: s.brokers,
+      inputTopic: input,
+      outputTopic: uniqueName("inputs-log-out"),
+      consumerGroup: uniqueName("inputs-log-group"),
+      redis: null,
+      featureRef: featureRef("inputs5sWorker"),
+      worker: true,
+      log: (line) => {
+        if (started || !line.includes("end of input")) return;
+        started = true;
+        void reader
+          .connect()
+          .then(() => reader.subscribe({ topic: input, fromBeginning: true }))
+          .then(() => reader.run({ eachMessage: async ({ message }) => void read.push({ value: message.value }) }));
+      },
+    });
+    try {
+      await until("the reader to read every message", () => read.length >= ticks.length + 1);
+      assert.equal(read.length, ticks.length + 1, "each tick and the eof marker once, not one placeholder");
+      assert.deepEqual(
+        read.slice(0, ticks.length).map((m) => m.value?.toString()),
+        ticks,
+      );
+    } finally {
+      await step.stop();
+      await reader.disconnect();
+    }
+  });
 });
