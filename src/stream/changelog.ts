@@ -2,7 +2,6 @@ import { randomBytes } from "node:crypto";
 import type { Kafka } from "kafkajs";
 import { ServiceError } from "../errors/index.js";
 import type { EngineSnapshot } from "../window/engine.js";
-import { withoutRawBatches } from "./rawfetch.js";
 import type { OutMessage } from "./serde.js";
 
 /**
@@ -114,9 +113,7 @@ export async function readCheckpoints(o: ReadCheckpointsOptions): Promise<Map<nu
     await consumer.connect();
     try {
       await consumer.subscribe({ topic: o.changelog, fromBeginning: true });
-      // Started from the step's consumer (a join, a batch): kafkajs decodes these records, the restore reads them.
-      await withoutRawBatches(() =>
-        consumer.run({
+      await consumer.run({
         autoCommit: false,
         eachBatch: async ({ batch }) => {
           if (!wanted.has(batch.partition)) return;
@@ -129,8 +126,7 @@ export async function readCheckpoints(o: ReadCheckpointsOptions): Promise<Map<nu
             else if (!slot.otherVersions.includes(c.version)) slot.otherVersions.push(c.version);
           }
         },
-      }),
-      );
+      });
       const timeoutMs = o.timeoutMs ?? 60_000;
       let timer: NodeJS.Timeout | undefined;
       const timeout = new Promise<never>((_, reject) => {

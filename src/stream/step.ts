@@ -274,8 +274,8 @@ class Step {
     this.changelog = changelogTopic(this.group, feature.name);
     this.replica = o.replicaId ?? `${hostname()}-${process.pid}`;
     const log = o.log ?? (() => undefined);
-    // Called from the consumer's batches: outside their undecoded-batches context, so a consumer the caller starts
-    // from a log line gets kafkajs' messages.
+    // Also called by kafkajs' logger, inside the undecoded-batches context: a consumer the caller starts from a
+    // log line gets kafkajs' messages.
     this.log = (line) => withoutRawBatches(() => log(`[${this.o.stepName ?? this.group}/${this.replica}] ${line}`));
     // kafkajs also logs each failed protocol response (rebalancing heartbeats, a transaction still being aborted);
     // the operation around it retries and reports real failures itself, so those lines are noise here.
@@ -342,12 +342,14 @@ class Step {
         maxBytesPerPartition: 8 << 20,
         readUncommitted: false,
       });
-      this.consumer.on(this.consumer.events.GROUP_JOIN, (e) => this.onJoin(e.payload.memberAssignment[this.topics.input] ?? []));
-      this.consumer.on(this.consumer.events.CRASH, (e) => {
+      // kafkajs calls these (and eachBatch, and the logger) from inside the undecoded-batches context of run():
+      // our code runs outside it, so a consumer it starts (the changelog restore) gets kafkajs' messages.
+      this.consumer.on(this.consumer.events.GROUP_JOIN, (e) => withoutRawBatches(() => this.onJoin(e.payload.memberAssignment[this.topics.input] ?? [])));
+      this.consumer.on(this.consumer.events.CRASH, (e) => withoutRawBatches(() => {
         this.m.lastError = `kafka consumer: ${message(e.payload.error)}`;
         this.log(`consumer crashed: ${message(e.payload.error)}${e.payload.restart ? "; restarting" : ""}`);
         if (!e.payload.restart) void this.fail(e.payload.error);
-      });
+      }));
       await this.consumer.connect();
       await this.consumer.subscribe({ topic: this.topics.input, fromBeginning: true });
       const interval = this.o.metricsIntervalMs ?? 1_000;
@@ -359,7 +361,7 @@ class Step {
           autoCommit: false,
           eachBatchAutoResolve: false,
           partitionsConsumedConcurrently: this.o.concurrency ?? 4,
-          eachBatch: (p) => this.eachBatch(p),
+          eachBatch: (p) => withoutRawBatches(() => this.eachBatch(p)),
         });
       // With the worker, the records are decoded there: the fetches this run starts leave plain batches undecoded.
       await (this.pool ? withRawBatches(run) : run());
