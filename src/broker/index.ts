@@ -1,17 +1,18 @@
-import { dockerAvailable } from "../services/docker.js";
+import { dockerAvailable, findContainerImage } from "../services/docker.js";
 import { requireProgram } from "../services/process.js";
 import { readServices } from "../services/state.js";
 import { pingBroker } from "./client.js";
 import { connectExternalBroker } from "./external.js";
 import { JAVA_REMEDY, startLocalBroker } from "./local.js";
 import { chooseBrokerProvider } from "./select.js";
-import { startContainerBroker } from "./testcontainers.js";
+import { kafkaImages, startContainerBroker } from "./testcontainers.js";
 import type { BrokerHandle, StartBrokerOptions } from "./types.js";
 
 export { createTopics, deleteGroups, deleteTopics, type PartitionOffsets, type TopicSpec, topicOffsets, uniqueName } from "./admin.js";
 export { type ClientOptions, kafkaClient, pingBroker } from "./client.js";
 export { ensureKafkaJars, KAFKA_VERSION, kafkaJarsCached, kafkaLibDir } from "./jars.js";
 export { JAVA_REMEDY } from "./local.js";
+export { KAFKA_IMAGE, KAFKA_LOCAL_IMAGE, kafkaImages } from "./testcontainers.js";
 export { type BrokerChoice, type BrokerSelectionInput, chooseBrokerProvider, parseBrokerList } from "./select.js";
 export type { BrokerHandle, BrokerProvider, StartBrokerOptions } from "./types.js";
 
@@ -36,7 +37,15 @@ export async function startBroker(opts: StartBrokerOptions = {}): Promise<Broker
   const undecided = flag === "auto" && !opts.address && !env.KAFKA_BROKERS;
   const running = undecided && opts.cwd ? await runningBrokers(opts.cwd) : undefined;
   const docker = (undecided && !running) || flag === "testcontainers" ? await dockerAvailable(env) : false;
-  const choice = chooseBrokerProvider({ flag, address: opts.address, env, dockerAvailable: docker, running });
+  let choice = chooseBrokerProvider({ flag, address: opts.address, env, dockerAvailable: docker, running });
+  // An engine that answers but cannot supply the image (none built, no registry) is no reason to fail auto;
+  // an explicit testcontainers fails on it in startContainerBroker.
+  let image: string | undefined;
+  if (choice.provider === "testcontainers" && flag === "auto") {
+    const found = await findContainerImage(kafkaImages(env), { env, log: opts.log });
+    if (found.why) choice = { provider: "local", reason: `a Docker engine answered, but ${found.why}` };
+    image = found.image;
+  }
   // Fail on a missing JRE before announcing a choice that cannot work.
   if (choice.provider === "local") requireProgram("java", JAVA_REMEDY, env);
   opts.log?.(`kafka: ${choice.provider} provider (${choice.reason})`);
@@ -44,7 +53,7 @@ export async function startBroker(opts: StartBrokerOptions = {}): Promise<Broker
     case "external":
       return connectExternalBroker(choice.brokers ?? [], { log: opts.log });
     case "testcontainers":
-      return startContainerBroker({ log: opts.log });
+      return startContainerBroker({ log: opts.log, env, image });
     case "local":
       return startLocalBroker({ log: opts.log, env, detached: opts.detached });
   }
