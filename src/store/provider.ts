@@ -1,5 +1,5 @@
 import { EnvironmentError, InputError } from "../errors/index.js";
-import { dockerAvailable, startContainer } from "../services/docker.js";
+import { dockerAvailable, requireContainerImage, startContainer } from "../services/docker.js";
 import { type Log, requireProgram } from "../services/process.js";
 import { readServices } from "../services/state.js";
 import { REDIS_REMEDY, startLocalRedis } from "./redis-local.js";
@@ -153,17 +153,28 @@ async function connectRedisUrl(url: string, log?: Log): Promise<RedisHandle> {
   return { url, provider: "url", startupMs: Date.now() - started, stop: async () => undefined };
 }
 
+/** Docker Hub's Redis 7, else the same contract built from Debian's redis-server by .ci/images/build.sh. */
+export const REDIS_IMAGE = "redis:7";
+export const REDIS_LOCAL_IMAGE = "quixlab/redis:7-local";
+
+/** Images tried in order: QUIXLAB_REDIS_IMAGE alone when set, else `REDIS_IMAGE`, then `REDIS_LOCAL_IMAGE`. */
+export function redisImages(env: NodeJS.ProcessEnv = process.env): string[] {
+  return env.QUIXLAB_REDIS_IMAGE ? [env.QUIXLAB_REDIS_IMAGE] : [REDIS_IMAGE, REDIS_LOCAL_IMAGE];
+}
+
 async function startContainerRedis(log?: Log): Promise<RedisHandle> {
   const { GenericContainer, Wait } = await import("testcontainers");
   const remedy = "check 'docker info' and that the image can be pulled, or use --redis local";
+  const imageRemedy = `build ${REDIS_LOCAL_IMAGE} with .ci/images/build.sh redis, docker pull ${REDIS_IMAGE}, or use --redis local`;
+  const image = await requireContainerImage("Redis", redisImages(), imageRemedy, { log });
   const { container, startupMs, stop } = await startContainer("Redis", remedy, () =>
-    new GenericContainer("redis:7")
+    new GenericContainer(image)
       .withExposedPorts(6379)
       .withCommand(["redis-server", "--save", "", "--appendonly", "no"])
       .withWaitStrategy(Wait.forLogMessage("Ready to accept connections"))
       .start(),
   );
   const url = `redis://${container.getHost()}:${container.getMappedPort(6379)}`;
-  log?.(`redis: redis:7 (testcontainers) ready at ${url} in ${startupMs} ms`);
+  log?.(`redis: ${image} (testcontainers, container ${container.getId().slice(0, 12)}) ready at ${url} in ${startupMs} ms`);
   return { url, provider: "testcontainers", startupMs, stop };
 }
