@@ -1,5 +1,7 @@
 import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import { isQuixlabError } from "../src/errors/index.js";
+import { packageRoot } from "../src/util/paths.js";
 import type { Command, CommandIO } from "./io.js";
 import { colorEnabled, paint } from "./io.js";
 
@@ -22,18 +24,38 @@ const commands: Record<string, () => Promise<Command>> = {
 };
 
 function version(): string {
-  const pkg = JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8")) as { version: string };
+  const pkg = JSON.parse(readFileSync(join(packageRoot(), "package.json"), "utf8")) as { version: string };
   return pkg.version;
 }
 
-async function available(): Promise<[string, Command][]> {
-  const out: [string, Command][] = [];
+/**
+ * The optional package (a peerDependency: ink, typescript, danfojs-node...) whose absence `e` reports, if any.
+ * A deployed step installs quixlab without them; the CLI commands and notebook helpers that use them say so.
+ */
+export function missingPeer(e: unknown): { name: string; range: string } | undefined {
+  if ((e as NodeJS.ErrnoException)?.code !== "ERR_MODULE_NOT_FOUND") return undefined;
+  const name = /Cannot find (?:package|module) '((?:@[^/']+\/)?[^/']+)/.exec(String((e as Error).message))?.[1];
+  const pkg = JSON.parse(readFileSync(join(packageRoot(), "package.json"), "utf8")) as { peerDependencies?: Record<string, string> };
+  const range = name ? pkg.peerDependencies?.[name] : undefined;
+  return name && range ? { name, range } : undefined;
+}
+
+/** The sentence that tells how to install a missing optional package (with react beside ink: Ink renders with it). */
+function installHint(peer: { name: string; range: string }): string {
+  const extra = peer.name === "ink" ? " react@^19.1.0" : "";
+  return `npm install ${peer.name}@${peer.range}${extra} (a project made by 'quixlab init' already has it)`;
+}
+
+async function available(): Promise<[string, Command | string][]> {
+  const out: [string, Command | string][] = [];
   for (const [name, load] of Object.entries(commands)) {
     try {
       out.push([name, await load()]);
     } catch (e) {
-      // A command whose module is not written yet is simply not listed.
-      if ((e as NodeJS.ErrnoException).code !== "ERR_MODULE_NOT_FOUND") throw e;
+      // Listed with what it needs when an optional package is missing; a module not written yet is not listed.
+      const peer = missingPeer(e);
+      if (peer) out.push([name, `(needs the optional package ${peer.name}: ${installHint(peer)})`]);
+      else if ((e as NodeJS.ErrnoException).code !== "ERR_MODULE_NOT_FOUND") throw e;
     }
   }
   return out;
@@ -58,7 +80,7 @@ export async function main(argv: string[], io: Partial<CommandIO> = {}): Promise
     full.stdout.write(
       `quixlab ${version()} — define a feature once, prove batch/stream parity on real Kafka, promote it.\n\n` +
         `usage: quixlab <command> [options]   (quixlab <command> --help for details)\n\ncommands:\n` +
-        list.map(([n, c]) => `  ${n.padEnd(width)}  ${c.summary}`).join("\n") +
+        list.map(([n, c]) => `  ${n.padEnd(width)}  ${typeof c === "string" ? c : c.summary}`).join("\n") +
         "\n",
     );
     return name ? 0 : 2;
@@ -77,6 +99,11 @@ export async function main(argv: string[], io: Partial<CommandIO> = {}): Promise
     }
     return await cmd.run(rest, full);
   } catch (e) {
+    const peer = missingPeer(e);
+    if (peer) {
+      full.stderr.write(`${paint(color, 31, "error")}: 'quixlab ${name}' needs the optional package ${peer.name}, which is not installed — ${installHint(peer)}\n`);
+      return 2;
+    }
     if ((e as NodeJS.ErrnoException).code === "ERR_MODULE_NOT_FOUND" && String((e as Error).message).includes(`commands/${name}.`)) {
       full.stderr.write(`error: '${name}' is not available in this build\n`);
       return 2;

@@ -3,11 +3,14 @@ import { homedir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 
-/** The quixlab package root (works from src/ under tsx and from dist/src/ after a build). */
+/**
+ * The quixlab package root: a checkout (src/ under tsx, or dist/src/ after a build) or an installed package
+ * (dist/ only, see package.json's "files"); both hold package.json and templates/.
+ */
 export function packageRoot(): string {
   let dir = dirname(fileURLToPath(import.meta.url));
   for (let i = 0; i < 6; i++) {
-    if (existsSync(join(dir, "package.json")) && existsSync(join(dir, "src", "broker"))) return dir;
+    if (existsSync(join(dir, "package.json")) && existsSync(join(dir, "templates", "app"))) return dir;
     dir = dirname(dir);
   }
   throw new Error("quixlab: cannot find the package root from " + fileURLToPath(import.meta.url));
