@@ -177,6 +177,10 @@ function dryRunText(plan: PromotePlan): string {
   for (const f of plan.files) {
     out.push("", `==> ${f.path} (${f.action === "create" ? "new file" : "changed"}) <==`);
     // A new file shows whole; a changed one as a diff of what changes.
+    if (typeof f.content !== "string" || (f.previous !== null && typeof f.previous !== "string")) {
+      out.push(`${f.path}: ${f.content.length} bytes (binary)`);
+      continue;
+    }
     out.push(f.previous === null ? f.content.trimEnd() : unifiedDiff(f.previous, f.content, f.path).trimEnd());
   }
   return `${out.join("\n")}\n`;
@@ -233,7 +237,7 @@ async function check(descriptorFile: string, json: boolean, io: CommandIO): Prom
   }
   const stale = report.apps.filter((a) => a.status === "stale");
   if (stale.length) {
-    io.stdout.write(`\n${stale.length} promoted app(s) no longer match their notebook: promote them again (${stale.map((a) => a.deployment).join(", ")})\n`);
+    io.stdout.write(`\n${stale.length} promoted app(s) no longer match their notebook or this quixlab: promote them again (${stale.map((a) => a.deployment).join(", ")})\n`);
   }
   return report.ok ? 0 : 1;
 }

@@ -14,7 +14,7 @@ import type { DescriptorOutcome, PromotePlan } from "./plan.js";
 export interface FileContent {
   /** Absolute path. */
   readonly path: string;
-  readonly content: string;
+  readonly content: string | Buffer;
 }
 
 interface Staged {

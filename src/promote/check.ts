@@ -8,6 +8,7 @@ import { dirname, join } from "node:path";
 import { readDescriptor } from "../descriptor/index.js";
 import { isQuixlabError } from "../errors/index.js";
 import { type Notebook, readNotebook } from "../notebook/model.js";
+import { compareVersions, quixlabOrigin, vendoredVersion } from "../packaging/index.js";
 import { extractForPromote, promotedSource } from "./plan.js";
 
 export type SyncStatus = "ok" | "stale";
@@ -49,8 +50,27 @@ export function compareWithNotebook(featureCode: string, notebook: Notebook): { 
   return { status: "stale", detail: `feature.ts differs from the notebook's ${src.exportName} from line ${line + 1}` };
 }
 
-/** Check every deployment of `descriptorFile` whose application folder holds a feature.ts written by promote. */
-export async function checkPromoted(descriptorFile: string): Promise<SyncReport> {
+/**
+ * Whether the quixlab an app's package.json vendors (`file:quixlab-<v>.tgz`) is older than `running`. Pure;
+ * a registry range or an unreadable package.json is the user's business and passes.
+ */
+export function compareVendored(packageJson: string | undefined, running: string): { status: SyncStatus; detail?: string } {
+  let spec: unknown;
+  try {
+    spec = packageJson === undefined ? undefined : (JSON.parse(packageJson) as { dependencies?: Record<string, unknown> }).dependencies?.quixlab;
+  } catch {
+    return { status: "ok" };
+  }
+  const vendored = typeof spec === "string" ? vendoredVersion(spec) : undefined;
+  if (!vendored || compareVersions(vendored, running) >= 0) return { status: "ok" };
+  return { status: "stale", detail: `it vendors quixlab ${vendored}, older than the running ${running}: promote it again to vendor ${running}` };
+}
+
+/**
+ * Check every deployment of `descriptorFile` whose application folder holds a feature.ts written by promote:
+ * its feature against the notebook, and its vendored quixlab against `running` (default: this quixlab).
+ */
+export async function checkPromoted(descriptorFile: string, running: string = quixlabOrigin().version): Promise<SyncReport> {
   const root = dirname(descriptorFile);
   const { value } = await readDescriptor(descriptorFile);
   const apps: AppSync[] = [];
@@ -71,7 +91,9 @@ export async function checkPromoted(descriptorFile: string): Promise<SyncReport>
       apps.push({ ...app, status: "stale", detail: `cannot read notebook ${src.notebook}: ${e.message}` });
       continue;
     }
-    apps.push({ ...app, ...compareWithNotebook(code, nb) });
+    const feature = compareWithNotebook(code, nb);
+    const vendor = compareVendored(await readFile(join(root, d.application, "package.json"), "utf8").catch(() => undefined), running);
+    apps.push({ ...app, ...(feature.status === "stale" ? feature : vendor) });
   }
   return { ok: apps.every((a) => a.status === "ok"), apps, skipped };
 }

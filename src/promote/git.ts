@@ -32,3 +32,45 @@ export async function commitFiles(cwd: string, files: readonly string[], message
   await git(top, ["commit", "--quiet", "--only", "-m", message, "--", ...paths]);
   return git(top, ["rev-parse", "HEAD"]);
 }
+
+/** The top folder of the git work tree holding `cwd`, or undefined outside one (or without git). */
+async function topLevel(cwd: string): Promise<string | undefined> {
+  return git(cwd, ["rev-parse", "--show-toplevel"]).catch(() => undefined);
+}
+
+/** HEAD's full SHA when `cwd` is in a git work tree with a commit and nothing uncommitted; else undefined. */
+export async function cleanHead(cwd: string): Promise<string | undefined> {
+  const top = await topLevel(cwd);
+  if (!top) return undefined;
+  const head = await git(top, ["rev-parse", "--verify", "--quiet", "HEAD"]).catch(() => undefined);
+  if (!head) return undefined;
+  const status = await git(top, ["status", "--porcelain", "--untracked-files=normal"]);
+  return status === "" ? head : undefined;
+}
+
+/** `<deployment>-v<N>` for the first N above every existing tag of that form (and above `atLeast`). */
+export function nextDeploymentTag(deployment: string, tags: readonly string[], atLeast = 0): string {
+  const prefix = `${deployment}-v`;
+  let max = atLeast;
+  for (const t of tags) {
+    if (!t.startsWith(prefix)) continue;
+    const n = /^\d+$/.test(t.slice(prefix.length)) ? Number(t.slice(prefix.length)) : 0;
+    if (n > max) max = n;
+  }
+  return `${prefix}${max + 1}`;
+}
+
+/** The tag `promote --commit` will create for `deployment` in the repository holding `cwd`. */
+export async function plannedTag(cwd: string, deployment: string, currentVersion?: string): Promise<string> {
+  const top = await topLevel(cwd);
+  if (!top) throw new InputError(`--commit needs a git repository, and ${cwd} is not inside one`, { remedy: "run 'git init' first, or promote without --commit" });
+  const tags = (await git(top, ["tag", "--list", `${deployment}-v*`])).split("\n").filter(Boolean);
+  const m = currentVersion && new RegExp(`^${deployment.replace(/[.]/g, "\\.")}-v(\\d+)$`).exec(currentVersion);
+  return nextDeploymentTag(deployment, tags, m ? Number(m[1]) : 0);
+}
+
+/** Create the lightweight tag `name` at `commit`; refuses to move an existing tag. */
+export async function createTag(cwd: string, name: string, commit: string): Promise<void> {
+  const top = (await topLevel(cwd)) ?? cwd;
+  await git(top, ["tag", name, commit]);
+}

@@ -3,6 +3,7 @@ import { readFileSync } from "node:fs";
 import { readdir } from "node:fs/promises";
 import { basename, join, resolve } from "node:path";
 import { InputError } from "../errors/index.js";
+import { type QuixlabDependency, quixlabDependency } from "../packaging/index.js";
 import { packageRoot } from "../util/paths.js";
 import { writeFileSet } from "./apply.js";
 import { fillTemplate, outputName, readTemplate, type TemplateFiles } from "./template.js";
@@ -14,13 +15,39 @@ export interface InitOptions {
   readonly dir: string;
   /** Write into a folder that is not empty (template files are overwritten, others left alone). */
   readonly force?: boolean;
+  /** How the project depends on quixlab (default: decided from where the running quixlab came from). */
+  readonly dependency?: QuixlabDependency;
+  log?(line: string): void;
 }
 
 export interface InitResult {
   readonly dir: string;
   /** Written files, relative to `dir`, posix. */
   readonly files: readonly string[];
+  /** The project's quixlab dependency (`^0.1.0`, or `file:vendor/quixlab-0.1.0.tgz` when vendored). */
+  readonly quixlab: string;
 }
+
+interface QuixlabPackageJson {
+  version: string;
+  devDependencies?: Record<string, string>;
+  peerDependencies?: Record<string, string>;
+  overrides?: Record<string, string>;
+}
+
+/**
+ * The project's runtime dependencies: quixlab, plus every optional package quixlab's notebook and CLI side uses
+ * (its peerDependencies: tslab, danfojs-node, typescript, ink...), which a deployed step does not install.
+ * quixlab's own npm `overrides` do not reach a consumer, so the project gets a copy (danfojs' xlsx needs one).
+ */
+export function projectDependencies(pkg: QuixlabPackageJson, quixlabSpec: string): { dependencies: Record<string, string>; overrides: Record<string, string> } {
+  const dependencies: Record<string, string> = { quixlab: quixlabSpec };
+  for (const [name, range] of Object.entries(pkg.peerDependencies ?? {}).sort(([a], [b]) => (a < b ? -1 : 1))) dependencies[name] = range;
+  return { dependencies, overrides: { ...pkg.overrides } };
+}
+
+/** A JSON value indented to sit at the first level of a 2-space-indented package.json. */
+const nested = (value: unknown) => JSON.stringify(value, null, 2).replace(/\n/g, "\n  ");
 
 /** An npm package name from a folder name (lower case; other characters become '-'). */
 export function packageNameOf(dirName: string): string {
@@ -57,12 +84,19 @@ export async function initProject(opts: InitOptions): Promise<InitResult> {
     });
   }
   const root = packageRoot();
-  const pkg = JSON.parse(readFileSync(join(root, "package.json"), "utf8")) as { version: string; dependencies: Record<string, string>; devDependencies: Record<string, string> };
-  const deps = { ...pkg.devDependencies, ...pkg.dependencies };
-  const vars: Record<string, string> = { name: basename(dir), packageName: packageNameOf(basename(dir)), "version:quixlab": pkg.version };
-  for (const d of ["tslab", "typescript", "@types/node"]) vars[`version:${d}`] = deps[d] ?? "*";
-  const files = planProject(readTemplate("project", root), vars);
+  const pkg = JSON.parse(readFileSync(join(root, "package.json"), "utf8")) as QuixlabPackageJson;
+  const dependency = opts.dependency ?? (await quixlabDependency({ dir: "vendor", log: opts.log }));
+  const { dependencies, overrides } = projectDependencies(pkg, dependency.spec);
+  const vars: Record<string, string> = {
+    name: basename(dir),
+    packageName: packageNameOf(basename(dir)),
+    "version:@types/node": pkg.devDependencies?.["@types/node"] ?? "^20.19.0",
+    dependencies: nested(dependencies),
+    overrides: nested(overrides),
+  };
+  const files: Map<string, string | Buffer> = planProject(readTemplate("project", root), vars);
   for (const f of SAMPLE_DATA) files.set(`data/${f}`, readFileSync(join(root, "data", f), "utf8"));
+  if (dependency.vendored) files.set(dependency.vendored.file, dependency.vendored.tarball.bytes);
   await writeFileSet([...files].map(([path, content]) => ({ path: join(dir, ...path.split("/")), content })));
-  return { dir, files: [...files.keys()].sort() };
+  return { dir, files: [...files.keys()].sort(), quixlab: dependency.spec };
 }

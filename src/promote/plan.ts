@@ -11,7 +11,6 @@ import {
   loadAppDescriptor,
   loadDescriptor,
   newDescriptor,
-  nextVersion,
   planDescriptorEdit,
   upsertDeployment,
   upsertTopic,
@@ -38,7 +37,14 @@ export interface PromoteInput {
   /** The application folder relative to the project root, posix (becomes the deployment's `application`). */
   readonly appDir: string;
   /** The app folder's current files by name inside it (`{"feature.ts": "..."}`); an absent name is an absent file. */
-  readonly existingFiles: Readonly<Record<string, string>>;
+  readonly existingFiles: Readonly<Record<string, string | Buffer>>;
+  /** quixlab's tarball to vendor in the app folder (`quixlab-0.1.0.tgz`), when no registry serves quixlab. */
+  readonly vendor?: { readonly file: string; readonly bytes: Buffer };
+  /**
+   * The `version:` a new or changed deployment gets: a tag (`<deployment>-v<N>`), a commit SHA, or
+   * `UNCOMMITTED` (default) when promote runs on a tree with uncommitted changes.
+   */
+  readonly newVersion?: string;
   /** Topics and resources; each defaults to the deployment's current value, else ticks / the deployment name / 200 / 500 / 1. */
   readonly input?: string;
   readonly output?: string;
@@ -51,17 +57,18 @@ export interface PromoteInput {
   readonly params?: Readonly<Record<string, ParamValue>>;
   /** `readTemplate("app")`. */
   readonly template: TemplateFiles;
-  /** Versions for the app's package.json: quixlab, tsx, typescript, @types/node. */
+  /** Versions for the app's package.json: quixlab (a range, or `file:quixlab-<v>.tgz`), tsx, typescript, @types/node. */
   readonly versions: Readonly<Record<string, string>>;
 }
 
 export interface PlannedFile {
   /** Relative to the project root, posix. */
   readonly path: string;
-  readonly content: string;
+  /** Text, or bytes for a vendored tarball. */
+  readonly content: string | Buffer;
   readonly action: "create" | "update";
   /** The file's content before (null when it is created). */
-  readonly previous: string | null;
+  readonly previous: string | Buffer | null;
 }
 
 export type PromoteChange =
@@ -100,6 +107,15 @@ export interface PromotePlan {
 
 /** Files promote regenerates every time; the others are scaffolding, written once and then left to the user. */
 export const GENERATED_FILES = ["feature.ts", "main.ts", "app.yaml"] as const;
+
+/**
+ * The `version:` promote writes when the tree has uncommitted changes (or is no git repository): it names no
+ * commit, so it is not deployable; commit and promote again, or promote with --commit, which tags a version.
+ */
+export const UNCOMMITTED = "uncommitted";
+
+/** A quixlab dependency promote manages: a tarball it vendored beside the app's package.json. */
+const VENDORED = /^file:quixlab-[^/]+\.tgz$/;
 
 /** Variable names the step itself reads; a feature parameter may not take one. */
 const STEP_VARIABLES = new Set(["input", "output", "consumer_group", "processing", "dlq", "late", "REDIS_URL", "KAFKA_BROKERS", "Quix__Broker__Address"]);
@@ -190,7 +206,7 @@ function checkOwnership(input: PromoteInput, source: string): void {
   const present = Object.keys(input.existingFiles);
   if (present.length === 0) return;
   const feature = input.existingFiles["feature.ts"];
-  const was = feature === undefined ? undefined : promotedSource(feature);
+  const was = typeof feature === "string" ? promotedSource(feature) : undefined;
   if (was?.source === source) return;
   const holds = was ? `the app promoted from ${was.source}` : `files quixlab did not generate (${present.slice(0, 3).join(", ")})`;
   throw new InputError(`the folder ${input.appDir} already holds ${holds}`, {
@@ -222,8 +238,11 @@ function appYaml(input: PromoteInput, topics: { input: string; output: string },
   return out;
 }
 
-/** The app folder's files by name inside it, as promote would write them now. */
-function appFiles(input: PromoteInput, x: Extraction, topics: { input: string; output: string }, source: string): Map<string, string> {
+/**
+ * The app folder's files by name inside it, as promote would write them now, and which of them it rewrites
+ * when present (the generated files, the vendored tarball, package.json when only its quixlab line moves).
+ */
+function appFiles(input: PromoteInput, x: Extraction, topics: { input: string; output: string }, source: string): { files: Map<string, string | Buffer>; regenerated: Set<string> } {
   const vars: Record<string, string> = {
     deployment: input.deployment,
     packageName: input.deployment.toLowerCase(),
@@ -231,15 +250,40 @@ function appFiles(input: PromoteInput, x: Extraction, topics: { input: string; o
     source,
   };
   for (const [k, v] of Object.entries(input.versions)) vars[`version:${k}`] = v;
-  const files = new Map<string, string>();
+  const files = new Map<string, string | Buffer>();
   for (const [path, text] of Object.entries(input.template)) {
     if (path === "app.yaml") continue;
     files.set(outputName(path), fillTemplate(text, vars, `templates/app/${path}`));
   }
   files.set("app.yaml", appYaml(input, topics, source));
   files.set("feature.ts", x.code);
-  return files;
+  const old = input.existingFiles["package.json"];
+  const updated = typeof old === "string" ? withQuixlabDependency(old, input.versions.quixlab ?? "") : undefined;
+  if (updated !== undefined) files.set("package.json", updated);
+  if (input.vendor) files.set(input.vendor.file, input.vendor.bytes);
+  return { files, regenerated: new Set<string>([...GENERATED_FILES, ...(input.vendor ? [input.vendor.file] : []), ...(updated !== undefined ? ["package.json"] : [])]) };
 }
+
+/**
+ * The app's own package.json with its quixlab dependency moved to `spec`, when promote manages that dependency
+ * (a vendored `file:quixlab-*.tgz`) and it differs; undefined when there is nothing to change or it is the
+ * user's (a registry range or another path stays as they wrote it).
+ */
+export function withQuixlabDependency(text: string, spec: string): string | undefined {
+  let pkg: { dependencies?: Record<string, string> };
+  try {
+    pkg = JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+  const now = pkg.dependencies?.quixlab;
+  if (now === undefined || now === spec || !VENDORED.test(now) || !spec) return undefined;
+  pkg.dependencies!.quixlab = spec;
+  return `${JSON.stringify(pkg, null, 2)}\n`;
+}
+
+const same = (a: string | Buffer | undefined, b: string | Buffer) =>
+  a !== undefined && (typeof a === "string" || typeof b === "string" ? a === b : a.equals(b));
 
 /**
  * Plan a promote: the app folder's files and the quix.yaml edit. Pure (no I/O); throws InputError for bad
@@ -263,10 +307,9 @@ export function planPromote(input: PromoteInput): PromotePlan {
 
   const wanted = appFiles(input, x, topics, source);
   const files: PlannedFile[] = [];
-  for (const [name, content] of wanted) {
+  for (const [name, content] of wanted.files) {
     const old = input.existingFiles[name];
-    const generated = (GENERATED_FILES as readonly string[]).includes(name);
-    if (old === content || (old !== undefined && !generated)) continue;
+    if (same(old, content) || (old !== undefined && !wanted.regenerated.has(name))) continue;
     files.push({ path: joinPosix(input.appDir, name), content, action: old === undefined ? "create" : "update", previous: old ?? null });
   }
   files.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
@@ -281,7 +324,8 @@ export function planPromote(input: PromoteInput): PromotePlan {
   ];
   const edit = (doc: Document): DescriptorOutcome => {
     const now = currentDeployment(doc, input.deployment);
-    const version = now.exists ? (codeChanged ? nextVersion(now.version) : (now.version ?? "v1")) : "v1";
+    const fresh = input.newVersion ?? UNCOMMITTED;
+    const version = now.exists && !codeChanged ? (now.version ?? fresh) : fresh;
     const spec: DeploymentSpec = {
       name: input.deployment,
       application: input.appDir,

@@ -13,8 +13,9 @@ import { type ReplayProgress, replay } from "../replay/replay.js";
 import type { ReplayReport } from "../replay/report.js";
 import { packageRoot, stateDir } from "../util/paths.js";
 import { type ApplyResult, applyPromote } from "./apply.js";
-import { commitFiles } from "./git.js";
-import { extractForPromote, type PromotePlan, planPromote } from "./plan.js";
+import { quixlabDependency } from "../packaging/index.js";
+import { cleanHead, commitFiles, createTag, plannedTag } from "./git.js";
+import { extractForPromote, type PromotePlan, planPromote, UNCOMMITTED } from "./plan.js";
 import { outputName, readTemplate } from "./template.js";
 
 export interface PromoteOptions {
@@ -60,8 +61,9 @@ function appVersions(): Record<string, string> {
     version: string;
     dependencies?: Record<string, string>;
     devDependencies?: Record<string, string>;
+    peerDependencies?: Record<string, string>;
   };
-  const all = { ...pkg.devDependencies, ...pkg.dependencies };
+  const all = { ...pkg.devDependencies, ...pkg.peerDependencies, ...pkg.dependencies };
   return {
     quixlab: pkg.version,
     tsx: all.tsx ?? "^4.20.0",
@@ -114,10 +116,18 @@ export async function promote(opts: PromoteOptions): Promise<PromoteResult> {
   const notebookPath = posix(relative(root, notebookFile));
   const notebook = readNotebook(notebookFile);
   const template = readTemplate("app");
-  const existingFiles: Record<string, string> = {};
+  // Decided (and, with --commit, checked) before any service starts, so a failure leaves files as they were.
+  const newVersion = opts.commit ? await plannedTag(root, opts.name) : ((await cleanHead(root)) ?? UNCOMMITTED);
+  const dependency = await quixlabDependency({ dir: "", log: opts.log });
+  const vendored = dependency.vendored;
+  const existingFiles: Record<string, string | Buffer> = {};
   for (const name of new Set([...Object.keys(template).map(outputName), "feature.ts"])) {
     const text = await readIfExists(join(appAbs, name));
     if (text !== null) existingFiles[name] = text;
+  }
+  if (vendored) {
+    const bytes = await readFile(join(appAbs, vendored.file)).catch(() => null);
+    if (bytes) existingFiles[vendored.file] = bytes;
   }
 
   // Load the candidate first: a reference that is not a feature fails here, before any service starts.
@@ -139,7 +149,9 @@ export async function promote(opts: PromoteOptions): Promise<PromoteResult> {
     memory: opts.memory,
     params: feature.params,
     template,
-    versions: appVersions(),
+    versions: { ...appVersions(), quixlab: dependency.spec },
+    vendor: vendored ? { file: vendored.file, bytes: vendored.tarball.bytes } : undefined,
+    newVersion,
   });
   opts.onPlan?.(plan);
   if (plan.noop) return { status: "noop", plan };
@@ -162,6 +174,8 @@ export async function promote(opts: PromoteOptions): Promise<PromoteResult> {
   const message = `promote ${opts.name} ${version} from ${plan.source}`;
   try {
     const commit = await commitFiles(root, applied.written.map((p) => join(root, ...p.split("/"))), message);
+    // The version names this commit: a project-unique tag (promote chose one no tag has yet).
+    if (version === newVersion) await createTag(root, version, commit);
     return { status: "promoted", plan, report, applied, commit };
   } catch (e) {
     if (!(e instanceof QuixlabError)) throw e;

@@ -92,6 +92,7 @@ describe("applyPromote", () => {
       existingFiles,
       template,
       versions,
+      newVersion: "candles-1m-v1",
     });
 
   it("writes the app folder and quix.yaml; a no-op plan writes nothing", async () => {
@@ -103,7 +104,7 @@ describe("applyPromote", () => {
     assert.deepEqual([...result.written].sort(), [...plan.files.map((f) => f.path), "quix.yaml"].sort());
     assert.equal(await readFile(quix, "utf8"), plan.descriptorAfter);
     for (const f of plan.files) assert.equal(await readFile(join(dir, f.path), "utf8"), f.content);
-    assert.equal(result.outcome?.version, "v1");
+    assert.equal(result.outcome?.version, "candles-1m-v1");
 
     const files = await snapshot(join(dir, "candles-1m"));
     const again = planFor(plan.descriptorAfter, files);

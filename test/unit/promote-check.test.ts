@@ -6,7 +6,7 @@ import { after, before, describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
 import { readNotebook } from "../../src/notebook/model.js";
 import { applyPromote } from "../../src/promote/apply.js";
-import { checkPromoted, compareWithNotebook } from "../../src/promote/check.js";
+import { checkPromoted, compareVendored, compareWithNotebook } from "../../src/promote/check.js";
 import { planPromote } from "../../src/promote/plan.js";
 import { readTemplate } from "../../src/promote/template.js";
 import { runCli } from "../helpers/cli.js";
@@ -58,7 +58,7 @@ describe("promote --check", () => {
       const r = await runCli(dir, "promote", "--check");
       assert.equal(r.code, 1);
       assert.match(r.out, /^stale candles-1m \(apps\/candles-1m\/ from notebooks\/ohlc\.ipynb#ohlc1m\): feature\.ts differs from the notebook's ohlc1m from line \d+$/m);
-      assert.match(r.out, /1 promoted app\(s\) no longer match their notebook: promote them again \(candles-1m\)/);
+      assert.match(r.out, /1 promoted app\(s\) no longer match their notebook or this quixlab: promote them again \(candles-1m\)/);
       const json = await runCli(dir, "promote", "--check", "--json");
       assert.equal(json.code, 1);
       assert.equal(JSON.parse(json.out).apps[0].status, "stale");
@@ -84,6 +84,28 @@ describe("promote --check", () => {
     } finally {
       await writeFile(join(dir, "notebooks", "ohlc.ipynb"), notebookText);
     }
+  });
+
+  it("reports an app whose vendored quixlab is older than the running one", async () => {
+    const file = join(dir, "apps", "candles-1m", "package.json");
+    const original = await readFile(file, "utf8");
+    const pkg = JSON.parse(original);
+    pkg.dependencies.quixlab = "file:quixlab-0.0.9.tgz";
+    await writeFile(file, `${JSON.stringify(pkg, null, 2)}\n`);
+    try {
+      const report = await checkPromoted(join(dir, "quix.yaml"), "0.1.0");
+      assert.equal(report.ok, false);
+      assert.equal(report.apps[0]!.detail, "it vendors quixlab 0.0.9, older than the running 0.1.0: promote it again to vendor 0.1.0");
+      assert.equal((await checkPromoted(join(dir, "quix.yaml"), "0.0.9")).ok, true, "the same version is current");
+      const r = await runCli(dir, "promote", "--check");
+      assert.equal(r.code, 1);
+      assert.match(r.out, /^stale candles-1m .*: it vendors quixlab 0\.0\.9, older than the running /m);
+    } finally {
+      await writeFile(file, original);
+    }
+    assert.deepEqual(compareVendored('{"dependencies":{"quixlab":"^0.0.1"}}', "0.1.0"), { status: "ok" }, "a registry range is the user's");
+    assert.equal(compareVendored('{"dependencies":{"quixlab":"file:quixlab-0.1.0-rc.1.tgz"}}', "0.1.0").status, "stale");
+    assert.deepEqual(compareVendored("not json", "0.1.0"), { status: "ok" });
   });
 
   it("says so when there is nothing promoted, and exits 2 without a quix.yaml", async () => {

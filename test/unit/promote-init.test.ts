@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, readFile, rm, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, it } from "node:test";
@@ -24,7 +24,7 @@ describe("quixlab init", () => {
   it("creates the project: descriptor, notebook, sample ticks with their notice, devcontainer, README", async () => {
     const r = await runCli(dir, "init", "My Features");
     assert.equal(r.code, 0, r.err);
-    assert.match(r.out, /^created a quixlab project in My Features\/ \(10 files\)/);
+    assert.match(r.out, /^created a quixlab project in My Features\/ \(11 files\)\nquixlab is vendored as vendor\/quixlab-\d+\.\d+\.\d+\.tgz \(no registry serves it\); commit that file\n/);
     const p = join(dir, "My Features");
     const files = JSON.parse((await runCli(dir, "init", "again", "--json")).out).files;
     assert.deepEqual(files, [
@@ -38,6 +38,7 @@ describe("quixlab init", () => {
       "package.json",
       "quix.yaml",
       "tsconfig.json",
+      "vendor/quixlab-0.1.0.tgz",
     ]);
 
     const quix = await readFile(join(p, "quix.yaml"), "utf8");
@@ -57,8 +58,12 @@ describe("quixlab init", () => {
     const pkg = JSON.parse(await readFile(join(p, "package.json"), "utf8"));
     const ours = JSON.parse(await readFile(join(root, "package.json"), "utf8"));
     assert.equal(pkg.name, "my-features");
-    assert.equal(pkg.dependencies.quixlab, `^${ours.version}`);
+    // From a checkout, quixlab is vendored (no registry serves it), and the notebook side is the project's.
+    assert.equal(pkg.dependencies.quixlab, `file:vendor/quixlab-${ours.version}.tgz`);
+    assert.ok((await stat(join(p, "vendor", `quixlab-${ours.version}.tgz`))).size > 10_000);
+    for (const peer of Object.keys(ours.peerDependencies)) assert.equal(pkg.dependencies[peer], ours.peerDependencies[peer], `${peer} is the project's`);
     assert.ok(pkg.dependencies.tslab, "the kernel install needs the project's own tslab");
+    assert.deepEqual(pkg.overrides, ours.overrides, "quixlab's overrides do not reach a consumer, so the project carries them");
     const dev = JSON.parse(await readFile(join(p, ".devcontainer.json"), "utf8"));
     assert.match(dev.image, /node:1-20/);
     assert.match(await readFile(join(p, ".gitignore"), "utf8"), /^node_modules\/$/m);

@@ -6,7 +6,7 @@ import { parse as parseYaml } from "yaml";
 import { DescriptorInvalidError, loadAppDescriptor, loadDescriptor, TOPIC_DEFAULTS } from "../../src/descriptor/index.js";
 import { InputError } from "../../src/errors/index.js";
 import { type Notebook, parseNotebook } from "../../src/notebook/model.js";
-import { type PromoteInput, type PromotePlan, planPromote, promotedSource } from "../../src/promote/plan.js";
+import { type PromoteInput, type PromotePlan, planPromote, promotedSource, UNCOMMITTED, withQuixlabDependency } from "../../src/promote/plan.js";
 import { readTemplate } from "../../src/promote/template.js";
 import { keepsEveryLine } from "../helpers/text.js";
 
@@ -18,6 +18,8 @@ const custom = parseNotebook(readFileSync(`${root}notebooks/custom-feature.ipynb
 const template = readTemplate("app");
 const versions = { quixlab: "0.1.0", tsx: "^4.20.0", typescript: "~5.8.3", "@types/node": "^20.19.0" };
 const commented = fixture("quix.yaml");
+/** Versions promote is handed: commit SHAs of a clean tree, one per promote. */
+const [SHA1, SHA2, SHA3] = ["1", "2", "3"].map((d) => d.repeat(40)) as [string, string, string];
 
 function input(over: Partial<PromoteInput> = {}): PromoteInput {
   return {
@@ -30,12 +32,13 @@ function input(over: Partial<PromoteInput> = {}): PromoteInput {
     existingFiles: {},
     template,
     versions,
+    newVersion: SHA1,
     ...over,
   };
 }
 
 /** The app folder as a plan leaves it: `existingFiles` for the next plan. */
-function filesAfter(plan: PromotePlan, before: Record<string, string> = {}): Record<string, string> {
+function filesAfter(plan: PromotePlan, before: Record<string, string | Buffer> = {}): Record<string, string | Buffer> {
   const out = { ...before };
   for (const f of plan.files) out[f.path.slice(plan.appDir.length + 1)] = f.content;
   return out;
@@ -67,7 +70,7 @@ describe("planPromote: a first promote", () => {
     assert.ok(plan.files.every((f) => f.action === "create" && f.previous === null));
     for (const f of plan.files) assert.doesNotMatch(f.content, /\{\{/, `${f.path} has no unfilled placeholder`);
     assert.equal(plan.noop, false);
-    assert.equal(plan.version, "v1");
+    assert.equal(plan.version, SHA1);
     assert.equal(plan.source, "notebooks/ohlc.ipynb#ohlc1m");
   });
 
@@ -108,7 +111,7 @@ describe("planPromote: a first promote", () => {
 
   it("package.json depends on quixlab and runs main.ts; the Dockerfile is node:20-slim and not root", () => {
     const pkg = JSON.parse(plan.files.find((f) => f.path.endsWith("package.json"))!.content);
-    assert.equal(pkg.dependencies.quixlab, "^0.1.0");
+    assert.equal(pkg.dependencies.quixlab, "0.1.0");
     assert.equal(pkg.type, "module");
     assert.match(pkg.scripts.start, /main\.ts/);
     const docker = plan.files.find((f) => f.path.endsWith("Dockerfile"))!.content;
@@ -123,7 +126,7 @@ describe("planPromote: a first promote", () => {
     assert.deepEqual(loaded.errors, []);
     const dep = loaded.value.deployments.find((d) => d.name === "candles-1m")!;
     assert.equal(dep.application, "candles-1m");
-    assert.equal(dep.version, "v1");
+    assert.equal(dep.version, SHA1);
     assert.equal(dep.deploymentType, "Service");
     assert.equal(dep.desiredStatus, "Running");
     assert.deepEqual([dep.resources.cpu, dep.resources.memory, dep.resources.replicas], [200, 500, 1]);
@@ -144,7 +147,7 @@ describe("planPromote: a first promote", () => {
     assert.deepEqual(
       plan.changes.filter((c) => c.kind !== "file"),
       [
-        { kind: "deployment", name: "candles-1m", action: "inserted", version: "v1" },
+        { kind: "deployment", name: "candles-1m", action: "inserted", version: SHA1 },
         { kind: "topic", name: "ticks", action: "unchanged" },
         { kind: "topic", name: "candles-1m", action: "inserted" },
       ],
@@ -182,12 +185,12 @@ describe("planPromote: promoting again", () => {
     assert.equal(again.noop, true);
     assert.deepEqual(again.files, []);
     assert.equal(again.descriptorAfter, first.descriptorAfter);
-    assert.equal(again.version, "v1");
+    assert.equal(again.version, SHA1);
   });
 
   it("bumps the version and rewrites only feature.ts when the notebook's feature changed", () => {
     const nb = editCell(ohlc, "ohlc1m", 'grace: "2s"', 'grace: "3s"');
-    const again = planPromote(input({ notebook: nb, descriptorText: first.descriptorAfter, existingFiles: existing }));
+    const again = planPromote(input({ notebook: nb, descriptorText: first.descriptorAfter, existingFiles: existing, newVersion: SHA2 }));
     assert.equal(again.noop, false);
     assert.deepEqual(
       again.files.map((f) => [f.path, f.action]),
@@ -195,31 +198,31 @@ describe("planPromote: promoting again", () => {
     );
     assert.equal(again.files[0]!.previous, existing["feature.ts"]);
     assert.match(again.files[0]!.content, /grace: "3s"/);
-    assert.equal(again.version, "v2");
+    assert.equal(again.version, SHA2);
     const dep = loadDescriptor(again.descriptorAfter).value.deployments.find((d) => d.name === "candles-1m")!;
-    assert.equal(dep.version, "v2");
+    assert.equal(dep.version, SHA2);
     assert.ok(keepsEveryLine(commented, again.descriptorAfter));
   });
 
   it("updates resources in place without a version bump when only they change", () => {
-    const again = planPromote(input({ descriptorText: first.descriptorAfter, existingFiles: existing, replicas: 3, cpu: 400 }));
+    const again = planPromote(input({ descriptorText: first.descriptorAfter, existingFiles: existing, replicas: 3, cpu: 400, newVersion: SHA2 }));
     assert.equal(again.noop, false);
     assert.deepEqual(again.files, []);
-    assert.equal(again.version, "v1");
+    assert.equal(again.version, SHA1);
     const dep = loadDescriptor(again.descriptorAfter).value.deployments.find((d) => d.name === "candles-1m")!;
     assert.deepEqual([dep.resources.cpu, dep.resources.memory, dep.resources.replicas], [400, 500, 3]);
   });
 
   it("keeps values set in quix.yaml when the flags are not given", () => {
-    const tuned = planPromote(input({ descriptorText: first.descriptorAfter, existingFiles: existing, output: "bars", memory: 1024 }));
+    const tuned = planPromote(input({ descriptorText: first.descriptorAfter, existingFiles: existing, output: "bars", memory: 1024, newVersion: SHA2 }));
     const nb = editCell(ohlc, "ohlc1m", 'grace: "2s"', 'grace: "5s"');
     const tunedFiles = filesAfter(tuned, existing);
-    const again = planPromote(input({ notebook: nb, descriptorText: tuned.descriptorAfter, existingFiles: tunedFiles }));
+    const again = planPromote(input({ notebook: nb, descriptorText: tuned.descriptorAfter, existingFiles: tunedFiles, newVersion: SHA3 }));
     const dep = loadDescriptor(again.descriptorAfter).value.deployments.find((d) => d.name === "candles-1m")!;
     assert.equal(dep.resources.memory, 1024);
     assert.equal(dep.variables.find((v) => v.name === "output")!.value, "bars");
-    assert.equal(loadAppDescriptor(filesAfter(again, tunedFiles)["app.yaml"]!).value.variables[1]!.defaultValue, "bars");
-    assert.deepEqual([tuned.version, again.version], ["v2", "v3"], "the app's defaults changed with the output topic, then the code");
+    assert.equal(loadAppDescriptor(String(filesAfter(again, tunedFiles)["app.yaml"])).value.variables[1]!.defaultValue, "bars");
+    assert.deepEqual([tuned.version, again.version], [SHA2, SHA3], "the app's defaults changed with the output topic, then the code");
   });
 
   it("leaves hand-edited scaffolding (Dockerfile, package.json) alone", () => {
@@ -230,12 +233,58 @@ describe("planPromote: promoting again", () => {
 
   it("restores a generated file that was edited by hand", () => {
     const edited = { ...existing, "main.ts": "// hacked\n" };
-    const again = planPromote(input({ descriptorText: first.descriptorAfter, existingFiles: edited }));
+    const again = planPromote(input({ descriptorText: first.descriptorAfter, existingFiles: edited, newVersion: SHA2 }));
     assert.deepEqual(
       again.files.map((f) => f.path),
       ["candles-1m/main.ts"],
     );
-    assert.equal(again.version, "v2");
+    assert.equal(again.version, SHA2);
+  });
+
+  it("writes 'uncommitted' when promote is given no version (a tree with uncommitted changes)", () => {
+    assert.equal(planPromote(input({ newVersion: undefined })).version, UNCOMMITTED);
+  });
+});
+
+describe("planPromote: a vendored quixlab", () => {
+  const tgz = (v: string, fill: number) => ({ file: `quixlab-${v}.tgz`, bytes: Buffer.alloc(64, fill) });
+  const vendored = (v: string, fill: number, over: Partial<PromoteInput> = {}) =>
+    input({ vendor: tgz(v, fill), versions: { ...versions, quixlab: `file:quixlab-${v}.tgz` }, ...over });
+  const first = planPromote(vendored("0.1.0", 1));
+  const existing = filesAfter(first);
+
+  it("puts the tarball in the app folder and depends on it by a path inside that folder", () => {
+    const file = first.files.find((f) => f.path === "candles-1m/quixlab-0.1.0.tgz")!;
+    assert.ok(Buffer.isBuffer(file.content) && file.content.equals(Buffer.alloc(64, 1)));
+    const pkg = JSON.parse(String(existing["package.json"]));
+    assert.equal(pkg.dependencies.quixlab, "file:quixlab-0.1.0.tgz");
+    assert.match(String(existing.Dockerfile), /^COPY package\.json package-lock\.json\* quixlab-\*\.tgz \.\/$/m, "the tarball is in the image before npm install");
+  });
+
+  it("is a no-op with the same tarball, and a new version when the tarball's bytes change", () => {
+    assert.equal(planPromote(vendored("0.1.0", 1, { descriptorText: first.descriptorAfter, existingFiles: existing })).noop, true);
+    const again = planPromote(vendored("0.1.0", 2, { descriptorText: first.descriptorAfter, existingFiles: existing, newVersion: SHA2 }));
+    assert.deepEqual(again.files.map((f) => [f.path, f.action]), [["candles-1m/quixlab-0.1.0.tgz", "update"]]);
+    assert.equal(again.version, SHA2);
+  });
+
+  it("moves only the quixlab line of the app's package.json to a newer tarball", () => {
+    const pkg = JSON.parse(String(existing["package.json"]));
+    pkg.scripts.mine = "echo mine";
+    const mine = { ...existing, "package.json": `${JSON.stringify(pkg, null, 2)}\n` };
+    const again = planPromote(vendored("0.2.0", 3, { descriptorText: first.descriptorAfter, existingFiles: mine, newVersion: SHA2 }));
+    assert.deepEqual(again.files.map((f) => f.path), ["candles-1m/package.json", "candles-1m/quixlab-0.2.0.tgz"]);
+    const after = JSON.parse(String(again.files[0]!.content));
+    assert.equal(after.dependencies.quixlab, "file:quixlab-0.2.0.tgz");
+    assert.equal(after.scripts.mine, "echo mine");
+  });
+
+  it("leaves a quixlab dependency the user chose (a registry range) alone", () => {
+    const pkg = JSON.parse(String(existing["package.json"]));
+    pkg.dependencies.quixlab = "^0.1.0";
+    const text = `${JSON.stringify(pkg, null, 2)}\n`;
+    assert.equal(withQuixlabDependency(text, "file:quixlab-0.2.0.tgz"), undefined);
+    assert.equal(withQuixlabDependency("not json", "file:quixlab-0.2.0.tgz"), undefined);
   });
 });
 
