@@ -1,14 +1,25 @@
 import { EnvironmentError, InputError } from "../errors/index.js";
 import { dockerAvailable, requireContainerImage, startContainer } from "../services/docker.js";
-import { type Log, requireProgram } from "../services/process.js";
+import { type Log, which } from "../services/process.js";
 import { readServices } from "../services/state.js";
+import { EMBEDDED_REDIS_SOURCE, ensureEmbeddedRedis, requireEmbeddedRedis } from "./redis-embedded.js";
 import { REDIS_REMEDY, startLocalRedis } from "./redis-local.js";
 import { pingRedis } from "./redis-ping.js";
 
 export { pingRedis } from "./redis-ping.js";
 export { REDIS_REMEDY } from "./redis-local.js";
+export {
+  EMBEDDED_REDIS_SOURCE,
+  EMBEDDED_REDIS_VERSION,
+  embeddedRedisBinary,
+  embeddedRedisCached,
+  embeddedRedisPath,
+  embeddedRedisSupported,
+  ensureEmbeddedRedis,
+} from "./redis-embedded.js";
 
-export type RedisProvider = "url" | "testcontainers" | "local" | "none";
+/** `local` runs redis-server from PATH; `embedded` runs the redis-server binary of embedded-redis (Maven Central). */
+export type RedisProvider = "url" | "testcontainers" | "local" | "embedded" | "none";
 
 /**
  * A Redis ready for the online store, whoever started it. `url` is null only for `none` (no online store).
@@ -32,7 +43,7 @@ export interface StartRedisOptions {
   cwd?: string;
   env?: NodeJS.ProcessEnv;
   log?: Log;
-  /** Local only: leave it running after this process exits. */
+  /** Local and embedded only: leave it running after this process exits. */
   detached?: boolean;
 }
 
@@ -47,8 +58,17 @@ export interface RedisSelectionInput {
   url?: string;
   env?: { REDIS_URL?: string | undefined };
   dockerAvailable: boolean;
+  /** Whether `redis-server` is on PATH (`local` needs it; `auto` falls back to `embedded` without it). */
+  redisServerOnPath: boolean;
   /** URL of a Redis recorded by `quixlab services up` that answered just now. */
   running?: string;
+}
+
+/** The Redis to run ourselves when Docker is not used: `local` (redis-server from PATH), else `embedded`. */
+export function ownRedisProvider(redisServerOnPath: boolean): RedisChoice & { provider: "local" | "embedded" } {
+  return redisServerOnPath
+    ? { provider: "local", reason: "redis-server is on PATH" }
+    : { provider: "embedded", reason: `no redis-server on PATH; ${EMBEDDED_REDIS_SOURCE}` };
 }
 
 /** Check a Redis URL's shape (redis:// or rediss://, with a host); `source` names the flag or variable. */
@@ -70,7 +90,8 @@ export function parseRedisUrl(text: string, source = "--redis"): string {
 
 /**
  * Decide which Redis to use, purely from the inputs. `auto` prefers a URL given or `REDIS_URL`, then a Redis
- * left running by `quixlab services up`, then Testcontainers when Docker answers, then `redis-server` from PATH.
+ * left running by `quixlab services up`, then Testcontainers when Docker answers, then `redis-server` from PATH,
+ * then the embedded redis-server from Maven Central.
  */
 export function chooseRedisProvider(input: RedisSelectionInput): RedisChoice {
   const flag = input.flag ?? "auto";
@@ -81,11 +102,19 @@ export function chooseRedisProvider(input: RedisSelectionInput): RedisChoice {
     case "none":
       return { provider: "none", reason: "asked for no online store" };
     case "local":
+      if (!input.redisServerOnPath) {
+        throw new EnvironmentError("'redis-server' is not on PATH", {
+          remedy: `${REDIS_REMEDY}, or use --redis embedded (a redis-server from Maven Central)`,
+          context: { program: "redis-server" },
+        });
+      }
       return { provider: "local", reason: "asked for the local provider" };
+    case "embedded":
+      return { provider: "embedded", reason: `asked for the embedded provider; ${EMBEDDED_REDIS_SOURCE}` };
     case "testcontainers":
       if (!input.dockerAvailable) {
         throw new EnvironmentError("the testcontainers provider needs a Docker engine, and none answered", {
-          remedy: "start Docker (or set DOCKER_HOST), or use --redis local",
+          remedy: "start Docker (or set DOCKER_HOST), or use --redis local or embedded",
         });
       }
       return { provider: "testcontainers", reason: "asked for the testcontainers provider" };
@@ -100,10 +129,11 @@ export function chooseRedisProvider(input: RedisSelectionInput): RedisChoice {
       if (envUrl) return { provider: "url", reason: "REDIS_URL is set", url: parseRedisUrl(envUrl, "REDIS_URL") };
       if (input.running) return { provider: "url", reason: "reusing the Redis started by 'quixlab services up'", url: input.running };
       if (input.dockerAvailable) return { provider: "testcontainers", reason: "a Docker engine answered" };
-      return { provider: "local", reason: "no URL, no REDIS_URL and no Docker engine" };
+      if (input.redisServerOnPath) return { provider: "local", reason: "no URL, no REDIS_URL and no Docker engine" };
+      return ownRedisProvider(false);
     default:
       throw new InputError(`unknown Redis provider '${flag}'`, {
-        remedy: "use --redis auto, local, testcontainers, none, or redis://HOST:PORT",
+        remedy: "use --redis auto, local, embedded, testcontainers, none, or redis://HOST:PORT",
         context: { field: "--redis" },
       });
   }
@@ -125,8 +155,10 @@ export async function startRedis(opts: StartRedisOptions = {}): Promise<RedisHan
   const undecided = flag === "auto" && !opts.url && !env.REDIS_URL;
   const running = undecided && opts.cwd ? await runningRedis(opts.cwd) : undefined;
   const docker = (undecided && !running) || flag === "testcontainers" ? await dockerAvailable(env) : false;
-  const choice = chooseRedisProvider({ flag, url: opts.url, env, dockerAvailable: docker, running });
-  if (choice.provider === "local") requireProgram("redis-server", REDIS_REMEDY, env);
+  const redisServerOnPath = which("redis-server", env) !== undefined;
+  const choice = chooseRedisProvider({ flag, url: opts.url, env, dockerAvailable: docker, redisServerOnPath, running });
+  // Fail on a platform without a build, or no cache and no Maven, before announcing a choice that cannot work.
+  if (choice.provider === "embedded") requireEmbeddedRedis(env);
   opts.log?.(`redis: ${choice.provider} provider (${choice.reason})`);
   switch (choice.provider) {
     case "none":
@@ -136,8 +168,15 @@ export async function startRedis(opts: StartRedisOptions = {}): Promise<RedisHan
     case "testcontainers":
       return startContainerRedis(opts.log);
     case "local":
-      return startLocalRedis({ log: opts.log, env, detached: opts.detached });
+    case "embedded":
+      return startOwnRedis(choice.provider, opts, env);
   }
+}
+
+/** Start a redis-server we own: `local` from PATH, `embedded` from the cache (fetched with Maven once). */
+async function startOwnRedis(provider: "local" | "embedded", opts: StartRedisOptions, env: NodeJS.ProcessEnv): Promise<RedisHandle> {
+  const server = provider === "embedded" ? await ensureEmbeddedRedis({ log: opts.log, env }) : undefined;
+  return startLocalRedis({ log: opts.log, env, detached: opts.detached, server, provider });
 }
 
 async function connectRedisUrl(url: string, log?: Log): Promise<RedisHandle> {
@@ -145,7 +184,7 @@ async function connectRedisUrl(url: string, log?: Log): Promise<RedisHandle> {
   if (!(await pingRedis(url, 5_000))) {
     throw new EnvironmentError(`Redis at ${url} did not answer PING`, {
       retriable: true,
-      remedy: "start that Redis (or 'quixlab services up'), fix the URL, or use --redis local",
+      remedy: "start that Redis (or 'quixlab services up'), fix the URL, or use --redis local or embedded",
       context: { field: "url" },
     });
   }
@@ -164,7 +203,7 @@ export function redisImages(env: NodeJS.ProcessEnv = process.env): string[] {
 
 async function startContainerRedis(log?: Log): Promise<RedisHandle> {
   const { GenericContainer, Wait } = await import("testcontainers");
-  const remedy = "check 'docker info' and that the image can be pulled, or use --redis local";
+  const remedy = "check 'docker info' and that the image can be pulled, or use --redis local or embedded";
   const imageRemedy = `build ${REDIS_LOCAL_IMAGE} with .ci/images/build.sh redis, docker pull ${REDIS_IMAGE}, or use --redis local`;
   const image = await requireContainerImage("Redis", redisImages(), imageRemedy, { log });
   const { container, startupMs, stop } = await startContainer("Redis", remedy, () =>

@@ -1,6 +1,6 @@
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { basename, join } from "node:path";
 import { ServiceError } from "../errors/index.js";
 import { killAndRemove, type Log, onProcessExit, requireProgram, tailFile } from "../services/process.js";
 import { launchServer, serverStopper } from "../services/server.js";
@@ -15,13 +15,21 @@ export interface LocalRedisOptions {
   env?: NodeJS.ProcessEnv;
   /** Leave it running after this process exits (`quixlab services up`). */
   detached?: boolean;
+  /** The redis-server binary to run (the embedded one); default `redis-server` from PATH. */
+  server?: string;
+  /** The provider the handle reports: `local` (default) or `embedded`. */
+  provider?: "local" | "embedded";
 }
 
-/** Start `redis-server` from PATH on a free loopback port, persistence off, ready once PING answers. */
+/**
+ * Start a redis-server (from PATH, or `server`) on a free loopback port, persistence off, ready once PING answers.
+ * Example: `const redis = await startLocalRedis(); new Redis(redis.url!); ...; await redis.stop()`.
+ */
 export async function startLocalRedis(opts: LocalRedisOptions = {}): Promise<RedisHandle> {
   const env = opts.env ?? process.env;
+  const provider = opts.provider ?? "local";
   const started = Date.now();
-  const server = requireProgram("redis-server", REDIS_REMEDY, env);
+  const server = opts.server ?? requireProgram("redis-server", REDIS_REMEDY, env);
   const dir = mkdtempSync(join(tmpdir(), "quixlab-redis-"));
   const logFile = join(dir, "redis.log");
   // Ours until ready even when detached, so Ctrl-C during startup leaves nothing behind.
@@ -46,12 +54,12 @@ export async function startLocalRedis(opts: LocalRedisOptions = {}): Promise<Red
       });
       if (result.kind === "ready") {
         const startupMs = Date.now() - started;
-        opts.log?.(`redis: redis-server (local, pid ${result.pid}) ready at ${url} in ${startupMs} ms`);
-        return { url, provider: "local", startupMs, pid: result.pid, dir, stop: serverStopper(result.pid, dir, Boolean(opts.detached), 10_000) };
+        opts.log?.(`redis: ${basename(server)} (${provider}, pid ${result.pid}) ready at ${url} in ${startupMs} ms`);
+        return { url, provider, startupMs, pid: result.pid, dir, stop: serverStopper(result.pid, dir, Boolean(opts.detached), 10_000) };
       }
       const logTail = tailFile(logFile, 6);
       if (attempt < 3 && /Address already in use/.test(logTail)) continue;
-      throw new ServiceError(`local redis-server ${result.why}${logTail ? `; last log lines: ${logTail.replace(/\n/g, " | ")}` : ""}`, {
+      throw new ServiceError(`${provider} redis-server ${result.why}${logTail ? `; last log lines: ${logTail.replace(/\n/g, " | ")}` : ""}`, {
         remedy: `see ${logFile}, or pass --redis redis://HOST:PORT for a Redis you run yourself`,
         context: { dir },
       });

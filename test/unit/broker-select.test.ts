@@ -83,26 +83,44 @@ describe("parseBrokerList", () => {
 });
 
 describe("chooseRedisProvider", () => {
-  it("auto prefers a URL, then REDIS_URL, then a running services Redis, then Docker, then local", () => {
+  it("auto prefers a URL, then REDIS_URL, then a running services Redis, then Docker, then local, then embedded", () => {
     const env = { REDIS_URL: "redis://r:6379" };
-    assert.deepEqual(chooseRedisProvider({ url: "redis://u:1", env, dockerAvailable: true }).url, "redis://u:1");
-    assert.deepEqual(chooseRedisProvider({ env, running: "redis://x:2", dockerAvailable: true }).url, "redis://r:6379");
-    const reused = chooseRedisProvider({ running: "redis://x:2", dockerAvailable: true });
+    assert.deepEqual(chooseRedisProvider({ url: "redis://u:1", env, dockerAvailable: true, redisServerOnPath: true }).url, "redis://u:1");
+    assert.deepEqual(chooseRedisProvider({ env, running: "redis://x:2", dockerAvailable: true, redisServerOnPath: true }).url, "redis://r:6379");
+    const reused = chooseRedisProvider({ running: "redis://x:2", dockerAvailable: true, redisServerOnPath: true });
     assert.deepEqual([reused.provider, reused.url], ["url", "redis://x:2"]);
-    assert.equal(chooseRedisProvider({ dockerAvailable: true }).provider, "testcontainers");
-    assert.equal(chooseRedisProvider({ dockerAvailable: false }).provider, "local");
+    assert.equal(chooseRedisProvider({ dockerAvailable: true, redisServerOnPath: true }).provider, "testcontainers");
+    assert.equal(chooseRedisProvider({ dockerAvailable: false, redisServerOnPath: true }).provider, "local");
+    const embedded = chooseRedisProvider({ dockerAvailable: false, redisServerOnPath: false });
+    assert.deepEqual(embedded, { provider: "embedded", reason: "no redis-server on PATH; embedded-redis 1.4.3 from Maven Central" });
+    // Anything before it still wins without redis-server.
+    assert.equal(chooseRedisProvider({ dockerAvailable: true, redisServerOnPath: false }).provider, "testcontainers");
+    assert.equal(chooseRedisProvider({ env, dockerAvailable: false, redisServerOnPath: false }).provider, "url");
+    assert.equal(chooseRedisProvider({ running: "redis://x:2", dockerAvailable: false, redisServerOnPath: false }).provider, "url");
+  });
+
+  it("'embedded' is asked for by name; 'local' still means redis-server from PATH and says what to do without it", () => {
+    const asked = chooseRedisProvider({ flag: "embedded", env: { REDIS_URL: "redis://r:1" }, dockerAvailable: true, redisServerOnPath: true });
+    assert.equal(asked.provider, "embedded");
+    assert.equal(chooseRedisProvider({ flag: "local", dockerAvailable: true, redisServerOnPath: true }).provider, "local");
+    assert.throws(
+      () => chooseRedisProvider({ flag: "local", dockerAvailable: false, redisServerOnPath: false }),
+      (e: unknown) =>
+        e instanceof EnvironmentError &&
+        e.oneLine() === "'redis-server' is not on PATH — install Redis (apt-get install -y redis-server), or use --redis embedded (a redis-server from Maven Central)",
+    );
   });
 
   it("takes a URL in the flag, and 'none' for no online store", () => {
-    assert.deepEqual(chooseRedisProvider({ flag: "redis://127.0.0.1:6380/2", dockerAvailable: false }).url, "redis://127.0.0.1:6380/2");
-    assert.equal(chooseRedisProvider({ flag: "none", env: { REDIS_URL: "redis://r:1" }, dockerAvailable: true }).provider, "none");
+    assert.deepEqual(chooseRedisProvider({ flag: "redis://127.0.0.1:6380/2", dockerAvailable: false, redisServerOnPath: true }).url, "redis://127.0.0.1:6380/2");
+    assert.equal(chooseRedisProvider({ flag: "none", env: { REDIS_URL: "redis://r:1" }, dockerAvailable: true, redisServerOnPath: true }).provider, "none");
   });
 
   it("rejects bad URLs and unknown providers with a remedy", () => {
     assert.throws(() => parseRedisUrl("http://h:1", "REDIS_URL"), (e: unknown) => e instanceof InputError && e.context.field === "REDIS_URL" && /redis:\/\/HOST:PORT/.test(e.remedy ?? ""));
-    assert.throws(() => chooseRedisProvider({ env: { REDIS_URL: "localhost:6379" }, dockerAvailable: false }), InputError);
-    assert.throws(() => chooseRedisProvider({ flag: "memcached", dockerAvailable: false }), (e: unknown) => e instanceof InputError && /--redis auto, local/.test(e.remedy ?? ""));
-    assert.throws(() => chooseRedisProvider({ flag: "testcontainers", dockerAvailable: false }), EnvironmentError);
-    assert.throws(() => chooseRedisProvider({ flag: "url", dockerAvailable: false }), (e: unknown) => e instanceof InputError && /REDIS_URL/.test(e.remedy ?? ""));
+    assert.throws(() => chooseRedisProvider({ env: { REDIS_URL: "localhost:6379" }, dockerAvailable: false, redisServerOnPath: true }), InputError);
+    assert.throws(() => chooseRedisProvider({ flag: "memcached", dockerAvailable: false, redisServerOnPath: true }), (e: unknown) => e instanceof InputError && /--redis auto, local, embedded/.test(e.remedy ?? ""));
+    assert.throws(() => chooseRedisProvider({ flag: "testcontainers", dockerAvailable: false, redisServerOnPath: true }), EnvironmentError);
+    assert.throws(() => chooseRedisProvider({ flag: "url", dockerAvailable: false, redisServerOnPath: true }), (e: unknown) => e instanceof InputError && /REDIS_URL/.test(e.remedy ?? ""));
   });
 });
