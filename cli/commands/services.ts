@@ -3,11 +3,12 @@ import { ensureKafkaJars, kafkaJarsCached } from "../../src/broker/index.js";
 import { InputError } from "../../src/errors/index.js";
 import { servicesDown, servicesStatus, servicesUp } from "../../src/services/index.js";
 import type { BrokerRecord, RedisRecord, ServicesState } from "../../src/services/state.js";
+import { EMBEDDED_REDIS_SOURCE, embeddedRedisCached, embeddedRedisSupported, ensureEmbeddedRedis } from "../../src/store/provider.js";
 import { parse } from "../args.js";
 // Aliased: biome takes a `use...` call for a React hook.
 import { type Command, paint, useColor as colorEnabled } from "../io.js";
 
-const usage = "quixlab services up|down|status|fetch [--broker auto|local|HOST:PORT] [--redis auto|local|none|URL] [--json]";
+const usage = "quixlab services up|down|status|fetch [--broker auto|local|HOST:PORT] [--redis auto|local|embedded|none|URL] [--json]";
 
 type Row = { name: string; record: BrokerRecord | RedisRecord; note: string };
 
@@ -32,16 +33,18 @@ const command: Command = {
   summary: "start, inspect or stop a local Kafka broker and Redis in the background",
   help: `usage: ${usage}
 
-  up      start a real Apache Kafka broker (KRaft, run with java from Maven Central jars) and a redis-server in
-          the background, and record their addresses in .quixlab/services.json so replay/run reuse them.
+  up      start a real Apache Kafka broker (KRaft, run with java from Maven Central jars) and a redis-server
+          (from PATH, else the embedded one) in the background, and record their addresses in
+          .quixlab/services.json so replay/run reuse them.
           Services already running are kept.
   status  show the recorded services and whether each answers (a real admin call / PING)
   down    stop them, remove their temp dirs and the state file
-  fetch   download the broker's jars into the cache now (done by 'up' when needed)
+  fetch   download the broker's jars and the embedded redis-server (used when redis-server is not on PATH)
+          into the cache now (done by 'up' when needed)
 
 options:
   --broker P   up: auto (KAFKA_BROKERS if set, else local), local, or HOST:PORT of a broker you run
-  --redis P    up: auto (REDIS_URL if set, else local), local, none, or redis://HOST:PORT
+  --redis P    up: auto (REDIS_URL if set, else local, else embedded), local, embedded, none, or redis://HOST:PORT
   --json       print the result as one JSON object
 
 exit codes: 0 ok, 1 status found a service down (or none recorded), 2 bad flags or missing java/mvn/redis-server`,
@@ -94,8 +97,22 @@ exit codes: 0 ok, 1 status found a service down (or none recorded), 2 bad flags 
       case "fetch": {
         const cached = kafkaJarsCached();
         const lib = await ensureKafkaJars({ log, env: io.env });
-        if (values.json) say(JSON.stringify({ lib, cached }));
-        else say(cached ? `Kafka jars already cached in ${lib}` : `Kafka jars fetched into ${lib}`);
+        // Fetched even with redis-server on PATH, so a CI warm-up covers the embedded provider too. A platform
+        // without a build is only a note here: `up` with redis-server installed never needs it.
+        let embeddedRedis: { path: string; cached: boolean } | { unavailable: string };
+        if (embeddedRedisSupported()) {
+          const wasCached = embeddedRedisCached();
+          embeddedRedis = { path: await ensureEmbeddedRedis({ log, env: io.env }), cached: wasCached };
+        } else {
+          embeddedRedis = { unavailable: `${EMBEDDED_REDIS_SOURCE} has no redis-server for ${process.platform}-${process.arch}` };
+        }
+        if (values.json) {
+          say(JSON.stringify({ lib, cached, embeddedRedis }));
+          return 0;
+        }
+        say(cached ? `Kafka jars already cached in ${lib}` : `Kafka jars fetched into ${lib}`);
+        if ("unavailable" in embeddedRedis) say(`${embeddedRedis.unavailable}; 'up' needs redis-server on PATH here`);
+        else say(`${EMBEDDED_REDIS_SOURCE} ${embeddedRedis.cached ? "already cached in" : "fetched into"} ${embeddedRedis.path}`);
         return 0;
       }
       default:

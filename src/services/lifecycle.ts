@@ -2,21 +2,22 @@ import { rmSync } from "node:fs";
 import { join } from "node:path";
 import { pingBroker, startBroker } from "../broker/index.js";
 import { InputError } from "../errors/index.js";
-import { pingRedis, startRedis } from "../store/provider.js";
+import { ownRedisProvider, pingRedis, startRedis } from "../store/provider.js";
 import { stateDir } from "../util/paths.js";
 import { withLock } from "./lock.js";
-import { type Log, pidRuns, stopPid } from "./process.js";
+import { type Log, pidRuns, stopPid, which } from "./process.js";
 import { type BrokerRecord, type RedisRecord, readServices, type ServiceRecord, type ServicesState, servicesFile, writeServices } from "./state.js";
 
 /** What identifies our processes in /proc/<pid>/cmdline, so a reused pid is never signalled. */
 const BROKER_CMD = "kafka.Kafka";
+// Also in the embedded binary's name (redis-server-6.2.6-v5-linux-amd64).
 const REDIS_CMD = "redis-server";
 
 export interface ServicesUpOptions {
   cwd: string;
   /** `auto` (KAFKA_BROKERS if set, else local), `local`, or `HOST:PORT` to record a broker you run. */
   broker?: string;
-  /** `auto` (REDIS_URL if set, else local), `local`, `none`, or a `redis://` URL. */
+  /** `auto` (REDIS_URL if set, else local, else embedded), `local`, `embedded`, `none`, or a `redis://` URL. */
   redis?: string;
   env?: NodeJS.ProcessEnv;
   log?: Log;
@@ -96,7 +97,9 @@ export async function servicesUp(opts: ServicesUpOptions): Promise<ServicesUpRes
       reused.redis = true;
     } else {
       if (state.redis) await release(state.redis, REDIS_CMD);
-      const flag = !opts.redis || opts.redis === "auto" ? (env.REDIS_URL ? "url" : "local") : opts.redis;
+      // Not plain `auto`: a Testcontainers Redis would not outlive this process.
+      const auto = env.REDIS_URL ? "url" : ownRedisProvider(which("redis-server", env) !== undefined).provider;
+      const flag = !opts.redis || opts.redis === "auto" ? auto : opts.redis;
       const r = await startRedis({ provider: flag, env, log: opts.log, detached: true });
       if (r.url) {
         state.redis = { provider: r.provider, url: r.url, pid: r.pid, dir: r.dir, startupMs: r.startupMs, startedAt: new Date().toISOString() };
