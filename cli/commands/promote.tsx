@@ -4,7 +4,7 @@ import { render } from "ink";
 import { InputError } from "../../src/errors/index.js";
 import { checkPromoted, type SyncReport } from "../../src/promote/check.js";
 import { unifiedDiff } from "../../src/promote/diff.js";
-import type { PromoteChange, PromotePlan } from "../../src/promote/plan.js";
+import { type PromoteChange, type PromotePlan, UNCOMMITTED } from "../../src/promote/plan.js";
 import { type PromoteResult, promote } from "../../src/promote/promote.js";
 import type { ReplayProgress } from "../../src/replay/replay.js";
 import { reportJson, reportText } from "../../src/replay/report.js";
@@ -24,12 +24,15 @@ const command: Command = {
 Extracts the exported feature from the notebook (the cell marked '//| export' and every earlier cell it uses),
 replays the recorded ticks through a real Kafka broker into that module running as a streaming step, and
 compares the stream's windows with the batch result. Only when they are equal does it write the application
-folder <apps-dir>/<deployment>/ (app.yaml, main.ts, feature.ts, package.json, Dockerfile, tsconfig.json) and
+folder <apps-dir>/<deployment>/ (app.yaml, main.ts, feature.ts, package.json, Dockerfile, tsconfig.json, and
+quixlab-<version>.tgz when no registry serves quixlab: the folder builds alone with 'docker build') and
 upsert the deployment in quix.yaml, adding its topics under topics: with default settings. When parity fails it
 exits 1 and every file is left exactly as it was.
 
-Re-promoting bumps the deployment's version when the app's code changed; an unchanged feature is a no-op (no
-replay, no writes). feature.ts, main.ts and app.yaml are regenerated each time (edit the notebook, not them);
+The deployment's version names what it was promoted from: with --commit, a tag <deployment>-v<N> (N one above
+that deployment's tags) on the commit of the written files; without it, the commit SHA when the git tree is
+clean, else 'uncommitted', which is not deployable (commit, then promote again). A new version is written when
+the app's code changed; an unchanged feature is a no-op (no replay, no writes). feature.ts, main.ts and app.yaml are regenerated each time (edit the notebook, not them);
 package.json, Dockerfile, tsconfig.json and .dockerignore are written once and then left to you.
 
 options:
@@ -42,8 +45,8 @@ options:
   --cpu M             millicores (default: current, else 200)
   --memory MB         memory in MB (default: current, else 500)
   --dry-run           replay, then print the quix.yaml diff and the files it would write; write nothing
-  --commit            git-commit exactly the files written ('promote <name> vN from <notebook>#<export>');
-                      changes already staged for other files stay staged and out of the commit
+  --commit            git-commit exactly the files written ('promote <name> <name>-vN from <notebook>#<export>')
+                      and tag that commit <name>-vN; changes staged for other files stay staged, uncommitted
   --descriptor FILE   the project descriptor (default ./quix.yaml; created when missing); its folder is the
                       project root, which app folders and the notebook path in feature.ts are relative to
   --apps-dir DIR      where app folders go (default .)
@@ -199,7 +202,10 @@ function resultText(r: PromoteResult, color: boolean): string {
       const version = r.applied.outcome?.version ?? p.version;
       const lines = [``, `${paint(color, 32, "promoted")} ${p.deployment} ${version} from ${p.source}`];
       for (const f of r.applied.written) lines.push(`  wrote ${f}`);
-      if (r.commit) lines.push(`  committed ${r.commit.slice(0, 12)}: promote ${p.deployment} ${version} from ${p.source}`);
+      if (r.commit) lines.push(`  committed ${r.commit.slice(0, 12)} and tagged it ${version}: promote ${p.deployment} ${version} from ${p.source}`);
+      if (version === UNCOMMITTED) {
+        lines.push(`  version: ${UNCOMMITTED} names no commit, so it is not deployable yet: commit your work and promote again, or promote with --commit (tags ${p.deployment}-v<N>)`);
+      }
       return `${lines.join("\n")}\n`;
     }
   }

@@ -41,13 +41,14 @@ describe("quixlab init, then the README's two commands", { timeout: 300_000 }, (
 
     const promoted = await quixlab([...promote!, "--broker", brokers.join(","), "--redis", redisUrl], { cwd: proj });
     assert.equal(promoted.code, 0, promoted.out + promoted.err);
-    assert.match(promoted.out, /^promoted candles-1m v1 from notebooks\/candles\.ipynb#candles1m$/m);
+    assert.match(promoted.out, /^promoted candles-1m uncommitted from notebooks\/candles\.ipynb#candles1m$/m);
+    assert.match(promoted.out, /version: uncommitted names no commit, so it is not deployable yet/);
 
     const loaded = loadDescriptor(await readFile(join(proj, "quix.yaml"), "utf8"), "quix.yaml");
     assert.deepEqual(loaded.errors, []);
     assert.deepEqual(
       loaded.value.deployments.map((d) => [d.name, d.application, d.version]),
-      [["candles-1m", "candles-1m", "v1"]],
+      [["candles-1m", "candles-1m", "uncommitted"]],
     );
     assert.deepEqual(
       loaded.value.topics.map((t) => t.name),

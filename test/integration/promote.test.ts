@@ -69,13 +69,14 @@ describe("quixlab promote (real Kafka and Redis)", { timeout: 600_000 }, () => {
     const r = await promote("notebooks/ohlc.ipynb", "--export", "ohlc1m", "--name", "candles-1m", "--ticks", TICKS, "--commit");
     assert.equal(r.code, 0, r.out + r.err);
     assert.match(r.out, /^PARITY OK {2}ohlc1m/m);
-    assert.match(r.out, /^promoted candles-1m v1 from notebooks\/ohlc\.ipynb#ohlc1m$/m);
+    assert.match(r.out, /^promoted candles-1m candles-1m-v1 from notebooks\/ohlc\.ipynb#ohlc1m$/m);
 
     const after = await readFile(join(proj, "quix.yaml"), "utf8");
     const loaded = loadDescriptor(after, "quix.yaml");
     assert.deepEqual(loaded.errors, []);
     const dep = loaded.value.deployments.find((d) => d.name === "candles-1m")!;
-    assert.deepEqual([dep.application, dep.version, dep.deploymentType], ["candles-1m", "v1", "Service"]);
+    assert.deepEqual([dep.application, dep.version, dep.deploymentType], ["candles-1m", "candles-1m-v1", "Service"]);
+    assert.equal((await git("rev-parse", "candles-1m-v1")).out, (await git("rev-parse", "HEAD")).out, "the version is a tag on the promote's commit");
     assert.deepEqual(
       dep.variables.map((v) => [v.name, v.value]),
       [
@@ -88,7 +89,7 @@ describe("quixlab promote (real Kafka and Redis)", { timeout: 600_000 }, () => {
 
     const show = await git("show", "--name-only", "--format=%s", "HEAD");
     const [subject, , ...files] = show.out.trim().split("\n");
-    assert.equal(subject, "promote candles-1m v1 from notebooks/ohlc.ipynb#ohlc1m");
+    assert.equal(subject, "promote candles-1m candles-1m-v1 from notebooks/ohlc.ipynb#ohlc1m");
     assert.deepEqual(files.sort(), [
       "candles-1m/.dockerignore",
       "candles-1m/Dockerfile",
@@ -96,9 +97,12 @@ describe("quixlab promote (real Kafka and Redis)", { timeout: 600_000 }, () => {
       "candles-1m/feature.ts",
       "candles-1m/main.ts",
       "candles-1m/package.json",
+      "candles-1m/quixlab-0.1.0.tgz",
       "candles-1m/tsconfig.json",
       "quix.yaml",
     ]);
+    const appPkg = JSON.parse(await readFile(join(proj, "candles-1m", "package.json"), "utf8"));
+    assert.equal(appPkg.dependencies.quixlab, "file:quixlab-0.1.0.tgz", "no registry serves quixlab: the app folder carries it");
     assert.equal((await git("diff", "--cached", "--name-only")).out, "notes.txt\n", "the user's staged file is still staged, not committed");
 
     const tsc = await exec(process.execPath, [join(repo, "node_modules", "typescript", "bin", "tsc"), "-p", "candles-1m/tsconfig.json"], { cwd: proj });
@@ -109,7 +113,7 @@ describe("quixlab promote (real Kafka and Redis)", { timeout: 600_000 }, () => {
     const before = await snapshot(proj);
     const r = await promote("notebooks/ohlc.ipynb", "--export", "ohlc1m", "--name", "candles-1m", "--ticks", TICKS);
     assert.equal(r.code, 0, r.err);
-    assert.equal(r.out, "candles-1m v1 is up to date with notebooks/ohlc.ipynb#ohlc1m: nothing to promote (no replay needed)\n");
+    assert.equal(r.out, "candles-1m candles-1m-v1 is up to date with notebooks/ohlc.ipynb#ohlc1m: nothing to promote (no replay needed)\n");
     assert.deepEqual(await snapshot(proj), before);
   });
 
@@ -132,7 +136,7 @@ describe("quixlab promote (real Kafka and Redis)", { timeout: 600_000 }, () => {
     assert.deepEqual(loaded.errors, []);
     assert.deepEqual(
       loaded.value.deployments.map((d) => `${d.name} ${d.version}`),
-      ["ticks-source v7", "candles-1m v1", "vwap-vol-1m v1"],
+      ["ticks-source v7", "candles-1m candles-1m-v1", "vwap-vol-1m uncommitted"],
     );
     const tsc = await exec(process.execPath, [join(repo, "node_modules", "typescript", "bin", "tsc"), "-p", "vwap-vol-1m/tsconfig.json"], { cwd: proj });
     assert.equal(tsc.code, 0, `the app type-checks:\n${tsc.out}${tsc.err}`);
@@ -178,7 +182,7 @@ describe("quixlab promote (real Kafka and Redis)", { timeout: 600_000 }, () => {
     }
   });
 
-  it("a changed notebook makes --check fail; promoting again bumps the version and --check passes", async () => {
+  it("a changed notebook makes --check fail; promoting again (--commit) tags a new version and --check passes", async () => {
     const nbFile = join(proj, "notebooks", "ohlc.ipynb");
     const text = await readFile(nbFile, "utf8");
     const edited = text.replace('const ohlc1m = defineFeature({ name: \\"ohlc1m\\", window: tumbling(\\"1m\\", { grace: \\"2s\\" })', 'const ohlc1m = defineFeature({ name: \\"ohlc1m\\", window: tumbling(\\"1m\\", { grace: \\"3s\\" })');
@@ -191,15 +195,18 @@ describe("quixlab promote (real Kafka and Redis)", { timeout: 600_000 }, () => {
     assert.match(stale.out, /^ok {4}vwap-vol-1m/m);
 
     const before = await snapshot(proj);
-    const r = await promote("notebooks/ohlc.ipynb", "--export", "ohlc1m", "--name", "candles-1m", "--ticks", TICKS);
+    const r = await promote("notebooks/ohlc.ipynb", "--export", "ohlc1m", "--name", "candles-1m", "--ticks", TICKS, "--commit");
     assert.equal(r.code, 0, r.out + r.err);
-    assert.match(r.out, /^promoted candles-1m v2 from notebooks\/ohlc\.ipynb#ohlc1m$/m);
+    assert.match(r.out, /^promoted candles-1m candles-1m-v2 from notebooks\/ohlc\.ipynb#ohlc1m$/m);
     const now = await snapshot(proj);
     const changed = Object.keys(now).filter((f) => now[f] !== before[f]);
     assert.deepEqual(changed.sort(), ["candles-1m/feature.ts", "quix.yaml"]);
     assert.match(now["candles-1m/feature.ts"]!, /grace: "3s"/);
     const dep = loadDescriptor(now["quix.yaml"]!).value.deployments.find((d) => d.name === "candles-1m")!;
-    assert.equal(dep.version, "v2");
+    assert.equal(dep.version, "candles-1m-v2");
+    const [v1, v2] = [(await git("rev-parse", "candles-1m-v1")).out, (await git("rev-parse", "candles-1m-v2")).out];
+    assert.notEqual(v1, v2, "two promotes, two versions, each a commit");
+    assert.equal((await git("cat-file", "-t", v2.trim())).out.trim(), "commit");
     assert.ok(keepsEveryLine(original, now["quix.yaml"]!));
 
     const clean = await quixlab(["promote", "--check"], { cwd: proj });
