@@ -1,11 +1,18 @@
 /**
  * The test session: finds every `test/**\/*.test.ts`, starts ONE Kafka broker and ONE Redis for the whole run
- * (auto providers), runs node's test runner over the files with KAFKA_BROKERS and REDIS_URL set, stops the
- * services at the end (also on failure, Ctrl-C or SIGTERM), and exits with the runner's code.
+ * (local providers: a JVM broker and redis-server, whether or not Docker answers), runs node's test runner
+ * over the files with KAFKA_BROKERS and REDIS_URL set, stops the services at the end (also on failure, Ctrl-C
+ * or SIGTERM), and exits with the runner's code.
+ *
+ * Docker: when dockerd is installed and no engine answers, the engine is started once for the run
+ * (.ci/docker-engine.sh); when a `*testcontainers*` test is selected, the images it runs are built too
+ * (.ci/images/build.sh, cached by tag). Tests see QUIXLAB_DOCKER=1, or 0 with QUIXLAB_DOCKER_WHY, and
+ * TESTCONTAINERS_RYUK_DISABLED=true (the Ryuk image cannot be built here; providers' stop() removes).
  *
  *   node --import tsx test/harness/run.ts [FILTER...]      FILTER: a path, or a substring of one
  *   QUIXLAB_TEST_ONLY=unit  only test/unit, no services    QUIXLAB_TEST_ONLY=integration  only the others
  *   QUIXLAB_TEST_CONCURRENCY=N  test files run at once     QUIXLAB_TEST_TIMEOUT_MS=N  per-test timeout
+ *   QUIXLAB_TEST_BROKER / QUIXLAB_TEST_REDIS=P  the session's providers (default: local)
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import { existsSync, readdirSync } from "node:fs";
@@ -14,6 +21,7 @@ import { join, relative, resolve, sep } from "node:path";
 import { type BrokerHandle, startBroker } from "../../src/broker/index.js";
 import { isQuixlabError } from "../../src/errors/index.js";
 import { type RedisHandle, startRedis } from "../../src/store/provider.js";
+import { type DockerState, ensureDocker, RYUK_DISABLED } from "./docker.js";
 
 const root = resolve(import.meta.dirname, "../..");
 const testRoot = join(root, "test");
@@ -96,16 +104,24 @@ async function main(): Promise<number> {
   const signals = ["SIGINT", "SIGTERM", "SIGHUP"] as const;
   for (const sig of signals) process.on(sig, onSignal);
 
-  const childEnv: NodeJS.ProcessEnv = { ...env };
+  const childEnv: NodeJS.ProcessEnv = { ...RYUK_DISABLED, ...env };
   if (needsServices(files)) {
     const started = Date.now();
-    [broker, redis] = await Promise.all([
-      startBroker({ provider: env.QUIXLAB_TEST_BROKER ?? "auto", log: say }),
-      startRedis({ provider: env.QUIXLAB_TEST_REDIS ?? "auto", log: say }),
+    // `auto` would pick Testcontainers whenever Docker answers, changing every test's broker: the session's
+    // services stay local, and test/integration/testcontainers.test.ts covers the container providers.
+    const images = files.some((f) => relative(root, f).includes("testcontainers"));
+    let docker: DockerState;
+    [broker, redis, docker] = await Promise.all([
+      startBroker({ provider: env.QUIXLAB_TEST_BROKER ?? "local", log: say }),
+      startRedis({ provider: env.QUIXLAB_TEST_REDIS ?? "local", log: say }),
+      ensureDocker({ images, log: say }),
     ]);
     childEnv.KAFKA_BROKERS = broker.brokers.join(",");
     childEnv.REDIS_URL = redis.url ?? "";
+    childEnv.QUIXLAB_DOCKER = docker.ok ? "1" : "0";
+    if (docker.why) childEnv.QUIXLAB_DOCKER_WHY = docker.why;
     say(`services ready in ${Date.now() - started} ms: KAFKA_BROKERS=${childEnv.KAFKA_BROKERS} REDIS_URL=${childEnv.REDIS_URL}`);
+    say(docker.ok ? "docker: an engine answers" : `docker: ${docker.why}`);
   }
 
   const concurrency = positiveInt(env.QUIXLAB_TEST_CONCURRENCY, Math.max(1, Math.min(4, availableParallelism() - 1)));

@@ -15,18 +15,19 @@ let redisUrl: Promise<string> | undefined;
 
 /**
  * The session's Kafka broker: KAFKA_BROKERS under `test/harness/run.ts`; when a file runs alone
- * (`node --import tsx --test file.test.ts`) one is started here once per process and killed at exit.
+ * (`node --import tsx --test file.test.ts`) a local one is started here once per process and killed at exit
+ * (local as in the harness: not Testcontainers, even when Docker answers).
  */
 export function testBrokers(): Promise<string[]> {
   const env = process.env.KAFKA_BROKERS;
-  brokers ??= env ? Promise.resolve(parseBrokerList(env, "KAFKA_BROKERS")) : startBroker({ provider: "auto", log }).then((b) => b.brokers);
+  brokers ??= env ? Promise.resolve(parseBrokerList(env, "KAFKA_BROKERS")) : startBroker({ provider: "local", log }).then((b) => b.brokers);
   return brokers;
 }
 
 /** The session's Redis URL: REDIS_URL under the harness, else a Redis started once per process. */
 export function testRedisUrl(): Promise<string> {
   const env = process.env.REDIS_URL;
-  redisUrl ??= env ? Promise.resolve(env) : startRedis({ provider: "auto", log }).then((r) => r.url!);
+  redisUrl ??= env ? Promise.resolve(env) : startRedis({ provider: "local", log }).then((r) => r.url!);
   return redisUrl;
 }
 
