@@ -3,7 +3,8 @@
 # registry is reachable from CI). Each image is skipped when its tag is already in the engine, so a second run
 # costs three `docker image inspect`s. Prints the time of every step.
 #
-#   .ci/images/build.sh [base|kafka|redis]...      (default: all three, in that order)
+#   .ci/images/build.sh [base|kafka|redis|check]...   (default: the three images, in that order;
+#                                                      check: `docker run -p` is reachable at 127.0.0.1)
 #
 #   node:20-slim                  debootstrap --variant=minbase bookworm (cached as a tarball), plus this
 #                                 machine's Node 20 and npm, its CA bundle and npm registry setting, a `node`
@@ -154,6 +155,24 @@ build_redis() {
   say "$REDIS_IMAGE: built in $((SECONDS - t0)) s"
 }
 
+# `docker run -p` reaches the container from the host on 127.0.0.1 (bridge network + NAT or docker-proxy).
+check_ports() {
+  have "$BASE_IMAGE" || build_base
+  local t0=$SECONDS id port answer=""
+  id="$(docker run -d --rm -p 127.0.0.1::8080 "$BASE_IMAGE" node -e \
+    'require("http").createServer((q, s) => s.end("pong")).listen(8080)')"
+  port="$(docker port "$id" 8080/tcp | head -n 1)"
+  port="${port##*:}"
+  for _ in $(seq 50); do
+    answer="$(node -e 'fetch(process.argv[1]).then((r) => r.text()).then(console.log, () => {})' "http://127.0.0.1:$port/")"
+    [[ $answer == pong ]] && break
+    sleep 0.1
+  done
+  docker rm -f "$id" >/dev/null
+  [[ $answer == pong ]] || die "a container's port published with -p is not reachable at 127.0.0.1:$port"
+  say "docker run -p: 127.0.0.1:$port reaches the container ($((SECONDS - t0)) s)"
+}
+
 docker info >/dev/null 2>&1 || die "no Docker engine answers (start one: .ci/docker-engine.sh)"
 (($# > 0)) || set -- base kafka redis
 t_all=$SECONDS
@@ -162,7 +181,8 @@ for image in "$@"; do
     base) build_base ;;
     kafka) build_kafka ;;
     redis) build_redis ;;
-    *) die "unknown image '$image' (base, kafka or redis)" ;;
+    check) check_ports ;;
+    *) die "unknown image '$image' (base, kafka, redis, or check)" ;;
   esac
 done
 say "images ready in $((SECONDS - t_all)) s"
