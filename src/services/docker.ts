@@ -100,14 +100,15 @@ export async function findContainerImage(candidates: string[], { env = process.e
     const errors: string[] = [];
     for (const image of images) {
       try {
-        log?.(`docker: pulling ${image} (once)`);
+        log?.(`docker: ${image} is not in the engine; trying to pull it`);
         await pullDockerImage(image, env);
         return { image };
       } catch (e) {
         errors.push(`${image}: ${(e as Error).message}`);
       }
     }
-    return { why: `the Docker engine has none of ${images.join(", ")} and cannot pull them (${errors.join("; ")})` };
+    const missing = images.length === 1 ? `no ${images[0]} and cannot pull it` : `none of ${images.join(", ")} and cannot pull any`;
+    return { why: `the Docker engine has ${missing} (${errors.join("; ")})` };
   };
   const ryuk = ryukImage(env);
   if (ryuk) {

@@ -4,13 +4,14 @@
  * CI=true that is a failure instead.
  */
 import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { after, before, describe, it, type TestContext } from "node:test";
 import { Partitioners } from "kafkajs";
 import { type BrokerHandle, createTopics, KAFKA_LOCAL_IMAGE, kafkaClient, startBroker, uniqueName } from "../../src/broker/index.js";
 import { isQuixlabError } from "../../src/errors/index.js";
 import { replay } from "../../src/replay/replay.js";
-import { dockerApi } from "../../src/services/docker.js";
+import { dockerApi, ryukImage } from "../../src/services/docker.js";
 import { pingRedis, type RedisHandle, REDIS_LOCAL_IMAGE, startRedis } from "../../src/store/provider.js";
 import { ensureDocker, RYUK_DISABLED } from "../harness/docker.js";
 
@@ -146,17 +147,23 @@ describe("testcontainers providers (real Docker engine, locally built images)", 
     try {
       assert.equal(fallback.provider, "local");
       const reason = lines.find((l) => l.startsWith("kafka: local provider"));
-      assert.match(reason ?? "", /a Docker engine answered, but the Docker engine has none of quixlab\/no-such-image:0\.0\.0 and cannot pull/, lines.join("\n"));
+      assert.match(reason ?? "", /a Docker engine answered, but the Docker engine has no quixlab\/no-such-image:0\.0\.0 and cannot pull it/, lines.join("\n"));
     } finally {
       await fallback.stop();
     }
     // Asked for explicitly, the same gap is an error with a remedy.
     await assert.rejects(startBroker({ provider: "testcontainers", env }), (e: unknown) => {
       assert.ok(isQuixlabError(e));
-      assert.match(e.message, /cannot run Kafka: the Docker engine has none of quixlab\/no-such-image/);
+      assert.match(e.message, /cannot run Kafka: the Docker engine has no quixlab\/no-such-image/);
       assert.match(e.remedy ?? "", new RegExp(`build ${KAFKA_LOCAL_IMAGE.replace(/[./]/g, "\\$&")}`));
       return true;
     });
+  });
+
+  it("checks for the Ryuk image the installed Testcontainers starts", () => {
+    const reaper = readFileSync(join(root, "node_modules/testcontainers/build/reaper/reaper.js"), "utf8");
+    assert.ok(reaper.includes(`"${ryukImage({})}"`), `testcontainers no longer starts ${ryukImage({})}: update ryukImage()`);
+    assert.equal(ryukImage({ TESTCONTAINERS_RYUK_DISABLED: "true" }), undefined);
   });
 
   it("knows the locally built images by their tags", async () => {
