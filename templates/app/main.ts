@@ -35,6 +35,8 @@ try {
     });
   }
   const step = await runStep(feature, { ...stepConfigFromEnv(process.env), featureRef, signal: stop.signal, log });
+  // One line an operator (or a probe) can wait for: every assigned partition has its state restored.
+  step.ready.then(() => log("ready: partitions assigned and restored; consuming"), () => undefined);
   await step.done;
 } catch (e) {
   log(`error: ${e instanceof QuixlabError ? e.oneLine() : ((e as Error).stack ?? String(e))}`);

@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { delimiter, dirname, join } from "node:path";
+import { dirname, join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { Redis } from "ioredis";
 import { kafkaJarsCached, kafkaLibDir } from "../../src/broker/jars.js";
@@ -12,29 +12,12 @@ import { type RedisHandle, startRedis } from "../../src/store/provider.js";
 import { embeddedRedisBinary, embeddedRedisPath, embeddedRedisSupported } from "../../src/store/redis-embedded.js";
 import { testBrokers, uniqueName } from "../harness/services.js";
 import { quixlab } from "../helpers/cli.js";
+import { pathWithout } from "../helpers/path.js";
 
 const scratch = mkdtempSync(join(tmpdir(), "quixlab-redis-embedded-"));
 
-/**
- * A PATH directory with a symlink to every program on the real PATH except redis-*: /usr/bin holds both
- * redis-server and java (and what Maven's launcher script runs), so filtering whole directories will not do.
- */
-function pathWithoutRedis(): string {
-  const dir = mkdtempSync(join(scratch, "bin-"));
-  for (const from of (process.env.PATH ?? "").split(delimiter)) {
-    let names: string[];
-    try {
-      names = readdirSync(from);
-    } catch {
-      continue;
-    }
-    for (const name of names) {
-      if (name.startsWith("redis-") || existsSync(join(dir, name))) continue;
-      symlinkSync(join(from, name), join(dir, name));
-    }
-  }
-  return dir;
-}
+/** PATH without redis-server (or any redis-* program). */
+const pathWithoutRedis = () => pathWithout(scratch, ["redis-"]);
 
 const sha256 = (file: string) => createHash("sha256").update(readFileSync(file)).digest("hex");
 
