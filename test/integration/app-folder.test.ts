@@ -19,10 +19,7 @@ import { readTemplate } from "../../src/promote/template.js";
 import { testServices } from "../harness/services.js";
 import { repoRoot } from "../helpers/cli.js";
 import { followDockerfile } from "../helpers/dockerfile.js";
-import { proveAppRun } from "./app-helpers.js";
-
-/** What a deployed step must not carry (the notebook side: DataFrames, the kernel, the compiler, the CLI's UI). */
-export const NOTEBOOK_PACKAGES = ["danfojs-node", "@tensorflow", "tslab", "typescript", "ink", "react"];
+import { NOTEBOOK_PACKAGES, proveAppRun } from "./app-helpers.js";
 
 const TICKS = join(repoRoot, "data", "coinbase-ticker-2021-04-17.jsonl");
 

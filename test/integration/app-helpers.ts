@@ -11,6 +11,9 @@ import { compareWindows } from "../../src/replay/parity.js";
 import { uniqueName } from "../harness/services.js";
 import { dedupe, produceLines, readOutputUntilEof, until } from "./stream-helpers.js";
 
+/** What a deployed step must not carry (the notebook side: DataFrames, the kernel, the compiler, the CLI's UI). */
+export const NOTEBOOK_PACKAGES = ["danfojs-node", "@tensorflow", "tslab", "typescript", "ink", "react"];
+
 /** A started app: its log so far, and a stop that resolves with its exit code. */
 export interface RunningApp {
   log(): string;
