@@ -128,6 +128,21 @@ export async function requireContainerImage(what: string, candidates: string[], 
   throw new ServiceError(`the Docker engine cannot run ${what}: ${why}`, { remedy, context: { images: candidates.join(",") } });
 }
 
+/**
+ * Testcontainers' file locks (proper-lockfile) install signal-exit's SIGINT/SIGTERM/SIGHUP listeners for good.
+ * Those act only when they are a signal's sole listeners, and `onProcessExit`'s stands aside when there are
+ * others (a command that finishes gracefully): together, nobody acts and Ctrl-C is ignored, leaving containers
+ * and step processes running. Removing them hands the signal back to `onProcessExit` (or a command's own
+ * handler); proper-lockfile then does not release its locks on a signal, which it treats as stale after 10 s.
+ */
+function dropPassiveSignalListeners(): void {
+  for (const sig of ["SIGINT", "SIGTERM", "SIGHUP"] as const) {
+    for (const fn of process.listeners(sig)) {
+      if (fn.name === "listener" && String(fn).includes("emitter.count")) process.off(sig, fn);
+    }
+  }
+}
+
 /** A started container, how long it took, and a `stop()` that may be called more than once. */
 export interface StartedContainer<C> {
   container: C;
@@ -144,10 +159,13 @@ export interface StartedContainer<C> {
 export async function startContainer<C extends { stop(): Promise<unknown>; getId(): string }>(what: string, remedy: string, start: () => Promise<C>): Promise<StartedContainer<C>> {
   const started = Date.now();
   let container: C;
+  dropPassiveSignalListeners();
   try {
     container = await start();
   } catch (e) {
     throw new ServiceError(`starting ${what} in Docker failed: ${(e as Error).message}`, { cause: e, retriable: true, remedy });
+  } finally {
+    dropPassiveSignalListeners();
   }
   const id = container.getId();
   const docker = which("docker");
