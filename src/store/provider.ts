@@ -1,5 +1,5 @@
 import { EnvironmentError, InputError } from "../errors/index.js";
-import { dockerAvailable, requireContainerImage, startContainer } from "../services/docker.js";
+import { dockerAvailable, findContainerImage, requireContainerImage, startContainer } from "../services/docker.js";
 import { type Log, which } from "../services/process.js";
 import { readServices } from "../services/state.js";
 import { EMBEDDED_REDIS_SOURCE, ensureEmbeddedRedis, requireEmbeddedRedis } from "./redis-embedded.js";
@@ -156,7 +156,15 @@ export async function startRedis(opts: StartRedisOptions = {}): Promise<RedisHan
   const running = undecided && opts.cwd ? await runningRedis(opts.cwd) : undefined;
   const docker = (undecided && !running) || flag === "testcontainers" ? await dockerAvailable(env) : false;
   const redisServerOnPath = which("redis-server", env) !== undefined;
-  const choice = chooseRedisProvider({ flag, url: opts.url, env, dockerAvailable: docker, redisServerOnPath, running });
+  let choice = chooseRedisProvider({ flag, url: opts.url, env, dockerAvailable: docker, redisServerOnPath, running });
+  // An engine that answers but cannot supply the image (none built, no registry) is no reason to fail auto;
+  // an explicit testcontainers fails on it in startContainerRedis.
+  let image: string | undefined;
+  if (choice.provider === "testcontainers" && flag === "auto") {
+    const found = await findContainerImage(redisImages(env), { env, log: opts.log });
+    if (found.why) choice = { ...ownRedisProvider(redisServerOnPath), reason: `a Docker engine answered, but ${found.why}` };
+    image = found.image;
+  }
   // Fail on a platform without a build, or no cache and no Maven, before announcing a choice that cannot work.
   if (choice.provider === "embedded") requireEmbeddedRedis(env);
   opts.log?.(`redis: ${choice.provider} provider (${choice.reason})`);
@@ -166,7 +174,7 @@ export async function startRedis(opts: StartRedisOptions = {}): Promise<RedisHan
     case "url":
       return connectRedisUrl(choice.url!, opts.log);
     case "testcontainers":
-      return startContainerRedis(opts.log);
+      return startContainerRedis(opts.log, image);
     case "local":
     case "embedded":
       return startOwnRedis(choice.provider, opts, env);
@@ -201,11 +209,11 @@ export function redisImages(env: NodeJS.ProcessEnv = process.env): string[] {
   return env.QUIXLAB_REDIS_IMAGE ? [env.QUIXLAB_REDIS_IMAGE] : [REDIS_IMAGE, REDIS_LOCAL_IMAGE];
 }
 
-async function startContainerRedis(log?: Log): Promise<RedisHandle> {
+async function startContainerRedis(log?: Log, known?: string): Promise<RedisHandle> {
   const { GenericContainer, Wait } = await import("testcontainers");
   const remedy = "check 'docker info' and that the image can be pulled, or use --redis local or embedded";
   const imageRemedy = `build ${REDIS_LOCAL_IMAGE} with .ci/images/build.sh redis, docker pull ${REDIS_IMAGE}, or use --redis local`;
-  const image = await requireContainerImage("Redis", redisImages(), imageRemedy, { log });
+  const image = known ?? (await requireContainerImage("Redis", redisImages(), imageRemedy, { log }));
   const { container, startupMs, stop } = await startContainer("Redis", remedy, () =>
     new GenericContainer(image)
       .withExposedPorts(6379)
