@@ -160,6 +160,20 @@ describe("testcontainers providers (real Docker engine, locally built images)", 
     });
   });
 
+  it("Redis auto falls back to a redis-server of its own, saying why, when the engine cannot supply the image", { timeout: 120_000 }, async () => {
+    const env = { ...undecidedEnv(), QUIXLAB_REDIS_IMAGE: "quixlab/no-such-redis:0.0.0" };
+    const lines: string[] = [];
+    const fallback = await startRedis({ provider: "auto", env, log: (l) => lines.push(l) });
+    try {
+      assert.notEqual(fallback.provider, "testcontainers");
+      assert.ok(fallback.url && (await pingRedis(fallback.url, 5_000)), `no PONG from ${fallback.url}`);
+      const reason = lines.find((l) => l.startsWith(`redis: ${fallback.provider} provider`));
+      assert.match(reason ?? "", /a Docker engine answered, but the Docker engine has no quixlab\/no-such-redis:0\.0\.0 and cannot pull it/, lines.join("\n"));
+    } finally {
+      await fallback.stop();
+    }
+  });
+
   it("checks for the Ryuk image the installed Testcontainers starts", () => {
     const reaper = readFileSync(join(root, "node_modules/testcontainers/build/reaper/reaper.js"), "utf8");
     assert.ok(reaper.includes(`"${ryukImage({})}"`), `testcontainers no longer starts ${ryukImage({})}: update ryukImage()`);
