@@ -1,5 +1,5 @@
 /** PATH variants for tests that play a machine without some program. */
-import { existsSync, mkdtempSync, readdirSync, symlinkSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, symlinkSync, writeFileSync } from "node:fs";
 import { delimiter, join } from "node:path";
 
 /**
@@ -23,4 +23,27 @@ export function pathWithout(parent: string, prefixes: readonly string[]): string
     }
   }
   return dir;
+}
+
+/**
+ * A PATH whose `mvn` is a shell script running `body` (found before the real one; the rest is the system's),
+ * in a new directory under `parent`. `prelude` runs first (e.g. to pick the arguments apart).
+ */
+export function fakeMvn(parent: string, body: string, prelude = ""): string {
+  const dir = mkdtempSync(join(parent, "bin-"));
+  writeFileSync(join(dir, "mvn"), `#!/bin/sh\n${prelude ? `${prelude}\n` : ""}${body}\n`, { mode: 0o755 });
+  return `${dir}:/usr/bin:/bin`;
+}
+
+/** Run `fn` with QUIXLAB_CACHE pointing at a fresh empty cache under `parent`, then put the variable back. */
+export async function withCache(parent: string, fn: (cache: string) => Promise<void>): Promise<void> {
+  const cache = mkdtempSync(join(parent, "cache-"));
+  const before = process.env.QUIXLAB_CACHE;
+  process.env.QUIXLAB_CACHE = cache;
+  try {
+    await fn(cache);
+  } finally {
+    if (before === undefined) delete process.env.QUIXLAB_CACHE;
+    else process.env.QUIXLAB_CACHE = before;
+  }
 }

@@ -115,7 +115,7 @@ describe("the newcomer path: clone, demo, pack, init, promote, docker build, up"
   it("6: docker build of the app folder alone, then the container runs the step with parity and stops cleanly", async (t: TestContext) => {
     if (dockerSkip) return t.skip(dockerSkip);
     assert.ok(docker.ok, docker.why);
-    const build = await timed("docker build", () => exec("docker", ["build", "-q", "-t", image, "candles-1m"], { cwd: project, env: { DOCKER_BUILDKIT: "0" } }));
+    const build = await timed("docker build", () => exec("docker", ["build", "-q", "-t", image, "candles-1m"], { cwd: project }));
     ok(build, "docker build");
     const inspect = JSON.parse((await exec("docker", ["image", "inspect", image])).out)[0] as { Size: number; Config: { User: string } };
     assert.equal(inspect.Config.User, "node");

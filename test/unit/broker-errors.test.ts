@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, describe, it } from "node:test";
@@ -11,6 +11,7 @@ import { which } from "../../src/services/process.js";
 import { startLocalRedis } from "../../src/store/redis-local.js";
 import { freePort } from "../../src/util/net.js";
 import { quixlab } from "../helpers/cli.js";
+import { fakeMvn as fakeMvnIn, withCache as withCacheIn } from "../helpers/path.js";
 
 const scratch = mkdtempSync(join(tmpdir(), "quixlab-broker-errors-"));
 after(() => rmSync(scratch, { recursive: true, force: true }));
@@ -27,24 +28,8 @@ function pathWith(...programs: string[]): string {
 }
 
 /** A PATH whose `mvn` is a shell script with `body` (found before the real one; the rest is the system's). */
-function fakeMvn(body: string): string {
-  const dir = mkdtempSync(join(scratch, "bin-"));
-  writeFileSync(join(dir, "mvn"), `#!/bin/sh\n${body}\n`, { mode: 0o755 });
-  return `${dir}:/usr/bin:/bin`;
-}
-
-/** Run `fn` with QUIXLAB_CACHE pointing at a fresh empty cache. */
-async function withCache(fn: (cache: string) => Promise<void>): Promise<void> {
-  const cache = mkdtempSync(join(scratch, "cache-"));
-  const before = process.env.QUIXLAB_CACHE;
-  process.env.QUIXLAB_CACHE = cache;
-  try {
-    await fn(cache);
-  } finally {
-    if (before === undefined) delete process.env.QUIXLAB_CACHE;
-    else process.env.QUIXLAB_CACHE = before;
-  }
-}
+const fakeMvn = (body: string) => fakeMvnIn(scratch, body);
+const withCache = (fn: (cache: string) => Promise<void>) => withCacheIn(scratch, fn);
 
 describe("missing programs", () => {
   it("java missing: EnvironmentError, exit 2, remedy names the JRE package", async () => {

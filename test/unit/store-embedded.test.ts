@@ -13,6 +13,7 @@ import {
   embeddedRedisSupported,
   ensureEmbeddedRedis,
 } from "../../src/store/redis-embedded.js";
+import { fakeMvn as fakeMvnIn, withCache as withCacheIn } from "../helpers/path.js";
 
 const scratch = mkdtempSync(join(tmpdir(), "quixlab-store-embedded-"));
 after(() => rmSync(scratch, { recursive: true, force: true }));
@@ -20,26 +21,12 @@ after(() => rmSync(scratch, { recursive: true, force: true }));
 /** An empty PATH directory: no redis-server, no mvn. */
 const emptyPath = () => mkdtempSync(join(scratch, "bin-"));
 
-/** A PATH whose `mvn` is a shell script with `body`; `$out` and `$entry` hold the unpack arguments. */
-function fakeMvn(body: string): string {
-  const dir = mkdtempSync(join(scratch, "bin-"));
-  const parse = `for a in "$@"; do case "$a" in -DoutputDirectory=*) out="\${a#-DoutputDirectory=}";; -Dmdep.unpack.includes=*) entry="\${a#-Dmdep.unpack.includes=}";; esac; done`;
-  writeFileSync(join(dir, "mvn"), `#!/bin/sh\n${parse}\n${body}\n`, { mode: 0o755 });
-  return `${dir}:/usr/bin:/bin`;
-}
+/** The unpack arguments Maven gets, as `$out` and `$entry` for a fake mvn's script. */
+const PARSE_ARGS = `for a in "$@"; do case "$a" in -DoutputDirectory=*) out="\${a#-DoutputDirectory=}";; -Dmdep.unpack.includes=*) entry="\${a#-Dmdep.unpack.includes=}";; esac; done`;
 
-/** Run `fn` with QUIXLAB_CACHE pointing at a fresh empty cache. */
-async function withCache(fn: (cache: string) => Promise<void>): Promise<void> {
-  const cache = mkdtempSync(join(scratch, "cache-"));
-  const before = process.env.QUIXLAB_CACHE;
-  process.env.QUIXLAB_CACHE = cache;
-  try {
-    await fn(cache);
-  } finally {
-    if (before === undefined) delete process.env.QUIXLAB_CACHE;
-    else process.env.QUIXLAB_CACHE = before;
-  }
-}
+/** A PATH whose `mvn` is a shell script with `body`; `$out` and `$entry` hold the unpack arguments. */
+const fakeMvn = (body: string) => fakeMvnIn(scratch, body, PARSE_ARGS);
+const withCache = (fn: (cache: string) => Promise<void>) => withCacheIn(scratch, fn);
 
 describe("embedded Redis binary", () => {
   it("picks the jar entry for the OS and CPU, each with a sha256", () => {
