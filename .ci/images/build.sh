@@ -37,16 +37,12 @@ build() {
   DOCKER_BUILDKIT=0 docker build "$@" >"$out" 2>&1 || { tail -n 30 "$out" >&2; die "docker build $* failed"; }
 }
 
-work=""
-cleanup() { [[ -z $work ]] || rm -rf "$work"; }
-trap cleanup EXIT
-workdir() {
-  if [[ -z $work ]]; then
-    mkdir -p "$cache"
-    work="$(mktemp -d "$cache/build.XXXXXX")"
-  fi
-  printf '%s\n' "$work"
-}
+# Scratch space for rootfs trees and build contexts, made here in the main shell (functions below also run in
+# command substitutions, whose assignments and EXIT traps would not reach it) and removed on exit.
+mkdir -p "$cache"
+work="$(mktemp -d "$cache/build.XXXXXX")"
+trap 'rm -rf "$work"' EXIT
+workdir() { printf '%s\n' "$work"; }
 
 # The first Debian archive URI apt uses for $SUITE (deb822 .sources stanzas or one-line .list entries),
 # skipping the security archive.
