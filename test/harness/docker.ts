@@ -17,8 +17,12 @@ const root = resolve(import.meta.dirname, "../..");
  */
 export type DockerState = { ok: true; engine: true; why?: undefined } | { ok: false; engine: boolean; why: string };
 
-/** Testcontainers' Ryuk image cannot be built here (its Go module is refused by the Go proxy): stop() removes. */
-export const RYUK_DISABLED = { TESTCONTAINERS_RYUK_DISABLED: "true" } as const;
+/**
+ * Testcontainers as the tests run it: no Ryuk (its image cannot be built here: its Go module is refused by the Go
+ * proxy; the providers' stop() removes containers), and mapped ports reached on the loopback. Testcontainers
+ * would otherwise use the bridge gateway's private address, since this machine itself has a /.dockerenv.
+ */
+export const TESTCONTAINERS_ENV = { TESTCONTAINERS_RYUK_DISABLED: "true", TESTCONTAINERS_HOST_OVERRIDE: "127.0.0.1" } as const;
 
 function runScript(script: string, args: string[], log: (line: string) => void): Promise<{ code: number; tail: string }> {
   return new Promise((done) => {

@@ -12,7 +12,8 @@
  *   node --import tsx test/harness/run.ts [FILTER...]      FILTER: a path, or a substring of one
  *   QUIXLAB_TEST_ONLY=unit  only test/unit, no services    QUIXLAB_TEST_ONLY=integration  only the others
  *   QUIXLAB_TEST_CONCURRENCY=N  test files run at once     QUIXLAB_TEST_TIMEOUT_MS=N  per-test timeout
- *   QUIXLAB_TEST_BROKER / QUIXLAB_TEST_REDIS=P  the session's providers (default: local)
+ *   QUIXLAB_TEST_BROKER / QUIXLAB_TEST_REDIS=P  the session's providers (default: local; Redis embedded
+ *                                              when no redis-server is on PATH)
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import { existsSync, readdirSync } from "node:fs";
@@ -20,8 +21,9 @@ import { availableParallelism, constants } from "node:os";
 import { join, relative, resolve, sep } from "node:path";
 import { type BrokerHandle, startBroker } from "../../src/broker/index.js";
 import { isQuixlabError } from "../../src/errors/index.js";
+import { which } from "../../src/services/process.js";
 import { type RedisHandle, startRedis } from "../../src/store/provider.js";
-import { type DockerState, ensureDocker, RYUK_DISABLED } from "./docker.js";
+import { type DockerState, ensureDocker, TESTCONTAINERS_ENV } from "./docker.js";
 
 const root = resolve(import.meta.dirname, "../..");
 const testRoot = join(root, "test");
@@ -104,7 +106,7 @@ async function main(): Promise<number> {
   const signals = ["SIGINT", "SIGTERM", "SIGHUP"] as const;
   for (const sig of signals) process.on(sig, onSignal);
 
-  const childEnv: NodeJS.ProcessEnv = { ...RYUK_DISABLED, ...env };
+  const childEnv: NodeJS.ProcessEnv = { ...TESTCONTAINERS_ENV, ...env };
   if (needsServices(files)) {
     const started = Date.now();
     // `auto` would pick Testcontainers whenever Docker answers, changing every test's broker: the session's
@@ -113,7 +115,7 @@ async function main(): Promise<number> {
     let docker: DockerState;
     [broker, redis, docker] = await Promise.all([
       startBroker({ provider: env.QUIXLAB_TEST_BROKER ?? "local", log: say }),
-      startRedis({ provider: env.QUIXLAB_TEST_REDIS ?? "local", log: say }),
+      startRedis({ provider: env.QUIXLAB_TEST_REDIS ?? (which("redis-server", env) ? "local" : "embedded"), log: say }),
       ensureDocker({ images, log: say }),
     ]);
     childEnv.KAFKA_BROKERS = broker.brokers.join(",");

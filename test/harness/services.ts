@@ -1,5 +1,6 @@
 import { startBroker, uniqueName as uniqueBrokerName } from "../../src/broker/index.js";
 import { parseBrokerList } from "../../src/broker/select.js";
+import { which } from "../../src/services/process.js";
 import { startRedis } from "../../src/store/provider.js";
 
 /** The real services integration tests talk to. */
@@ -27,7 +28,7 @@ export function testBrokers(): Promise<string[]> {
 /** The session's Redis URL: REDIS_URL under the harness, else a Redis started once per process. */
 export function testRedisUrl(): Promise<string> {
   const env = process.env.REDIS_URL;
-  redisUrl ??= env ? Promise.resolve(env) : startRedis({ provider: "local", log }).then((r) => r.url!);
+  redisUrl ??= env ? Promise.resolve(env) : startRedis({ provider: which("redis-server") ? "local" : "embedded", log }).then((r) => r.url!);
   return redisUrl;
 }
 

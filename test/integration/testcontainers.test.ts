@@ -13,14 +13,14 @@ import { isQuixlabError } from "../../src/errors/index.js";
 import { replay } from "../../src/replay/replay.js";
 import { dockerApi, ryukImage } from "../../src/services/docker.js";
 import { pingRedis, type RedisHandle, REDIS_LOCAL_IMAGE, startRedis } from "../../src/store/provider.js";
-import { ensureDocker, RYUK_DISABLED } from "../harness/docker.js";
+import { ensureDocker, TESTCONTAINERS_ENV } from "../harness/docker.js";
 
 const root = resolve(import.meta.dirname, "../..");
 const COINBASE = join(root, "data/coinbase-ticker-2021-04-17.jsonl");
 const say = (line: string) => process.stderr.write(`[testcontainers test] ${line}\n`);
 
 // Ryuk's image cannot be built here: without it, the providers' stop() (and exit hooks) remove the containers.
-for (const [k, v] of Object.entries(RYUK_DISABLED)) process.env[k] ??= v;
+for (const [k, v] of Object.entries(TESTCONTAINERS_ENV)) process.env[k] ??= v;
 
 const docker = await ensureDocker({ images: true, log: say });
 const skip = !docker.ok && !docker.engine && process.env.CI !== "true" ? `no Docker engine can start here: ${docker.why}` : false;
