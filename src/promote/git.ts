@@ -38,14 +38,20 @@ async function topLevel(cwd: string): Promise<string | undefined> {
   return git(cwd, ["rev-parse", "--show-toplevel"]).catch(() => undefined);
 }
 
-/** HEAD's full SHA when `cwd` is in a git work tree with a commit and nothing uncommitted; else undefined. */
-export async function cleanHead(cwd: string): Promise<string | undefined> {
+/**
+ * HEAD's full SHA when `cwd` is in a git work tree with a commit and nothing uncommitted, and `tracked` (if
+ * given) is in it: a project in an ignored folder of another repository has a clean tree, but HEAD does not
+ * hold it. Else undefined.
+ */
+export async function cleanHead(cwd: string, tracked?: string): Promise<string | undefined> {
   const top = await topLevel(cwd);
   if (!top) return undefined;
   const head = await git(top, ["rev-parse", "--verify", "--quiet", "HEAD"]).catch(() => undefined);
   if (!head) return undefined;
   const status = await git(top, ["status", "--porcelain", "--untracked-files=normal"]);
-  return status === "" ? head : undefined;
+  if (status !== "") return undefined;
+  if (tracked && !(await git(top, ["ls-files", "--error-unmatch", "--", relative(top, tracked)]).then(() => true, () => false))) return undefined;
+  return head;
 }
 
 /** `<deployment>-v<N>` for the first N above every existing tag of that form (and above `atLeast`). */

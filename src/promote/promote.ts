@@ -117,7 +117,7 @@ export async function promote(opts: PromoteOptions): Promise<PromoteResult> {
   const notebook = readNotebook(notebookFile);
   const template = readTemplate("app");
   // Decided (and, with --commit, checked) before any service starts, so a failure leaves files as they were.
-  const newVersion = opts.commit ? await plannedTag(root, opts.name) : ((await cleanHead(root)) ?? UNCOMMITTED);
+  const newVersion = opts.commit ? await plannedTag(root, opts.name) : ((await cleanHead(root, descriptorFile)) ?? UNCOMMITTED);
   const dependency = await quixlabDependency({ dir: "", log: opts.log });
   const vendored = dependency.vendored;
   const existingFiles: Record<string, string | Buffer> = {};

@@ -71,6 +71,13 @@ describe("deployment versions that name something", () => {
       git(dir, "add", "a.txt");
       git(dir, "-c", "user.name=t", "-c", "user.email=t@example.com", "commit", "-qm", "a");
       assert.equal(await cleanHead(dir), git(dir, "rev-parse", "HEAD"));
+      assert.equal(await cleanHead(dir, join(dir, "a.txt")), git(dir, "rev-parse", "HEAD"), "a.txt is in HEAD");
+      await writeFile(join(dir, ".gitignore"), "ignored/\n");
+      git(dir, "add", ".gitignore");
+      git(dir, "-c", "user.name=t", "-c", "user.email=t@example.com", "commit", "-qm", "ignore");
+      await mkdir(join(dir, "ignored"));
+      await writeFile(join(dir, "ignored", "quix.yaml"), "x\n");
+      assert.equal(await cleanHead(dir, join(dir, "ignored", "quix.yaml")), undefined, "a clean tree whose HEAD does not hold the project");
       await writeFile(join(dir, "b.txt"), "untracked\n");
       assert.equal(await cleanHead(dir), undefined, "an untracked file is uncommitted work");
       git(dir, "tag", "candles-1m-v3");
