@@ -202,7 +202,7 @@ function resultText(r: PromoteResult, color: boolean): string {
       const version = r.applied.outcome?.version ?? p.version;
       const lines = [``, `${paint(color, 32, "promoted")} ${p.deployment} ${version} from ${p.source}`];
       for (const f of r.applied.written) lines.push(`  wrote ${f}`);
-      if (r.commit) lines.push(`  committed ${r.commit.slice(0, 12)} and tagged it ${version}: promote ${p.deployment} ${version} from ${p.source}`);
+      if (r.commit) lines.push(`  committed ${r.commit.slice(0, 12)}${r.tag ? ` and tagged it ${r.tag}` : ""}: promote ${p.deployment} ${version} from ${p.source}`);
       if (version === UNCOMMITTED) {
         lines.push(`  version: ${UNCOMMITTED} names no commit, so it is not deployable yet: commit your work and promote again, or promote with --commit (tags ${p.deployment}-v<N>)`);
       }
@@ -222,6 +222,7 @@ function resultJson(r: PromoteResult): Record<string, unknown> {
     changes: p.changes,
     written: r.status === "promoted" ? r.applied.written : [],
     commit: r.status === "promoted" ? (r.commit ?? null) : null,
+    tag: r.status === "promoted" ? (r.tag ?? null) : null,
     replay: "report" in r ? reportJson(r.report) : null,
   };
 }

@@ -2,6 +2,7 @@
  * The promote planner: from a notebook, an exported feature and the current files, compute everything promote
  * would write (the app folder and the quix.yaml edit) without touching disk. apply.ts carries the plan out.
  */
+import { createHash } from "node:crypto";
 import { type Document, isMap, isSeq, type YAMLMap } from "yaml";
 import {
   type DeploymentSpec,
@@ -45,6 +46,11 @@ export interface PromoteInput {
    * `UNCOMMITTED` (default) when promote runs on a tree with uncommitted changes.
    */
   readonly newVersion?: string;
+  /**
+   * Give the deployment `newVersion` even if nothing else changes, unless it already has a version of this kind
+   * (`promote --commit` on a deployment whose version is no tag of its own).
+   */
+  readonly retag?: boolean;
   /** Topics and resources; each defaults to the deployment's current value, else ticks / the deployment name / 200 / 500 / 1. */
   readonly input?: string;
   readonly output?: string;
@@ -113,6 +119,11 @@ export const GENERATED_FILES = ["feature.ts", "main.ts", "app.yaml"] as const;
  * commit, so it is not deployable; commit and promote again, or promote with --commit, which tags a version.
  */
 export const UNCOMMITTED = "uncommitted";
+
+/** Whether `version` is a tag `promote --commit` makes for `deployment` (`<deployment>-v<N>`). */
+export function isDeploymentTag(deployment: string, version: string | undefined): boolean {
+  return version !== undefined && version.startsWith(`${deployment}-v`) && /^\d+$/.test(version.slice(deployment.length + 2));
+}
 
 /** A quixlab dependency promote manages: a tarball it vendored beside the app's package.json. */
 const VENDORED = /^file:quixlab-[^/]+\.tgz$/;
@@ -261,7 +272,11 @@ function appFiles(input: PromoteInput, x: Extraction, topics: { input: string; o
   const updated = typeof old === "string" ? withQuixlabDependency(old, input.versions.quixlab ?? "") : undefined;
   if (updated !== undefined) files.set("package.json", updated);
   if (input.vendor) files.set(input.vendor.file, input.vendor.bytes);
-  return { files, regenerated: new Set<string>([...GENERATED_FILES, ...(input.vendor ? [input.vendor.file] : []), ...(updated !== undefined ? ["package.json"] : [])]) };
+  const lock = input.existingFiles["package-lock.json"];
+  const locked = typeof lock === "string" && input.vendor ? withVendoredLock(lock, input.vendor) : undefined;
+  if (locked !== undefined) files.set("package-lock.json", locked);
+  const regenerated = [...GENERATED_FILES, ...(input.vendor ? [input.vendor.file] : []), ...(updated !== undefined ? ["package.json"] : []), ...(locked !== undefined ? ["package-lock.json"] : [])];
+  return { files, regenerated: new Set<string>(regenerated) };
 }
 
 /**
@@ -280,6 +295,30 @@ export function withQuixlabDependency(text: string, spec: string): string | unde
   if (now === undefined || now === spec || !VENDORED.test(now) || !spec) return undefined;
   pkg.dependencies!.quixlab = spec;
   return `${JSON.stringify(pkg, null, 2)}\n`;
+}
+
+/**
+ * The app's package-lock.json (committed for `npm ci` in the image) with its vendored quixlab entry moved to
+ * `vendor`: npm checks a file: tarball's integrity, so a re-vendored tarball with the old lock fails to install.
+ * Undefined when the lock does not pin a vendored quixlab, or already pins this one.
+ */
+export function withVendoredLock(text: string, vendor: { readonly file: string; readonly bytes: Buffer }): string | undefined {
+  let lock: { packages?: Record<string, { resolved?: string; integrity?: string; version?: string; dependencies?: Record<string, string> }> };
+  try {
+    lock = JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+  const entry = lock.packages?.["node_modules/quixlab"];
+  if (!entry || !VENDORED.test(entry.resolved ?? "")) return undefined;
+  const spec = `file:${vendor.file}`;
+  const integrity = `sha512-${createHash("sha512").update(vendor.bytes).digest("base64")}`;
+  const version = /^quixlab-(.+)\.tgz$/.exec(vendor.file)?.[1] ?? entry.version;
+  if (entry.resolved === spec && entry.integrity === integrity && entry.version === version) return undefined;
+  Object.assign(entry, { resolved: spec, integrity, version });
+  const root = lock.packages?.[""];
+  if (root?.dependencies?.quixlab !== undefined) root.dependencies.quixlab = spec;
+  return `${JSON.stringify(lock, null, 2)}\n`;
 }
 
 const same = (a: string | Buffer | undefined, b: string | Buffer) =>
@@ -325,7 +364,9 @@ export function planPromote(input: PromoteInput): PromotePlan {
   const edit = (doc: Document): DescriptorOutcome => {
     const now = currentDeployment(doc, input.deployment);
     const fresh = input.newVersion ?? UNCOMMITTED;
-    const version = now.exists && !codeChanged ? (now.version ?? fresh) : fresh;
+    // An unchanged app keeps its version, unless that names nothing yet and now something can be named.
+    const unnamed = now.version === undefined || (now.version === UNCOMMITTED && fresh !== UNCOMMITTED) || (input.retag === true && !isDeploymentTag(input.deployment, now.version));
+    const version = now.exists && !codeChanged && !unnamed ? now.version! : fresh;
     const spec: DeploymentSpec = {
       name: input.deployment,
       application: input.appDir,

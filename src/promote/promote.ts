@@ -51,7 +51,15 @@ export interface PromoteOptions {
 export type PromoteResult =
   | { readonly status: "noop"; readonly plan: PromotePlan }
   | { readonly status: "parity-failed" | "dry-run"; readonly plan: PromotePlan; readonly report: ReplayReport }
-  | { readonly status: "promoted"; readonly plan: PromotePlan; readonly report: ReplayReport; readonly applied: ApplyResult; readonly commit?: string };
+  | {
+      readonly status: "promoted";
+      readonly plan: PromotePlan;
+      readonly report: ReplayReport;
+      readonly applied: ApplyResult;
+      readonly commit?: string;
+      /** The tag created on `commit` (with --commit, when the version changed). */
+      readonly tag?: string;
+    };
 
 const posix = (p: string) => p.split(sep).join("/");
 
@@ -84,6 +92,8 @@ async function writeCandidate(root: string, name: string, code: string): Promise
   for (const old of await readdir(dir)) if (/^feature\.[0-9a-f]{12}\.ts$/.test(old) && old !== file) await unlink(join(dir, old)).catch(() => undefined);
   // ESM whatever the project's own package.json says, as in the app folder.
   await writeFile(join(dir, "package.json"), `${JSON.stringify({ private: true, type: "module" })}\n`);
+  // quixlab's state is never the user's work: a tree with only it changed is still clean (versions by SHA).
+  await writeFile(join(stateDir(root), ".gitignore"), "*\n");
   await writeFile(join(dir, file), code);
   return join(dir, file);
 }
@@ -118,10 +128,15 @@ export async function promote(opts: PromoteOptions): Promise<PromoteResult> {
   const template = readTemplate("app");
   // Decided (and, with --commit, checked) before any service starts, so a failure leaves files as they were.
   const newVersion = opts.commit ? await plannedTag(root, opts.name) : ((await cleanHead(root, descriptorFile)) ?? UNCOMMITTED);
+
+  // Load the candidate first: a reference that is not a feature fails here, before any service starts.
+  const candidate = await writeCandidate(root, opts.name, extractForPromote(notebook, notebookPath, opts.exportName).code);
+  const feature = await loadFeatureRef(`${candidate}#${opts.exportName}`, root);
+
   const dependency = await quixlabDependency({ dir: "", log: opts.log });
   const vendored = dependency.vendored;
   const existingFiles: Record<string, string | Buffer> = {};
-  for (const name of new Set([...Object.keys(template).map(outputName), "feature.ts"])) {
+  for (const name of new Set([...Object.keys(template).map(outputName), "feature.ts", "package-lock.json"])) {
     const text = await readIfExists(join(appAbs, name));
     if (text !== null) existingFiles[name] = text;
   }
@@ -129,10 +144,6 @@ export async function promote(opts: PromoteOptions): Promise<PromoteResult> {
     const bytes = await readFile(join(appAbs, vendored.file)).catch(() => null);
     if (bytes) existingFiles[vendored.file] = bytes;
   }
-
-  // Load the candidate first: a reference that is not a feature fails here, before any service starts.
-  const candidate = await writeCandidate(root, opts.name, extractForPromote(notebook, notebookPath, opts.exportName).code);
-  const feature = await loadFeatureRef(`${candidate}#${opts.exportName}`, root);
   const plan = planPromote({
     notebook,
     notebookPath,
@@ -152,6 +163,7 @@ export async function promote(opts: PromoteOptions): Promise<PromoteResult> {
     versions: { ...appVersions(), quixlab: dependency.spec },
     vendor: vendored ? { file: vendored.file, bytes: vendored.tarball.bytes } : undefined,
     newVersion,
+    retag: opts.commit,
   });
   opts.onPlan?.(plan);
   if (plan.noop) return { status: "noop", plan };
@@ -168,15 +180,19 @@ export async function promote(opts: PromoteOptions): Promise<PromoteResult> {
   if (!report.parity.ok) return { status: "parity-failed", plan, report };
   if (opts.dryRun) return { status: "dry-run", plan, report };
 
+  // The replay took a while: a tag made meanwhile (another promote, by hand) must not be taken over.
+  if (opts.commit && (await plannedTag(root, opts.name)) !== newVersion) {
+    throw new InputError(`the tag ${newVersion} was created while the replay ran, so nothing was written`, {
+      remedy: "promote again: it picks the next free tag",
+    });
+  }
   const applied = await applyPromote(plan, { root, descriptorFile });
   if (!opts.commit || applied.written.length === 0) return { status: "promoted", plan, report, applied };
   const version = applied.outcome?.version ?? plan.version;
   const message = `promote ${opts.name} ${version} from ${plan.source}`;
+  let commit: string;
   try {
-    const commit = await commitFiles(root, applied.written.map((p) => join(root, ...p.split("/"))), message);
-    // The version names this commit: a project-unique tag (promote chose one no tag has yet).
-    if (version === newVersion) await createTag(root, version, commit);
-    return { status: "promoted", plan, report, applied, commit };
+    commit = await commitFiles(root, applied.written.map((p) => join(root, ...p.split("/"))), message);
   } catch (e) {
     if (!(e instanceof QuixlabError)) throw e;
     // The promote itself succeeded; say so, so nobody runs it again to get the commit.
@@ -185,4 +201,16 @@ export async function promote(opts: PromoteOptions): Promise<PromoteResult> {
       cause: e,
     });
   }
+  // The version names this commit: a project-unique tag (promote chose one no tag has yet).
+  if (version !== newVersion) return { status: "promoted", plan, report, applied, commit };
+  try {
+    await createTag(root, version, commit);
+  } catch (e) {
+    if (!(e instanceof QuixlabError)) throw e;
+    throw new InputError(`promoted and committed ${commit.slice(0, 12)}, but the tag ${version} could not be created: ${e.message}`, {
+      remedy: `tag the commit yourself (git tag ${version} ${commit.slice(0, 12)}), or set version: in quix.yaml to a tag you create`,
+      cause: e,
+    });
+  }
+  return { status: "promoted", plan, report, applied, commit, tag: version };
 }

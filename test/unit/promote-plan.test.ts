@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
@@ -6,7 +7,7 @@ import { parse as parseYaml } from "yaml";
 import { DescriptorInvalidError, loadAppDescriptor, loadDescriptor, TOPIC_DEFAULTS } from "../../src/descriptor/index.js";
 import { InputError } from "../../src/errors/index.js";
 import { type Notebook, parseNotebook } from "../../src/notebook/model.js";
-import { type PromoteInput, type PromotePlan, planPromote, promotedSource, UNCOMMITTED, withQuixlabDependency } from "../../src/promote/plan.js";
+import { isDeploymentTag, type PromoteInput, type PromotePlan, planPromote, promotedSource, UNCOMMITTED, withQuixlabDependency, withVendoredLock } from "../../src/promote/plan.js";
 import { readTemplate } from "../../src/promote/template.js";
 import { keepsEveryLine } from "../helpers/text.js";
 
@@ -244,6 +245,27 @@ describe("planPromote: promoting again", () => {
   it("writes 'uncommitted' when promote is given no version (a tree with uncommitted changes)", () => {
     assert.equal(planPromote(input({ newVersion: undefined })).version, UNCOMMITTED);
   });
+
+  it("replaces 'uncommitted' once there is something to name, even with the app unchanged", () => {
+    const draft = planPromote(input({ newVersion: undefined }));
+    const files = filesAfter(draft);
+    const still = planPromote(input({ descriptorText: draft.descriptorAfter, existingFiles: files, newVersion: undefined }));
+    assert.equal(still.noop, true, "still nothing to name: a no-op");
+    const named = planPromote(input({ descriptorText: draft.descriptorAfter, existingFiles: files, newVersion: SHA2 }));
+    assert.deepEqual([named.noop, named.files.length, named.version], [false, 0, SHA2]);
+  });
+
+  it("--commit tags a deployment whose version is no tag of its own; one that is keeps it", () => {
+    const bySha = planPromote(input());
+    const files = filesAfter(bySha);
+    const tagged = planPromote(input({ descriptorText: bySha.descriptorAfter, existingFiles: files, newVersion: "candles-1m-v1", retag: true }));
+    assert.deepEqual([tagged.noop, tagged.version], [false, "candles-1m-v1"]);
+    const again = planPromote(input({ descriptorText: tagged.descriptorAfter, existingFiles: files, newVersion: "candles-1m-v2", retag: true }));
+    assert.deepEqual([again.noop, again.version], [true, "candles-1m-v1"]);
+    assert.equal(isDeploymentTag("candles-1m", "candles-1m-v12"), true);
+    assert.equal(isDeploymentTag("candles-1m", "candles-1m-v1x"), false);
+    assert.equal(isDeploymentTag("candles", "candles-1m-v1"), false);
+  });
 });
 
 describe("planPromote: a vendored quixlab", () => {
@@ -277,6 +299,28 @@ describe("planPromote: a vendored quixlab", () => {
     const after = JSON.parse(String(again.files[0]!.content));
     assert.equal(after.dependencies.quixlab, "file:quixlab-0.2.0.tgz");
     assert.equal(after.scripts.mine, "echo mine");
+  });
+
+  it("moves a committed package-lock.json's vendored quixlab to the new tarball, so npm ci in the image passes", () => {
+    const lock = {
+      lockfileVersion: 3,
+      packages: {
+        "": { name: "candles-1m", dependencies: { quixlab: "file:quixlab-0.1.0.tgz", tsx: "^4.20.0" } },
+        "node_modules/quixlab": { version: "0.1.0", resolved: "file:quixlab-0.1.0.tgz", integrity: "sha512-old" },
+      },
+    };
+    const withLock = { ...existing, "package-lock.json": `${JSON.stringify(lock, null, 2)}\n` };
+    const again = planPromote(vendored("0.2.0", 4, { descriptorText: first.descriptorAfter, existingFiles: withLock, newVersion: SHA2 }));
+    const planned = again.files.find((f) => f.path === "candles-1m/package-lock.json");
+    assert.ok(planned, again.files.map((f) => f.path).join(", "));
+    const after = JSON.parse(String(planned.content));
+    const want = `sha512-${createHash("sha512").update(Buffer.alloc(64, 4)).digest("base64")}`;
+    assert.deepEqual(after.packages["node_modules/quixlab"], { version: "0.2.0", resolved: "file:quixlab-0.2.0.tgz", integrity: want });
+    assert.equal(after.packages[""].dependencies.quixlab, "file:quixlab-0.2.0.tgz");
+    assert.equal(after.packages[""].dependencies.tsx, "^4.20.0");
+    const pinned = { ...withLock, "package-lock.json": String(planned.content), "package.json": String(again.files.find((f) => f.path.endsWith("package.json"))!.content), "quixlab-0.2.0.tgz": Buffer.alloc(64, 4) };
+    assert.equal(withVendoredLock(String(pinned["package-lock.json"]), { file: "quixlab-0.2.0.tgz", bytes: Buffer.alloc(64, 4) }), undefined, "already pinned");
+    assert.equal(withVendoredLock('{"packages":{"node_modules/quixlab":{"resolved":"https://r/quixlab.tgz"}}}', { file: "quixlab-0.2.0.tgz", bytes: Buffer.alloc(1) }), undefined, "a registry pin is the user's");
   });
 
   it("leaves a quixlab dependency the user chose (a registry range) alone", () => {
