@@ -40,10 +40,10 @@ export function missingPeer(e: unknown): { name: string; range: string } | undef
   return name && range ? { name, range } : undefined;
 }
 
-/** The sentence that tells how to install a missing optional package (with react beside ink: Ink renders with it). */
+/** The sentence that tells how to install a missing optional package (ink and react together: Ink renders with React). */
 function installHint(peer: { name: string; range: string }): string {
-  const extra = peer.name === "ink" ? " react@^19.1.0" : "";
-  return `npm install ${peer.name}@${peer.range}${extra} (a project made by 'quixlab init' already has it)`;
+  const both = peer.name === "ink" || peer.name === "react" ? "ink@^6.3.0 react@^19.1.0" : `${peer.name}@${peer.range}`;
+  return `npm install ${both} (a project made by 'quixlab init' already has it)`;
 }
 
 async function available(): Promise<[string, Command | string][]> {

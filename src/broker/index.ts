@@ -1,4 +1,4 @@
-import { dockerAvailable, findContainerImage } from "../services/docker.js";
+import { dockerAvailable, findContainerImage, packageInstalled } from "../services/docker.js";
 import { requireProgram } from "../services/process.js";
 import { readServices } from "../services/state.js";
 import { pingBroker } from "./client.js";
@@ -41,6 +41,8 @@ export async function startBroker(opts: StartBrokerOptions = {}): Promise<Broker
   // An engine that answers but cannot supply the image (none built, no registry) is no reason to fail auto;
   // an explicit testcontainers fails on it in startContainerBroker.
   let image: string | undefined;
+  const missing = "the optional package @testcontainers/kafka is not installed (npm install testcontainers @testcontainers/kafka)";
+  if (choice.provider === "testcontainers" && flag === "auto" && !packageInstalled("@testcontainers/kafka")) choice = { provider: "local", reason: `a Docker engine answered, but ${missing}` };
   if (choice.provider === "testcontainers" && flag === "auto") {
     const found = await findContainerImage(kafkaImages(env), { env, log: opts.log });
     if (found.why) choice = { provider: "local", reason: `a Docker engine answered, but ${found.why}` };

@@ -122,7 +122,7 @@ export const UNCOMMITTED = "uncommitted";
 
 /** Whether `version` is a tag `promote --commit` makes for `deployment` (`<deployment>-v<N>`). */
 export function isDeploymentTag(deployment: string, version: string | undefined): boolean {
-  return version !== undefined && version.startsWith(`${deployment}-v`) && /^\d+$/.test(version.slice(deployment.length + 2));
+  return !!version?.startsWith(`${deployment}-v`) && /^\d+$/.test(version.slice(deployment.length + 2));
 }
 
 /** A quixlab dependency promote manages: a tarball it vendored beside the app's package.json. */

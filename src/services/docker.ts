@@ -188,3 +188,16 @@ export async function startContainer<C extends { stop(): Promise<unknown>; getId
     },
   };
 }
+
+/**
+ * Whether the optional package `name` (testcontainers, @testcontainers/kafka) resolves from quixlab: a deployed
+ * step installs quixlab without its optional peers, and `auto` must then not choose a provider it cannot load.
+ */
+export function packageInstalled(name: string): boolean {
+  try {
+    import.meta.resolve(name);
+    return true;
+  } catch {
+    return false;
+  }
+}

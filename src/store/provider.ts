@@ -1,5 +1,5 @@
 import { EnvironmentError, InputError } from "../errors/index.js";
-import { dockerAvailable, findContainerImage, requireContainerImage, startContainer } from "../services/docker.js";
+import { dockerAvailable, findContainerImage, packageInstalled, requireContainerImage, startContainer } from "../services/docker.js";
 import { type Log, which } from "../services/process.js";
 import { readServices } from "../services/state.js";
 import { EMBEDDED_REDIS_SOURCE, ensureEmbeddedRedis, requireEmbeddedRedis } from "./redis-embedded.js";
@@ -160,6 +160,8 @@ export async function startRedis(opts: StartRedisOptions = {}): Promise<RedisHan
   // An engine that answers but cannot supply the image (none built, no registry) is no reason to fail auto;
   // an explicit testcontainers fails on it in startContainerRedis.
   let image: string | undefined;
+  const missing = "the optional package testcontainers is not installed (npm install testcontainers)";
+  if (choice.provider === "testcontainers" && flag === "auto" && !packageInstalled("testcontainers")) choice = { ...ownRedisProvider(redisServerOnPath), reason: `a Docker engine answered, but ${missing}` };
   if (choice.provider === "testcontainers" && flag === "auto") {
     const found = await findContainerImage(redisImages(env), { env, log: opts.log });
     if (found.why) choice = { ...ownRedisProvider(redisServerOnPath), reason: `a Docker engine answered, but ${found.why}` };

@@ -7,6 +7,7 @@ import { describe, it } from "node:test";
 import { compareVersions, originOf, quixlabOrigin, tarballName, vendoredVersion } from "../../src/packaging/index.js";
 import { lockEntryFor } from "../../src/packaging/origin.js";
 import { cleanHead, nextDeploymentTag, plannedTag } from "../../src/promote/git.js";
+import { packageInstalled } from "../../src/services/docker.js";
 import { repoRoot } from "../helpers/cli.js";
 
 describe("where the running quixlab came from", () => {
@@ -48,6 +49,14 @@ describe("where the running quixlab came from", () => {
     assert.ok(compareVersions("0.10.0", "0.9.9") > 0);
     assert.ok(compareVersions("1.0.0-rc.1", "1.0.0") < 0);
     assert.equal(compareVersions("1.0.0", "1.0.0"), 0);
+  });
+});
+
+describe("optional packages a provider needs", () => {
+  it("auto only chooses Testcontainers when its package resolves (a step installs quixlab without it)", () => {
+    assert.equal(packageInstalled("testcontainers"), true, "a checkout has it");
+    assert.equal(packageInstalled("@testcontainers/kafka"), true);
+    assert.equal(packageInstalled("quixlab-no-such-package"), false);
   });
 });
 
