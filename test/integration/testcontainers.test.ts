@@ -5,12 +5,15 @@
  */
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { after, before, describe, it, type TestContext } from "node:test";
 import { Partitioners } from "kafkajs";
 import { type BrokerHandle, createTopics, KAFKA_LOCAL_IMAGE, kafkaClient, startBroker, uniqueName } from "../../src/broker/index.js";
 import { isQuixlabError } from "../../src/errors/index.js";
 import { replay } from "../../src/replay/replay.js";
+import { writeTicksFile } from "../../src/tick/index.js";
 import { dockerApi, ryukImage } from "../../src/services/docker.js";
 import { pingRedis, type RedisHandle, REDIS_LOCAL_IMAGE, startRedis } from "../../src/store/provider.js";
 import { ensureDocker, TESTCONTAINERS_ENV } from "../harness/docker.js";
@@ -138,6 +141,20 @@ describe("testcontainers providers (real Docker engine, locally built images)", 
     assert.equal(report.broker.provider, "testcontainers");
     assert.equal(report.redis.provider, "testcontainers");
     assert.ok(report.redis.windowsStored > 0, "windows reached the online store");
+  });
+
+  it("crash recovery through Testcontainers: replay --chaos 3 keeps parity (the step SIGKILLed and restarted)", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "quixlab-tc-chaos-"));
+    try {
+      const ticks = join(dir, "generated.jsonl");
+      await writeTicksFile(ticks, { n: 20_000, products: 3, seed: 5, intervalMs: 12, outOfOrderMs: 1_000 });
+      const report = await replay({ ref: "src/features/ohlc.ts#ohlc1m", ticks, cwd: root, broker: "testcontainers", redis: "testcontainers", chaos: 3, seed: 3 });
+      assert.equal(report.parity.ok, true, JSON.stringify(report.parity));
+      assert.equal(report.chaos.kills, 3);
+      assert.equal(report.broker.provider, "testcontainers");
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it("auto falls back to local, saying why, when the engine cannot supply the Kafka image", { timeout: 180_000 }, async () => {
