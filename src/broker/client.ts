@@ -1,5 +1,5 @@
 import { Kafka, type KafkaConfig, logLevel } from "kafkajs";
-import type { Log } from "../services/process.js";
+import type { Log } from "../infra/process.js";
 
 export interface ClientOptions {
   clientId?: string;

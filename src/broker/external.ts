@@ -1,5 +1,5 @@
 import { EnvironmentError } from "../errors/index.js";
-import type { Log } from "../services/process.js";
+import type { Log } from "../infra/process.js";
 import { pingBroker } from "./client.js";
 import type { BrokerHandle } from "./types.js";
 

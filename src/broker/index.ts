@@ -1,5 +1,5 @@
-import { dockerAvailable, findContainerImage, packageInstalled } from "../services/docker.js";
-import { requireProgram } from "../services/process.js";
+import { dockerAvailable, findContainerImage, packageInstalled } from "../infra/docker.js";
+import { requireProgram } from "../infra/process.js";
 import { readServices } from "../services/state.js";
 import { pingBroker } from "./client.js";
 import { connectExternalBroker } from "./external.js";

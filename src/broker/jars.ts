@@ -1,8 +1,8 @@
 import { existsSync, mkdirSync, mkdtempSync, renameSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { EnvironmentError } from "../errors/index.js";
-import { withLock } from "../services/lock.js";
-import { execFailure, execOwned, killAndRemove, type Log, onProcessExit, requireProgram } from "../services/process.js";
+import { withLock } from "../infra/lock.js";
+import { execFailure, execOwned, killAndRemove, type Log, onProcessExit, requireProgram } from "../infra/process.js";
 import { cacheDir, packageRoot } from "../util/paths.js";
 
 export const KAFKA_VERSION = "3.9.1";

@@ -1,5 +1,5 @@
-import { requireContainerImage, startContainer } from "../services/docker.js";
-import type { Log } from "../services/process.js";
+import { requireContainerImage, startContainer } from "../infra/docker.js";
+import type { Log } from "../infra/process.js";
 import type { BrokerHandle } from "./types.js";
 
 /** Confluent's image of Apache Kafka 3.9 (cp 7.9), KRaft mode. */

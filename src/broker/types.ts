@@ -1,4 +1,4 @@
-import type { Log } from "../services/process.js";
+import type { Log } from "../infra/process.js";
 
 /** Where a broker came from: given to us, a Docker container, or a JVM we run from Maven Central jars. */
 export type BrokerProvider = "external" | "testcontainers" | "local";

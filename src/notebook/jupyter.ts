@@ -1,7 +1,7 @@
 /** The thin edge to Jupyter: find its programs and run them. Everything else in src/notebook is pure. */
 import { spawn } from "node:child_process";
 import { EnvironmentError } from "../errors/index.js";
-import { requireProgram, which } from "../services/process.js";
+import { requireProgram, which } from "../infra/process.js";
 
 export const JUPYTER_REMEDY = "install Jupyter: pip install jupyter (or apt-get install -y jupyter-notebook)";
 

@@ -2,7 +2,7 @@
  * How a project or an app folder depends on quixlab without a registry serving it (DESIGN.md, "Packaging"):
  * `^<version>` when the running quixlab came from a registry, else its tarball vendored beside the files.
  */
-import type { Log } from "../services/process.js";
+import type { Log } from "../infra/process.js";
 import { type QuixlabOrigin, quixlabOrigin, tarballName } from "./origin.js";
 import { packQuixlab, type Tarball } from "./pack.js";
 

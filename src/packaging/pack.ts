@@ -7,7 +7,7 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } 
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { EnvironmentError } from "../errors/index.js";
-import { execFailure, execOwned, type Log, requireProgram } from "../services/process.js";
+import { execFailure, execOwned, type Log, requireProgram } from "../infra/process.js";
 import { type QuixlabOrigin, tarballName } from "./origin.js";
 
 export interface Tarball {

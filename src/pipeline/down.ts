@@ -1,6 +1,6 @@
 import { readdirSync, readFileSync, rmSync } from "node:fs";
-import type { Log } from "../services/process.js";
-import { pidAlive, pidRuns, stopPid } from "../services/process.js";
+import type { Log } from "../infra/process.js";
+import { pidAlive, pidRuns, stopPid } from "../infra/process.js";
 import { controlDir } from "./control.js";
 import { readPipelineState, removePipelineState, supervisorAlive } from "./state.js";
 

@@ -1,7 +1,7 @@
 import { rmSync } from "node:fs";
 import { join } from "node:path";
 import { InputError } from "../errors/index.js";
-import { pidRuns } from "../services/process.js";
+import { pidRuns } from "../infra/process.js";
 import { readJsonFile, writeJsonAtomic } from "../util/json-file.js";
 import { stateDir } from "../util/paths.js";
 import type { PipelineState, ReplicaRecord, StepRecord, StepState } from "./types.js";

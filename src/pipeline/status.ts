@@ -1,5 +1,5 @@
 import { Redis } from "ioredis";
-import { pidAlive } from "../services/process.js";
+import { pidAlive } from "../infra/process.js";
 import { readMetrics, type StepMetrics } from "../stream/metrics.js";
 import { pipelineFile, readPipelineState, stepRestarts, stepState, supervisorAlive } from "./state.js";
 import type { PipelineState, ReplicaRecord, StepRecord, StepState } from "./types.js";

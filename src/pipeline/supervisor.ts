@@ -1,6 +1,6 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { createInterface } from "node:readline";
-import type { Log } from "../services/process.js";
+import type { Log } from "../infra/process.js";
 import { replicaEnvironment } from "./plan.js";
 import type { ReplicaRecord, StepPlan, StepRecord } from "./types.js";
 

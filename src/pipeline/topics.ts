@@ -1,6 +1,6 @@
 import { kafkaClient } from "../broker/client.js";
 import { ServiceError } from "../errors/index.js";
-import type { Log } from "../services/process.js";
+import type { Log } from "../infra/process.js";
 import { waitFor } from "../util/net.js";
 import type { TopicPlan } from "./types.js";
 

@@ -5,7 +5,7 @@ import { startBroker } from "../broker/index.js";
 import { pingBroker } from "../broker/client.js";
 import type { BrokerHandle } from "../broker/types.js";
 import { CheckFailedError, ServiceError } from "../errors/index.js";
-import { type Log, tailFile } from "../services/process.js";
+import { type Log, tailFile } from "../infra/process.js";
 import { type RedisHandle, startRedis } from "../store/provider.js";
 import { packageRoot, stateDir } from "../util/paths.js";
 import { controlDir, takeRequests } from "./control.js";

@@ -4,8 +4,8 @@ import { pingBroker, startBroker } from "../broker/index.js";
 import { InputError } from "../errors/index.js";
 import { ownRedisProvider, pingRedis, startRedis } from "../store/provider.js";
 import { stateDir } from "../util/paths.js";
-import { withLock } from "./lock.js";
-import { type Log, pidRuns, stopPid, which } from "./process.js";
+import { withLock } from "../infra/lock.js";
+import { type Log, pidRuns, stopPid, which } from "../infra/process.js";
 import { type BrokerRecord, type RedisRecord, readServices, type ServiceRecord, type ServicesState, servicesFile, writeServices } from "./state.js";
 
 /** What identifies our processes in /proc/<pid>/cmdline, so a reused pid is never signalled. */

@@ -1,6 +1,6 @@
 import { EnvironmentError, InputError } from "../errors/index.js";
-import { dockerAvailable, findContainerImage, packageInstalled, requireContainerImage, startContainer } from "../services/docker.js";
-import { type Log, which } from "../services/process.js";
+import { dockerAvailable, findContainerImage, packageInstalled, requireContainerImage, startContainer } from "../infra/docker.js";
+import { type Log, which } from "../infra/process.js";
 import { readServices } from "../services/state.js";
 import { EMBEDDED_REDIS_SOURCE, ensureEmbeddedRedis, requireEmbeddedRedis } from "./redis-embedded.js";
 import { REDIS_REMEDY, startLocalRedis } from "./redis-local.js";

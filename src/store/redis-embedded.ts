@@ -8,8 +8,8 @@ import { createHash } from "node:crypto";
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { EnvironmentError } from "../errors/index.js";
-import { withLock } from "../services/lock.js";
-import { execFailure, execOwned, killAndRemove, type Log, onProcessExit, which } from "../services/process.js";
+import { withLock } from "../infra/lock.js";
+import { execFailure, execOwned, killAndRemove, type Log, onProcessExit, which } from "../infra/process.js";
 import { cacheDir } from "../util/paths.js";
 
 export const EMBEDDED_REDIS_VERSION = "1.4.3";

@@ -4,7 +4,7 @@ import { type Consumer, type EachBatchPayload, type Kafka, Partitioners, type Pr
 import { kafkaClient } from "../broker/client.js";
 import { InputError, ServiceError } from "../errors/index.js";
 import type { Feature } from "../feature/types.js";
-import type { Log } from "../services/process.js";
+import type { Log } from "../infra/process.js";
 import { onlineRedis, putWindows } from "../store/online.js";
 import { CHANGELOG_CONFIG, changelogTopic, checkpointMessage, readCheckpoints } from "./changelog.js";
 import { initialMetrics, publishMetrics, Reservoir, type StepMetrics, writeMetricsFile } from "./metrics.js";

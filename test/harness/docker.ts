@@ -6,8 +6,8 @@
  */
 import { spawn } from "node:child_process";
 import { join, resolve } from "node:path";
-import { dockerAvailable } from "../../src/services/docker.js";
-import { which } from "../../src/services/process.js";
+import { dockerAvailable } from "../../src/infra/docker.js";
+import { which } from "../../src/infra/process.js";
 
 const root = resolve(import.meta.dirname, "../..");
 

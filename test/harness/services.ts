@@ -1,6 +1,6 @@
 import { startBroker, uniqueName as uniqueBrokerName } from "../../src/broker/index.js";
 import { parseBrokerList } from "../../src/broker/select.js";
-import { which } from "../../src/services/process.js";
+import { which } from "../../src/infra/process.js";
 import { startRedis } from "../../src/store/provider.js";
 
 /** The real services integration tests talk to. */

@@ -5,7 +5,7 @@ import { existsSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { createInterface } from "node:readline";
 import { describe, it } from "node:test";
-import { pidAlive } from "../../src/services/process.js";
+import { pidAlive } from "../../src/infra/process.js";
 import { waitFor } from "../../src/util/net.js";
 
 const fixture = resolve(import.meta.dirname, "../harness/fixtures/hold-services.ts");

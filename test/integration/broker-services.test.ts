@@ -6,7 +6,7 @@ import { describe, it } from "node:test";
 import kafkajs from "kafkajs";
 import { kafkaClient } from "../../src/broker/client.js";
 import type { ServicesStatus } from "../../src/services/lifecycle.js";
-import { pidAlive, which } from "../../src/services/process.js";
+import { pidAlive, which } from "../../src/infra/process.js";
 import type { ServicesState } from "../../src/services/state.js";
 import { exec, quixlab } from "../helpers/cli.js";
 

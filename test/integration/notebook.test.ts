@@ -12,7 +12,7 @@ import { fileURLToPath } from "node:url";
 import { KERNEL_NAME, installKernel } from "../../src/notebook/kernel.js";
 import { type Cell, type Notebook, readNotebook, streamText } from "../../src/notebook/model.js";
 import { INJECTED_TAG } from "../../src/notebook/params.js";
-import { which } from "../../src/services/process.js";
+import { which } from "../../src/infra/process.js";
 import { quixlab } from "../helpers/cli.js";
 
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));

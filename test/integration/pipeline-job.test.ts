@@ -11,7 +11,7 @@ import type { Admin } from "kafkajs";
 import { kafkaClient } from "../../src/broker/client.js";
 import { readPipelineState } from "../../src/pipeline/state.js";
 import { pipelineStatus } from "../../src/pipeline/status.js";
-import { pidAlive, pidRuns } from "../../src/services/process.js";
+import { pidAlive, pidRuns } from "../../src/infra/process.js";
 import { pingRedis } from "../../src/store/redis-ping.js";
 import { waitFor } from "../../src/util/net.js";
 import { writeProject } from "../fixtures/pipeline/project.js";

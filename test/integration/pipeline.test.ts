@@ -18,7 +18,7 @@ import { kafkaClient } from "../../src/broker/client.js";
 import type { DashboardData } from "../../src/pipeline/dashboard.js";
 import { readPipelineState } from "../../src/pipeline/state.js";
 import { pipelineStatus, type StepStatus } from "../../src/pipeline/status.js";
-import { pidAlive } from "../../src/services/process.js";
+import { pidAlive } from "../../src/infra/process.js";
 import { getKeys, getLatest } from "../../src/store/online.js";
 import { readMetrics } from "../../src/stream/metrics.js";
 import { waitFor } from "../../src/util/net.js";

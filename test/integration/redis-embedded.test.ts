@@ -7,7 +7,7 @@ import { after, before, describe, it } from "node:test";
 import { Redis } from "ioredis";
 import { kafkaJarsCached, kafkaLibDir } from "../../src/broker/jars.js";
 import { servicesDown, servicesStatus, servicesUp } from "../../src/services/lifecycle.js";
-import { pidAlive, pidRuns, which } from "../../src/services/process.js";
+import { pidAlive, pidRuns, which } from "../../src/infra/process.js";
 import { type RedisHandle, startRedis } from "../../src/store/provider.js";
 import { embeddedRedisBinary, embeddedRedisPath, embeddedRedisSupported } from "../../src/store/redis-embedded.js";
 import { testBrokers, uniqueName } from "../harness/services.js";

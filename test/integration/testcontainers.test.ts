@@ -14,7 +14,7 @@ import { type BrokerHandle, createTopics, KAFKA_LOCAL_IMAGE, kafkaClient, startB
 import { isQuixlabError } from "../../src/errors/index.js";
 import { replay } from "../../src/replay/replay.js";
 import { writeTicksFile } from "../../src/tick/index.js";
-import { dockerApi, ryukImage } from "../../src/services/docker.js";
+import { dockerApi, ryukImage } from "../../src/infra/docker.js";
 import { pingRedis, type RedisHandle, REDIS_LOCAL_IMAGE, startRedis } from "../../src/store/provider.js";
 import { ensureDocker, TESTCONTAINERS_ENV } from "../harness/docker.js";
 

@@ -7,7 +7,7 @@ import { connectExternalBroker } from "../../src/broker/external.js";
 import { ensureKafkaJars } from "../../src/broker/jars.js";
 import { randomClusterId, serverProperties, startLocalBroker } from "../../src/broker/local.js";
 import { EnvironmentError } from "../../src/errors/index.js";
-import { which } from "../../src/services/process.js";
+import { which } from "../../src/infra/process.js";
 import { startLocalRedis } from "../../src/store/redis-local.js";
 import { freePort } from "../../src/util/net.js";
 import { quixlab } from "../helpers/cli.js";

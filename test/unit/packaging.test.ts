@@ -7,7 +7,7 @@ import { describe, it } from "node:test";
 import { compareVersions, originOf, quixlabOrigin, tarballName, vendoredVersion } from "../../src/packaging/index.js";
 import { lockEntryFor } from "../../src/packaging/origin.js";
 import { cleanHead, nextDeploymentTag, plannedTag } from "../../src/promote/git.js";
-import { packageInstalled } from "../../src/services/docker.js";
+import { packageInstalled } from "../../src/infra/docker.js";
 import { repoRoot } from "../helpers/cli.js";
 
 describe("where the running quixlab came from", () => {

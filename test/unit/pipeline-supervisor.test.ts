@@ -5,7 +5,7 @@ import { mkdtemp } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, it } from "node:test";
-import { pidAlive } from "../../src/services/process.js";
+import { pidAlive } from "../../src/infra/process.js";
 import { stepState } from "../../src/pipeline/state.js";
 import { Supervisor, type SupervisorOptions } from "../../src/pipeline/supervisor.js";
 import type { StepPlan, StepRecord } from "../../src/pipeline/types.js";

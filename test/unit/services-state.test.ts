@@ -6,8 +6,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, describe, it } from "node:test";
 import { InputError } from "../../src/errors/index.js";
-import { withLock } from "../../src/services/lock.js";
-import { pidAlive, pidRuns, stopPid } from "../../src/services/process.js";
+import { withLock } from "../../src/infra/lock.js";
+import { pidAlive, pidRuns, stopPid } from "../../src/infra/process.js";
 import { readServices, type ServicesState, servicesFile, writeServices } from "../../src/services/state.js";
 
 const scratch = mkdtempSync(join(tmpdir(), "quixlab-services-state-"));

@@ -3,8 +3,8 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, describe, it } from "node:test";
-import { pidAlive } from "../../src/services/process.js";
-import { type LaunchOptions, launchServer, serverStopper } from "../../src/services/server.js";
+import { pidAlive } from "../../src/infra/process.js";
+import { type LaunchOptions, launchServer, serverStopper } from "../../src/infra/server.js";
 
 const scratch = mkdtempSync(join(tmpdir(), "quixlab-server-"));
 after(() => rmSync(scratch, { recursive: true, force: true }));
