@@ -12,7 +12,9 @@
  */
 import { fileURLToPath } from "node:url";
 import { type Consumer, type Kafka, Partitioners, type Producer } from "kafkajs";
-import { createTopics, kafkaClient, startBroker, uniqueName } from "../src/broker/index.js";
+import { startBroker } from "../src/broker/index.js";
+import { createTopics, uniqueName } from "../src/kafka/index.js";
+import { kafkaClient } from "../src/kafka/client.js";
 import type { BrokerHandle } from "../src/broker/types.js";
 import type { Feature } from "../src/feature/types.js";
 import { ohlc, ohlc1m } from "../src/features/ohlc.js";

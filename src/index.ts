@@ -40,7 +40,8 @@ export type { EofMarker, Processing, StepHandle, StepMetrics, StepOptions } from
 export { getKeys, getLatest, getRange, onlineRedis, putWindows } from "./store/online.js";
 
 // ── real services: Kafka and Redis providers ─────────────────────────────────────────────────────────────────
-export { createTopics, deleteTopics, kafkaClient, startBroker } from "./broker/index.js";
+export { createTopics, deleteTopics } from "./kafka/index.js";
+export { startBroker } from "./broker/index.js";
 export type { BrokerHandle, StartBrokerOptions } from "./broker/index.js";
 export { startRedis, type RedisHandle, type StartRedisOptions } from "./store/provider.js";
 

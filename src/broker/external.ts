@@ -1,6 +1,6 @@
 import { EnvironmentError } from "../errors/index.js";
 import type { Log } from "../infra/process.js";
-import { pingBroker } from "./client.js";
+import { pingBroker } from "../kafka/index.js";
 import type { BrokerHandle } from "./types.js";
 
 /** Use a broker someone else runs: verify it answers an admin call, and never stop it. */

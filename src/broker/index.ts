@@ -1,15 +1,13 @@
 import { dockerAvailable, findContainerImage, packageInstalled } from "../infra/docker.js";
 import { requireProgram } from "../infra/process.js";
 import { readServices } from "../services/state.js";
-import { pingBroker } from "./client.js";
+import { pingBroker } from "../kafka/index.js";
 import { connectExternalBroker } from "./external.js";
 import { JAVA_REMEDY, startLocalBroker } from "./local.js";
 import { chooseBrokerProvider } from "./select.js";
 import { kafkaImages, startContainerBroker } from "./testcontainers.js";
 import type { BrokerHandle, StartBrokerOptions } from "./types.js";
 
-export { createTopics, deleteGroups, deleteTopics, type PartitionOffsets, type TopicSpec, topicOffsets, uniqueName } from "./admin.js";
-export { type ClientOptions, kafkaClient, pingBroker } from "./client.js";
 export { ensureKafkaJars, KAFKA_VERSION, kafkaJarsCached, kafkaLibDir } from "./jars.js";
 export { JAVA_REMEDY } from "./local.js";
 export { KAFKA_IMAGE, KAFKA_LOCAL_IMAGE, kafkaImages } from "./testcontainers.js";

@@ -6,7 +6,7 @@ import { ServiceError } from "../errors/index.js";
 import { execFailure, execOwned, killAndRemove, type Log, onProcessExit, requireProgram, tailFile } from "../infra/process.js";
 import { launchServer, serverStopper } from "../infra/server.js";
 import { freePort } from "../util/net.js";
-import { pingBroker } from "./client.js";
+import { pingBroker } from "../kafka/index.js";
 import { ensureKafkaJars, KAFKA_VERSION } from "./jars.js";
 import type { BrokerHandle } from "./types.js";
 

@@ -5,8 +5,7 @@
  */
 import { closeSync, openSync, readSync, statSync } from "node:fs";
 import type { Redis } from "ioredis";
-import type { Admin } from "kafkajs";
-import { kafkaClient } from "../broker/client.js";
+import { type AdminSession, openAdmin } from "../kafka/index.js";
 import type { Candle } from "../chart/candles.js";
 import { getKeys, onlineRedis, windowsKey } from "../store/online.js";
 import { readMetrics, type StepMetrics } from "../stream/metrics.js";
@@ -151,7 +150,7 @@ interface SourceState extends DashboardSource {
   prev?: RateSample;
   history: Map<string, { consumed: number[]; emitted: number[] }>;
   redis?: { url: string; client: Redis; connected: Promise<void> };
-  admin?: { brokers: string; client: Admin; connected: Promise<void> };
+  admin?: { brokers: string; client: Promise<AdminSession> };
 }
 
 class SourceClosedError extends Error {
@@ -177,7 +176,7 @@ export function openDashboardSource(cwd: string, opts: { historyLength?: number 
       s.redis?.client.disconnect();
       s.redis = undefined;
       await Promise.allSettled([...s.loads]);
-      await s.admin?.client.disconnect().catch(() => undefined);
+      await s.admin?.client.then((a) => a.disconnect()).catch(() => undefined);
       s.admin = undefined;
     },
   };
@@ -195,14 +194,15 @@ function redisFor(s: SourceState, url: string): { client: Redis; connected: Prom
   return s.redis;
 }
 
-function adminFor(s: SourceState, brokers: string[]): { client: Admin; connected: Promise<void> } {
+function adminFor(s: SourceState, brokers: string[]): { client: Promise<AdminSession> } {
   if (s.closed) throw new SourceClosedError();
   const key = brokers.join(",");
   if (s.admin?.brokers !== key) {
-    void s.admin?.client.disconnect().catch(() => undefined);
+    void s.admin?.client.then((a) => a.disconnect()).catch(() => undefined);
     // Few retries: a refresh must not hang for half a minute while the broker is away.
-    const client = kafkaClient(brokers, { clientId: "quixlab-dashboard", config: { connectionTimeout: 2_000, requestTimeout: 5_000, retry: { retries: 1 } } }).admin();
-    s.admin = { brokers: key, client, connected: client.connect() };
+    const client = openAdmin(brokers, { clientId: "quixlab-dashboard", config: { connectionTimeout: 2_000, requestTimeout: 5_000, retry: { retries: 1 } } });
+    client.catch(() => undefined);
+    s.admin = { brokers: key, client };
   }
   return s.admin;
 }
@@ -247,15 +247,14 @@ async function collect(s: SourceState, query: DashboardQuery): Promise<Dashboard
   if (state.brokers.length > 0) {
     const admin = adminFor(s, state.brokers);
     try {
-      await admin.connected;
       lags = await consumerLag(
-        admin.client,
+        await admin.client,
         state.steps.map((x) => ({ group: x.consumerGroup, topics: x.inputs })),
       );
     } catch (e) {
       problems.push(`Kafka ${state.brokers.join(",")}: ${(e as Error).message}`);
       // Reconnect on the next refresh.
-      void s.admin?.client.disconnect().catch(() => undefined);
+      void s.admin?.client.then((a) => a.disconnect()).catch(() => undefined);
       s.admin = undefined;
     }
   }

@@ -1,4 +1,4 @@
-import type { Admin } from "kafkajs";
+import type { AdminSession } from "../kafka/index.js";
 
 export interface PartitionLag {
   partition: number;
@@ -27,28 +27,28 @@ export function partitionLag(high: number, low: number, committed: number): numb
 }
 
 /**
- * Lag of each consumer group on each of its topics, from two admin calls per group/topic: `fetchOffsets`
- * (committed) and `fetchTopicOffsets` (watermarks, fetched once per topic). Topics that do not exist are skipped.
+ * Lag of each consumer group on each of its topics, from two admin calls per group/topic: committed offsets
+ * and watermarks (fetched once per topic). Topics that do not exist are skipped.
  * @example await consumerLag(admin, [{ group: "ohlc-1m", topics: ["ticks"] }])
  */
-export async function consumerLag(admin: Admin, groups: readonly { group: string; topics: readonly string[] }[]): Promise<TopicLag[]> {
+export async function consumerLag(admin: Pick<AdminSession, "listTopics" | "topicOffsets" | "committedOffsets">, groups: readonly { group: string; topics: readonly string[] }[]): Promise<TopicLag[]> {
   const wanted = new Set(groups.flatMap((g) => g.topics));
   if (wanted.size === 0) return [];
   const existing = new Set(await admin.listTopics());
   const watermarks = new Map<string, Map<number, { high: number; low: number }>>();
   for (const topic of wanted) {
     if (!existing.has(topic)) continue;
-    const offsets = await admin.fetchTopicOffsets(topic);
-    watermarks.set(topic, new Map(offsets.map((o) => [o.partition, { high: Number(o.high), low: Number(o.low) }])));
+    const offsets = await admin.topicOffsets(topic);
+    watermarks.set(topic, new Map(offsets.map((o) => [o.partition, { high: o.high, low: o.low }])));
   }
   const out: TopicLag[] = [];
   for (const g of groups) {
     const topics = g.topics.filter((t) => watermarks.has(t));
     if (topics.length === 0) continue;
-    const committed = await admin.fetchOffsets({ groupId: g.group, topics });
+    const committed = await admin.committedOffsets(g.group, topics);
     for (const topic of topics) {
       const marks = watermarks.get(topic)!;
-      const mine = new Map((committed.find((c) => c.topic === topic)?.partitions ?? []).map((p) => [p.partition, Number(p.offset)]));
+      const mine = new Map((committed.find((c) => c.topic === topic)?.partitions ?? []).map((p) => [p.partition, p.offset]));
       const partitions = [...marks]
         .sort(([a], [b]) => a - b)
         .map(([partition, { high, low }]) => {

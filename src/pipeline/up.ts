@@ -2,7 +2,7 @@ import { spawn } from "node:child_process";
 import { closeSync, mkdirSync, openSync, rmSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { startBroker } from "../broker/index.js";
-import { pingBroker } from "../broker/client.js";
+import { pingBroker } from "../kafka/index.js";
 import type { BrokerHandle } from "../broker/types.js";
 import { CheckFailedError, ServiceError } from "../errors/index.js";
 import { type Log, tailFile } from "../infra/process.js";

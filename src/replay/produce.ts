@@ -1,6 +1,6 @@
 import { createReadStream } from "node:fs";
 import { createInterface } from "node:readline";
-import type { Message, Producer } from "kafkajs";
+import type { OutMessage, Producer } from "../kafka/index.js";
 import { INGEST_HEADER } from "../stream/control.js";
 import { detectFormat, readTicks, type ReadOptions } from "../tick/read.js";
 import type { Tick } from "../tick/types.js";
@@ -98,12 +98,12 @@ export async function produceFile(
   const wallStart = Date.now();
   for await (const batch of inputMessages(file, opts.read)) {
     if (opts.signal?.aborted) break;
-    let chunk: Message[] = [];
+    let chunk: OutMessage[] = [];
     const flush = async () => {
       if (!chunk.length) return;
       const sentAt = String(Date.now());
       for (const m of chunk) m.headers = { [INGEST_HEADER]: sentAt };
-      await producer.send({ topic, acks: -1, messages: chunk });
+      await producer.send(chunk);
       produced += chunk.length;
       chunk = [];
       opts.onProgress?.({ produced });
@@ -119,7 +119,7 @@ export async function produceFile(
         }
       }
       // Lines without a key (bad lines) go to partition 0, so a retried request cannot move them elsewhere.
-      chunk.push({ key: m.key, ...(m.key === null ? { partition: 0 } : {}), value: m.value, ...(m.time === undefined ? {} : { timestamp: String(m.time) }) });
+      chunk.push({ topic, key: m.key, ...(m.key === null ? { partition: 0 } : {}), value: m.value, ...(m.time === undefined ? {} : { timestamp: String(m.time) }) });
     }
     await flush();
   }

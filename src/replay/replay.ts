@@ -4,7 +4,9 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, relative, resolve } from "node:path";
 import type { Consumer, IHeaders } from "kafkajs";
-import { createTopics, deleteGroups, deleteTopics, kafkaClient, startBroker, uniqueName } from "../broker/index.js";
+import { startBroker } from "../broker/index.js";
+import { createTopics, deleteGroups, deleteTopics, openProducer, uniqueName } from "../kafka/index.js";
+import { kafkaClient } from "../kafka/client.js";
 import type { BrokerHandle } from "../broker/types.js";
 import { InputError, ServiceError } from "../errors/index.js";
 import { loadFeatureRef } from "../feature/ref.js";
@@ -13,7 +15,6 @@ import { type RedisHandle, startRedis } from "../store/provider.js";
 import { changelogTopic } from "../stream/changelog.js";
 import { EofTracker, headerText, isEof } from "../stream/control.js";
 import type { StepMetrics } from "../stream/metrics.js";
-import { IDEMPOTENT } from "../stream/step.js";
 import { prng } from "../tick/generate.js";
 import { packageRoot } from "../util/paths.js";
 import { compareWindows, differencesExplainedByLate } from "./parity.js";
@@ -244,8 +245,7 @@ export async function replay(opts: ReplayOptions): Promise<ReplayReport> {
     tell();
     // Idempotent with one request in flight: each partition keeps file order and a retried request (a fresh
     // partition may briefly answer "not the leader") neither duplicates nor drops ticks, which parity relies on.
-    const producer = kafka.producer(IDEMPOTENT);
-    await producer.connect();
+    const producer = await openProducer(brokers, { clientId: `${base}-producer` });
     const produceStart = Date.now();
     const produced = await produceFile(producer, topics.input, ticksFile, {
       speed,

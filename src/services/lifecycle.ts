@@ -1,6 +1,7 @@
 import { rmSync } from "node:fs";
 import { join } from "node:path";
-import { pingBroker, startBroker } from "../broker/index.js";
+import { startBroker } from "../broker/index.js";
+import { pingBroker } from "../kafka/index.js";
 import { InputError } from "../errors/index.js";
 import { ownRedisProvider, pingRedis, startRedis } from "../store/provider.js";
 import { stateDir } from "../util/paths.js";

@@ -1,4 +1,4 @@
-import type { IHeaders, Producer } from "kafkajs";
+import { type Headers, headerText, type Producer } from "../kafka/index.js";
 
 /**
  * Control messages: how a producer of ticks says "this input is complete", and how the step passes that on.
@@ -15,19 +15,14 @@ export const SOURCE_PARTITION_HEADER = "quixlab-source-partition";
 export const SOURCE_PARTITIONS_HEADER = "quixlab-source-partitions";
 
 /** The headers of an end-of-input marker. */
-export function eofHeaders(): IHeaders {
+export function eofHeaders(): Headers {
   return { [CONTROL_HEADER]: EOF };
 }
 
-/** A header value as text (kafkajs gives Buffers on consume, whatever was sent). */
-export function headerText(headers: IHeaders | undefined, name: string): string | undefined {
-  const v = headers?.[name];
-  const one = Array.isArray(v) ? v[v.length - 1] : v;
-  return one === undefined || one === null ? undefined : one.toString();
-}
+export { headerText } from "../kafka/index.js";
 
 /** True when a message (its headers) is an end-of-input marker. */
-export function isEof(headers: IHeaders | undefined): boolean {
+export function isEof(headers: Headers | undefined): boolean {
   return headerText(headers, CONTROL_HEADER) === EOF;
 }
 
@@ -38,11 +33,7 @@ export function isEof(headers: IHeaders | undefined): boolean {
  */
 export async function produceEof(producer: Producer, topic: string, partitions: number | readonly number[]): Promise<void> {
   const list = typeof partitions === "number" ? Array.from({ length: partitions }, (_, i) => i) : partitions;
-  await producer.send({
-    topic,
-    acks: -1,
-    messages: list.map((partition) => ({ partition, key: null, value: null, headers: eofHeaders() })),
-  });
+  await producer.send(list.map((partition) => ({ topic, partition, key: null, value: null, headers: eofHeaders() })));
 }
 
 /** What a forwarded eof marker on an output partition says. */
@@ -54,7 +45,7 @@ export interface EofMarker {
 }
 
 /** The forwarded marker the step writes to every output partition when input partition `p` of `n` ends. */
-export function forwardedEof(sourcePartition: number, sourcePartitions: number): { headers: IHeaders; value: string } {
+export function forwardedEof(sourcePartition: number, sourcePartitions: number): { headers: Headers; value: string } {
   return {
     headers: {
       ...eofHeaders(),
@@ -66,7 +57,7 @@ export function forwardedEof(sourcePartition: number, sourcePartitions: number):
 }
 
 /** Read a forwarded eof marker from an output message's headers; undefined when it is not one. */
-export function readEofMarker(headers: IHeaders | undefined): EofMarker | undefined {
+export function readEofMarker(headers: Headers | undefined): EofMarker | undefined {
   if (!isEof(headers)) return undefined;
   const sourcePartition = Number(headerText(headers, SOURCE_PARTITION_HEADER));
   const sourcePartitions = Number(headerText(headers, SOURCE_PARTITIONS_HEADER));
@@ -87,7 +78,7 @@ export class EofTracker {
   constructor(private readonly outputPartitions: number) {}
 
   /** Record a message; returns true when it was an eof marker. */
-  add(outputPartition: number, headers: IHeaders | undefined): boolean {
+  add(outputPartition: number, headers: Headers | undefined): boolean {
     const m = readEofMarker(headers);
     if (!m) return false;
     this.sourcePartitions = Math.max(this.sourcePartitions, m.sourcePartitions);

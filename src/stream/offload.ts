@@ -1,5 +1,5 @@
 import { Worker } from "node:worker_threads";
-import type { IHeaders, KafkaMessage } from "kafkajs";
+import type { Headers, InMessage } from "../kafka/index.js";
 import { ServiceError } from "../errors/index.js";
 import type { Feature } from "../feature/types.js";
 import type { EngineSnapshot } from "../window/engine.js";
@@ -80,7 +80,7 @@ function place(meta: Float64Array, o: number, b: Buffer | null, shared: ArrayBuf
  * the response they cover is copied once (a value elsewhere, say from a decompressed batch, is appended on its own).
  * This runs on the thread kafkajs decodes on, for every message: plain loops and module-level functions, no strings.
  */
-export function packBatch(partition: number, messages: readonly KafkaMessage[], end: number): PackedBatch {
+export function packBatch(partition: number, messages: readonly InMessage[], end: number): PackedBatch {
   const n = messages.length;
   const first = messages[0];
   const shared = first ? (first.value ?? first.key)?.buffer : undefined;
@@ -111,7 +111,7 @@ export function packBatch(partition: number, messages: readonly KafkaMessage[], 
   return { partition, count: n, bytes: bytes.buffer, meta, end };
 }
 
-const EOF_HEADERS: IHeaders = Object.freeze({ [CONTROL_HEADER]: Buffer.from(EOF) }) as IHeaders;
+const EOF_HEADERS: Headers = Object.freeze({ [CONTROL_HEADER]: Buffer.from(EOF) }) as Headers;
 
 /**
  * Run a packed batch through `proc`, reading each value where it lies in the packed bytes; whole messages (with

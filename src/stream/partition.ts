@@ -1,4 +1,4 @@
-import type { IHeaders } from "kafkajs";
+import type { Headers } from "../kafka/index.js";
 import type { Feature, WindowRecord } from "../feature/types.js";
 import { type EngineSnapshot, WindowEngine } from "../window/engine.js";
 import { forwardedEof, INGEST_HEADER, isEof } from "./control.js";
@@ -53,7 +53,7 @@ export interface PartitionOptions {
  * The ingest time of a message: its `quixlab-ingest-ms` header, else its timestamp (NaN when neither is a number).
  * The header's digits are read from its bytes: a string per message for one number is a cost the hot path notices.
  */
-export function ingestMs(headers: IHeaders | undefined, timestamp: string): number {
+export function ingestMs(headers: Headers | undefined, timestamp: string): number {
   const v = headers?.[INGEST_HEADER];
   const one = Array.isArray(v) ? v[v.length - 1] : v;
   if (one === undefined || one === null) return Number(timestamp);

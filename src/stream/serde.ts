@@ -1,4 +1,4 @@
-import type { IHeaders } from "kafkajs";
+import type { Headers, InMessage, OutMessage } from "../kafka/index.js";
 import type { WindowRecord } from "../feature/types.js";
 import { TickLineScanner } from "../tick/scan.js";
 import type { Tick } from "../tick/types.js";
@@ -17,24 +17,7 @@ export const TRUNCATED_HEADER = "quixlab-truncated";
 export const KEY_HEADER = "quixlab-key";
 export const WATERMARK_HEADER = "quixlab-watermark";
 
-/** A consumed message, as much of kafkajs's KafkaMessage as the step reads. */
-export interface InMessage {
-  offset: string;
-  key: Buffer | null;
-  value: Buffer | null;
-  /** Producer (create) time, epoch ms as a string: the tick's ingest time. */
-  timestamp: string;
-  headers?: IHeaders;
-}
-
-/** A message to produce; `partition` only where the step chooses it (changelog, eof markers). */
-export interface OutMessage {
-  topic: string;
-  partition?: number;
-  key: string | Buffer | null;
-  value: string | Buffer | null;
-  headers?: IHeaders;
-}
+export type { InMessage, OutMessage } from "../kafka/index.js";
 
 export type Decoded =
   | { kind: "eof" }
@@ -79,7 +62,7 @@ export interface Source {
   partition: number;
 }
 
-function sourceHeaders(src: Source, offset: string): IHeaders {
+function sourceHeaders(src: Source, offset: string): Headers {
   return { [SOURCE_TOPIC_HEADER]: src.topic, [SOURCE_PARTITION_HEADER]: String(src.partition), [SOURCE_OFFSET_HEADER]: offset };
 }
 
@@ -104,7 +87,7 @@ export function deadLetter(
   why: { reason: string; field?: string; detail: string },
   maxBytes = 256 * 1024,
 ): OutMessage {
-  const headers: IHeaders = { [REASON_HEADER]: why.reason, [DETAIL_HEADER]: why.detail.slice(0, 500), ...sourceHeaders(src, m.offset) };
+  const headers: Headers = { [REASON_HEADER]: why.reason, [DETAIL_HEADER]: why.detail.slice(0, 500), ...sourceHeaders(src, m.offset) };
   if (why.field) headers[FIELD_HEADER] = why.field;
   let value = m.value;
   if (value && value.length > maxBytes) {

@@ -1,7 +1,7 @@
 import { hostname } from "node:os";
 import type { Redis } from "ioredis";
 import { type Consumer, type EachBatchPayload, type Kafka, Partitioners, type Producer, type TopicMessages } from "kafkajs";
-import { kafkaClient } from "../broker/client.js";
+import { kafkaClient } from "../kafka/client.js";
 import { InputError, ServiceError } from "../errors/index.js";
 import type { Feature } from "../feature/types.js";
 import type { Log } from "../infra/process.js";
@@ -10,7 +10,7 @@ import { CHANGELOG_CONFIG, changelogTopic, checkpointMessage, readCheckpoints } 
 import { initialMetrics, publishMetrics, Reservoir, type StepMetrics, writeMetricsFile } from "./metrics.js";
 import { ProcessingWorker, packBatch } from "./offload.js";
 import { PartitionProcessor, type Pending, type StepTopics } from "./partition.js";
-import { rawBatchesAvailable, rawBatchOf, withoutRawBatches, withRawBatches } from "./rawfetch.js";
+import { rawBatchesAvailable, rawBatchOf, withoutRawBatches, withRawBatches } from "../kafka/rawfetch.js";
 import type { OutMessage } from "./serde.js";
 
 export type Processing = "at-least-once" | "exactly-once";

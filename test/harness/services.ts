@@ -1,4 +1,5 @@
-import { startBroker, uniqueName as uniqueBrokerName } from "../../src/broker/index.js";
+import { startBroker } from "../../src/broker/index.js";
+import { uniqueName as uniqueBrokerName } from "../../src/kafka/index.js";
 import { parseBrokerList } from "../../src/broker/select.js";
 import { which } from "../../src/infra/process.js";
 import { startRedis } from "../../src/store/provider.js";

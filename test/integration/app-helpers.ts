@@ -5,7 +5,8 @@
  */
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
-import { createTopics, kafkaClient } from "../../src/broker/index.js";
+import { createTopics } from "../../src/kafka/index.js";
+import { kafkaClient } from "../../src/kafka/client.js";
 import type { WindowRecord } from "../../src/feature/types.js";
 import { compareWindows } from "../../src/replay/parity.js";
 import { uniqueName } from "../harness/services.js";

@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, it } from "node:test";
 import kafkajs from "kafkajs";
-import { kafkaClient } from "../../src/broker/client.js";
+import { kafkaClient } from "../../src/kafka/client.js";
 import type { ServicesStatus } from "../../src/services/lifecycle.js";
 import { pidAlive, which } from "../../src/infra/process.js";
 import type { ServicesState } from "../../src/services/state.js";

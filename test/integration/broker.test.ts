@@ -1,7 +1,8 @@
 import assert from "node:assert/strict";
 import { describe, it, type TestContext } from "node:test";
 import { type Consumer, type Kafka, Partitioners } from "kafkajs";
-import { createTopics, deleteTopics, kafkaClient, topicOffsets } from "../../src/broker/index.js";
+import { createTopics, deleteTopics, topicOffsets } from "../../src/kafka/index.js";
+import { kafkaClient } from "../../src/kafka/client.js";
 import { testBrokers, uniqueName } from "../harness/services.js";
 
 /**

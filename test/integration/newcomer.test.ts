@@ -15,7 +15,7 @@ import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it, type TestContext } from "node:test";
-import { kafkaClient } from "../../src/broker/index.js";
+import { kafkaClient } from "../../src/kafka/client.js";
 import type { WindowRecord } from "../../src/feature/types.js";
 import { ensureDocker } from "../harness/docker.js";
 import { testServices, uniqueName } from "../harness/services.js";

@@ -8,7 +8,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import type { Admin } from "kafkajs";
-import { kafkaClient } from "../../src/broker/client.js";
+import { kafkaClient } from "../../src/kafka/client.js";
 import { readPipelineState } from "../../src/pipeline/state.js";
 import { pipelineStatus } from "../../src/pipeline/status.js";
 import { pidAlive, pidRuns } from "../../src/infra/process.js";

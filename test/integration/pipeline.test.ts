@@ -14,7 +14,7 @@ import { setTimeout as delay } from "node:timers/promises";
 import { after, before, describe, it } from "node:test";
 import { Redis } from "ioredis";
 import { type Admin, type Kafka, Partitioners, type Producer } from "kafkajs";
-import { kafkaClient } from "../../src/broker/client.js";
+import { kafkaClient } from "../../src/kafka/client.js";
 import type { DashboardData } from "../../src/pipeline/dashboard.js";
 import { readPipelineState } from "../../src/pipeline/state.js";
 import { pipelineStatus, type StepStatus } from "../../src/pipeline/status.js";

@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { after, before, describe, it } from "node:test";
 import kafkajs from "kafkajs";
-import { kafkaClient } from "../../src/broker/client.js";
+import { kafkaClient } from "../../src/kafka/client.js";
 import { writeTicksFile } from "../../src/tick/generate.js";
 import { testServices } from "../harness/services.js";
 import { quixlab } from "../helpers/cli.js";

@@ -2,7 +2,7 @@
 import assert from "node:assert/strict";
 import { Redis } from "ioredis";
 import { type Admin, type IHeaders, type Kafka, Partitioners } from "kafkajs";
-import { kafkaClient } from "../../src/broker/client.js";
+import { kafkaClient } from "../../src/kafka/client.js";
 import type { WindowRecord } from "../../src/feature/types.js";
 import { getKeys, getRange } from "../../src/store/online.js";
 import { EofTracker, isEof, produceEof } from "../../src/stream/control.js";

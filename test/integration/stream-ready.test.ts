@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { before, describe, it } from "node:test";
 import type { Kafka } from "kafkajs";
-import { kafkaClient } from "../../src/broker/client.js";
+import { kafkaClient } from "../../src/kafka/client.js";
 import { ServiceError } from "../../src/errors/index.js";
 import { ohlc } from "../../src/features/ohlc.js";
 import { runStep } from "../../src/stream/step.js";

@@ -7,7 +7,7 @@ import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { Redis } from "ioredis";
 import type { Kafka } from "kafkajs";
-import { kafkaClient } from "../../src/broker/client.js";
+import { kafkaClient } from "../../src/kafka/client.js";
 import { ohlc } from "../../src/features/ohlc.js";
 import { pingRedis } from "../../src/store/redis-ping.js";
 import { runStep, type StepHandle } from "../../src/stream/step.js";

@@ -5,7 +5,7 @@ import { ohlc, ohlc1m, ohlc60s } from "../../src/features/ohlc.js";
 import { EofTracker, eofHeaders, isEof, readEofMarker } from "../../src/stream/control.js";
 import { type Pending, PartitionProcessor } from "../../src/stream/partition.js";
 import { decodeMessage, type InMessage, type OutMessage } from "../../src/stream/serde.js";
-import { chunkMessages } from "../../src/stream/step.js";
+import { chunkMessages } from "../../src/kafka/index.js";
 import { generateTicks } from "../../src/tick/generate.js";
 
 const topics = { input: "in", output: "out", dlq: "in.dlq", late: "out.late" };

@@ -9,7 +9,8 @@ import { describe, it } from "node:test";
 import type { KafkaMessage } from "kafkajs";
 import { CONTROL_HEADER, EOF, INGEST_HEADER } from "../../src/stream/control.js";
 import { META, type PackedBatch, packBatch } from "../../src/stream/offload.js";
-import { scanRecordBatches, unpackRecords } from "../../src/stream/records.js";
+import { scanRecordBatches } from "../../src/kafka/record-batch.js";
+import { unpackRecords } from "../../src/stream/records.js";
 
 const require = createRequire(import.meta.url);
 type Encoded = { buffer: Buffer };

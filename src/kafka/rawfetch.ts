@@ -1,7 +1,7 @@
 import { AsyncLocalStorage } from "node:async_hooks";
 import { createRequire } from "node:module";
 import type { KafkaMessage } from "kafkajs";
-import { type RawBatch, scanRecordBatches } from "./records.js";
+import { type RawBatch, scanRecordBatches } from "./record-batch.js";
 
 /**
  * Fetch responses whose record batches reach the step's worker undecoded. kafkajs decodes every record of a fetch

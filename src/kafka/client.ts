@@ -1,5 +1,6 @@
 import { Kafka, type KafkaConfig, logLevel } from "kafkajs";
 import type { Log } from "../infra/process.js";
+import { clientConfig, type KafkaTarget } from "./connection.js";
 
 export interface ClientOptions {
   clientId?: string;
@@ -12,14 +13,14 @@ export interface ClientOptions {
 const levelNames: Record<number, string> = { [logLevel.ERROR]: "error", [logLevel.WARN]: "warn", [logLevel.INFO]: "info", [logLevel.DEBUG]: "debug" };
 
 /**
- * A kafkajs client with quiet logging and retries suited to a local broker (short first backoff, ~30 s total).
+ * The kafkajs client (only code under src/kafka/ holds one) with quiet logging and retries suited to a local broker (short first backoff, ~30 s total).
  * Example: `const producer = kafkaClient(brokers, { clientId: "replay" }).producer()`.
  */
-export function kafkaClient(brokers: string[], opts: ClientOptions = {}): Kafka {
+export function kafkaClient(target: KafkaTarget, opts: ClientOptions = {}): Kafka {
   const { log } = opts;
   return new Kafka({
     clientId: opts.clientId ?? "quixlab",
-    brokers,
+    ...clientConfig(target),
     connectionTimeout: 3_000,
     requestTimeout: 30_000,
     retry: { initialRetryTime: 100, maxRetryTime: 5_000, retries: 8 },
@@ -30,8 +31,8 @@ export function kafkaClient(brokers: string[], opts: ClientOptions = {}): Kafka 
 }
 
 /** One admin call (describeCluster) with no retries: resolves the live broker count, rejects if unreachable. */
-export async function pingBroker(brokers: string[], timeoutMs = 2_000): Promise<number> {
-  const admin = kafkaClient(brokers, {
+export async function pingBroker(target: KafkaTarget, timeoutMs = 2_000): Promise<number> {
+  const admin = kafkaClient(target, {
     clientId: "quixlab-ping",
     config: { connectionTimeout: timeoutMs, requestTimeout: timeoutMs, retry: { retries: 0 } },
   }).admin();
