@@ -18,7 +18,7 @@ import { kafkaClient } from "../src/kafka/client.js";
 import type { BrokerHandle } from "../src/broker/types.js";
 import type { Feature } from "../src/feature/types.js";
 import { ohlc, ohlc1m } from "../src/features/ohlc.js";
-import { type RedisHandle, startRedis } from "../src/store/provider.js";
+import { type RedisHandle, startRedis } from "../src/redis/provider.js";
 import { EofTracker, isEof, produceEof } from "../src/stream/control.js";
 import { Reservoir } from "../src/stream/metrics.js";
 import { type Processing, runStep, type StepHandle } from "../src/stream/step.js";

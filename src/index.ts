@@ -43,7 +43,7 @@ export { getKeys, getLatest, getRange, onlineRedis, putWindows } from "./store/o
 export { createTopics, deleteTopics } from "./kafka/index.js";
 export { startBroker } from "./broker/index.js";
 export type { BrokerHandle, StartBrokerOptions } from "./broker/index.js";
-export { startRedis, type RedisHandle, type StartRedisOptions } from "./store/provider.js";
+export { startRedis, type RedisHandle, type StartRedisOptions } from "./redis/provider.js";
 
 // ── replay: recorded ticks through a real broker, with a parity report ──────────────────────────────────────
 export { compareWindows, type ParityResult } from "./replay/parity.js";

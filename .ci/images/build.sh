@@ -15,7 +15,7 @@
 #
 # The Debian mirror is the one apt on this machine uses and the npm registry is `npm config get registry`,
 # both read at run time: no host name is written into this repository. Tags: keep in step with
-# KAFKA_LOCAL_IMAGE (src/broker/testcontainers.ts) and REDIS_LOCAL_IMAGE (src/store/provider.ts).
+# KAFKA_LOCAL_IMAGE (src/broker/testcontainers.ts) and REDIS_LOCAL_IMAGE (src/redis/provider.ts).
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 root="$(cd "$here/../.." && pwd)"

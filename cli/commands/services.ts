@@ -3,7 +3,7 @@ import { ensureKafkaJars, kafkaJarsCached } from "../../src/broker/index.js";
 import { InputError } from "../../src/errors/index.js";
 import { servicesDown, servicesStatus, servicesUp } from "../../src/services/index.js";
 import type { BrokerRecord, RedisRecord, ServicesState } from "../../src/services/state.js";
-import { EMBEDDED_REDIS_SOURCE, embeddedRedisCached, embeddedRedisSupported, ensureEmbeddedRedis } from "../../src/store/provider.js";
+import { EMBEDDED_REDIS_SOURCE, embeddedRedisCached, embeddedRedisSupported, ensureEmbeddedRedis } from "../../src/redis/provider.js";
 import { parse } from "../args.js";
 // Aliased: biome takes a `use...` call for a React hook.
 import { type Command, paint, useColor as colorEnabled } from "../io.js";

@@ -6,7 +6,7 @@ import { pingBroker } from "../kafka/index.js";
 import type { BrokerHandle } from "../broker/types.js";
 import { CheckFailedError, ServiceError } from "../errors/index.js";
 import { type Log, tailFile } from "../infra/process.js";
-import { type RedisHandle, startRedis } from "../store/provider.js";
+import { type RedisHandle, startRedis } from "../redis/provider.js";
 import { packageRoot, stateDir } from "../util/paths.js";
 import { controlDir, takeRequests } from "./control.js";
 import { loadPipeline } from "./load.js";

@@ -11,7 +11,7 @@ import type { BrokerHandle } from "../broker/types.js";
 import { InputError, ServiceError } from "../errors/index.js";
 import { loadFeatureRef } from "../feature/ref.js";
 import type { WindowRecord } from "../feature/types.js";
-import { type RedisHandle, startRedis } from "../store/provider.js";
+import { type RedisHandle, startRedis } from "../redis/provider.js";
 import { changelogTopic } from "../stream/changelog.js";
 import { EofTracker, headerText, isEof } from "../stream/control.js";
 import type { StepMetrics } from "../stream/metrics.js";

@@ -3,7 +3,7 @@ import { join } from "node:path";
 import { startBroker } from "../broker/index.js";
 import { pingBroker } from "../kafka/index.js";
 import { InputError } from "../errors/index.js";
-import { ownRedisProvider, pingRedis, startRedis } from "../store/provider.js";
+import { ownRedisProvider, pingRedis, startRedis } from "../redis/provider.js";
 import { stateDir } from "../util/paths.js";
 import { withLock } from "../infra/lock.js";
 import { type Log, pidRuns, stopPid, which } from "../infra/process.js";

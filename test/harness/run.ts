@@ -22,7 +22,7 @@ import { join, relative, resolve, sep } from "node:path";
 import { type BrokerHandle, startBroker } from "../../src/broker/index.js";
 import { isQuixlabError } from "../../src/errors/index.js";
 import { which } from "../../src/infra/process.js";
-import { type RedisHandle, startRedis } from "../../src/store/provider.js";
+import { type RedisHandle, startRedis } from "../../src/redis/provider.js";
 import { type DockerState, ensureDocker, TESTCONTAINERS_ENV } from "./docker.js";
 
 const root = resolve(import.meta.dirname, "../..");

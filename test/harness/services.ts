@@ -2,7 +2,7 @@ import { startBroker } from "../../src/broker/index.js";
 import { uniqueName as uniqueBrokerName } from "../../src/kafka/index.js";
 import { parseBrokerList } from "../../src/broker/select.js";
 import { which } from "../../src/infra/process.js";
-import { startRedis } from "../../src/store/provider.js";
+import { startRedis } from "../../src/redis/provider.js";
 
 /** The real services integration tests talk to. */
 export interface TestServices {

@@ -12,7 +12,7 @@ import { kafkaClient } from "../../src/kafka/client.js";
 import { readPipelineState } from "../../src/pipeline/state.js";
 import { pipelineStatus } from "../../src/pipeline/status.js";
 import { pidAlive, pidRuns } from "../../src/infra/process.js";
-import { pingRedis } from "../../src/store/redis-ping.js";
+import { pingRedis } from "../../src/redis/ping.js";
 import { waitFor } from "../../src/util/net.js";
 import { writeProject } from "../fixtures/pipeline/project.js";
 import { testBrokers, uniqueName } from "../harness/services.js";

@@ -9,7 +9,7 @@ import { Redis } from "ioredis";
 import type { Kafka } from "kafkajs";
 import { kafkaClient } from "../../src/kafka/client.js";
 import { ohlc } from "../../src/features/ohlc.js";
-import { pingRedis } from "../../src/store/redis-ping.js";
+import { pingRedis } from "../../src/redis/ping.js";
 import { runStep, type StepHandle } from "../../src/stream/step.js";
 import { generateTicks } from "../../src/tick/generate.js";
 import { freePort } from "../../src/util/net.js";

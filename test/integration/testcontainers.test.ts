@@ -17,7 +17,7 @@ import { isQuixlabError } from "../../src/errors/index.js";
 import { replay } from "../../src/replay/replay.js";
 import { writeTicksFile } from "../../src/tick/index.js";
 import { dockerApi, ryukImage } from "../../src/infra/docker.js";
-import { pingRedis, type RedisHandle, REDIS_LOCAL_IMAGE, startRedis } from "../../src/store/provider.js";
+import { pingRedis, type RedisHandle, REDIS_LOCAL_IMAGE, startRedis } from "../../src/redis/provider.js";
 import { ensureDocker, TESTCONTAINERS_ENV } from "../harness/docker.js";
 
 const root = resolve(import.meta.dirname, "../..");

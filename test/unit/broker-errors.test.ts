@@ -8,7 +8,7 @@ import { ensureKafkaJars } from "../../src/broker/jars.js";
 import { randomClusterId, serverProperties, startLocalBroker } from "../../src/broker/local.js";
 import { EnvironmentError } from "../../src/errors/index.js";
 import { which } from "../../src/infra/process.js";
-import { startLocalRedis } from "../../src/store/redis-local.js";
+import { startLocalRedis } from "../../src/redis/local.js";
 import { freePort } from "../../src/util/net.js";
 import { quixlab } from "../helpers/cli.js";
 import { fakeMvn as fakeMvnIn, withCache as withCacheIn } from "../helpers/path.js";

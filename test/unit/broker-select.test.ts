@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { chooseBrokerProvider, parseBrokerList } from "../../src/broker/select.js";
 import { EnvironmentError, InputError } from "../../src/errors/index.js";
-import { chooseRedisProvider, parseRedisUrl } from "../../src/store/provider.js";
+import { chooseRedisProvider, parseRedisUrl } from "../../src/redis/provider.js";
 
 describe("chooseBrokerProvider", () => {
   const none = { dockerAvailable: false };

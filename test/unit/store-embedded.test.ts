@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, describe, it } from "node:test";
 import { EnvironmentError } from "../../src/errors/index.js";
-import { startRedis } from "../../src/store/provider.js";
+import { startRedis } from "../../src/redis/provider.js";
 import {
   EMBEDDED_REDIS_BINARIES,
   embeddedRedisBinary,
@@ -12,7 +12,7 @@ import {
   embeddedRedisPath,
   embeddedRedisSupported,
   ensureEmbeddedRedis,
-} from "../../src/store/redis-embedded.js";
+} from "../../src/redis/embedded.js";
 import { fakeMvn as fakeMvnIn, withCache as withCacheIn } from "../helpers/path.js";
 
 const scratch = mkdtempSync(join(tmpdir(), "quixlab-store-embedded-"));

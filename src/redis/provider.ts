@@ -2,12 +2,14 @@ import { EnvironmentError, InputError } from "../errors/index.js";
 import { dockerAvailable, findContainerImage, packageInstalled, requireContainerImage, startContainer } from "../infra/docker.js";
 import { type Log, which } from "../infra/process.js";
 import { readServices } from "../services/state.js";
-import { EMBEDDED_REDIS_SOURCE, ensureEmbeddedRedis, requireEmbeddedRedis } from "./redis-embedded.js";
-import { REDIS_REMEDY, startLocalRedis } from "./redis-local.js";
-import { pingRedis } from "./redis-ping.js";
+import { EMBEDDED_REDIS_SOURCE, ensureEmbeddedRedis, requireEmbeddedRedis } from "./embedded.js";
+import { REDIS_REMEDY, startLocalRedis } from "./local.js";
+import { pingRedis } from "./ping.js";
+import type { RedisHandle, RedisProvider, StartRedisOptions } from "./types.js";
 
-export { pingRedis } from "./redis-ping.js";
-export { REDIS_REMEDY } from "./redis-local.js";
+export { pingRedis } from "./ping.js";
+export { REDIS_REMEDY } from "./local.js";
+export type { RedisHandle, RedisProvider, StartRedisOptions } from "./types.js";
 export {
   EMBEDDED_REDIS_SOURCE,
   EMBEDDED_REDIS_VERSION,
@@ -16,36 +18,7 @@ export {
   embeddedRedisPath,
   embeddedRedisSupported,
   ensureEmbeddedRedis,
-} from "./redis-embedded.js";
-
-/** `local` runs redis-server from PATH; `embedded` runs the redis-server binary of embedded-redis (Maven Central). */
-export type RedisProvider = "url" | "testcontainers" | "local" | "embedded" | "none";
-
-/**
- * A Redis ready for the online store, whoever started it. `url` is null only for `none` (no online store).
- * `stop()` ends what we started (a no-op for a URL we were given) and removes its files.
- */
-export interface RedisHandle {
-  readonly url: string | null;
-  readonly provider: RedisProvider;
-  readonly startupMs: number;
-  readonly pid?: number;
-  readonly dir?: string;
-  stop(): Promise<void>;
-}
-
-export interface StartRedisOptions {
-  /** `auto` (default), a provider name, or a `redis://` URL (same as `url` with it). */
-  provider?: "auto" | RedisProvider | (string & {});
-  /** For `url`/`auto`; defaults to `REDIS_URL`. */
-  url?: string;
-  /** Looks for a Redis started by `quixlab services up` under this directory (auto only). */
-  cwd?: string;
-  env?: NodeJS.ProcessEnv;
-  log?: Log;
-  /** Local and embedded only: leave it running after this process exits. */
-  detached?: boolean;
-}
+} from "./embedded.js";
 
 export interface RedisChoice {
   provider: RedisProvider;

@@ -5,8 +5,8 @@ import { ServiceError } from "../errors/index.js";
 import { killAndRemove, type Log, onProcessExit, requireProgram, tailFile } from "../infra/process.js";
 import { launchServer, serverStopper } from "../infra/server.js";
 import { freePort } from "../util/net.js";
-import type { RedisHandle } from "./provider.js";
-import { pingRedis } from "./redis-ping.js";
+import type { RedisHandle } from "./types.js";
+import { pingRedis } from "./ping.js";
 
 export const REDIS_REMEDY = "install Redis (apt-get install -y redis-server)";
 
