@@ -1,6 +1,7 @@
 /**
- * quixlab's public API: what a notebook imports is what a deployed step imports.
- * Sections follow the domain folders; add yours below the last one.
+ * quixlab's public API for features: what a notebook imports is what a deployed step imports — the feature
+ * language, batch, the stream step and the online-store reads. Tools (providers, replay, descriptor, pipeline)
+ * import `quixlab/ops` (src/ops.ts). Sections follow the domain folders; add yours below the last one.
  */
 
 // ── errors ──────────────────────────────────────────────────────────────────────────────────────────────────
@@ -34,24 +35,8 @@ export { DEFAULT_GRACE, ohlc, ohlc1h, ohlc1m, ohlc60s, type OhlcOptions } from "
 // ── charts ───────────────────────────────────────────────────────────────────────────────────────────────────
 export { type CandleChartOptions, candlestickSvg } from "./chart/candles.js";
 
-// ── stream step and online store ─────────────────────────────────────────────────────────────────────────────
-export { EofTracker, eofHeaders, isEof, produceEof, readEofMarker, readMetrics, runStep, STEP_ENV, stepConfigFromEnv } from "./stream/index.js";
+// ── stream step, end-of-input markers, metrics, and the online store's reads ────────────────────────────────────
+export { EofTracker, eofHeaders, isEof, readEofMarker, readMetrics, runStep, STEP_ENV, stepConfigFromEnv } from "./stream/index.js";
 export type { EofMarker, Processing, StepHandle, StepMetrics, StepOptions } from "./stream/index.js";
-export { getKeys, getLatest, getRange, onlineRedis, putWindows } from "./store/online.js";
-
-// ── real services: Kafka and Redis providers ─────────────────────────────────────────────────────────────────
-export { createTopics, deleteTopics } from "./kafka/index.js";
-export { startBroker } from "./broker/index.js";
-export type { BrokerHandle, StartBrokerOptions } from "./broker/index.js";
-export { startRedis, type RedisHandle, type StartRedisOptions } from "./redis/provider.js";
-
-// ── replay: recorded ticks through a real broker, with a parity report ──────────────────────────────────────
-export { compareWindows, type ParityResult } from "./replay/parity.js";
-export { replay, type ReplayOptions, type ReplayProgress } from "./replay/replay.js";
-export { type ReplayReport, reportText } from "./replay/report.js";
-
-// ── descriptor: quix.yaml and app.yaml ──────────────────────────────────────────────────────────────────────
-export { editDescriptor, loadAppDescriptor, loadDescriptor, pipelineGraph, readDescriptor } from "./descriptor/index.js";
-
-// ── pipeline: quix.yaml run locally (promote and notebook tooling stay out: they load the TypeScript compiler) ──
-export { collectDashboardData, pipelineDown, pipelineStatus, runPipeline, startDetached } from "./pipeline/index.js";
+export { getKeys, getLatest, getRange, onlineRedis } from "./store/online.js";
+export type { Headers, InMessage, KafkaConnection, OutMessage } from "./kafka/index.js";
