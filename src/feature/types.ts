@@ -2,33 +2,11 @@ import type { DataFrame } from "danfojs-node";
 import type { ReadOptions } from "../tick/read.js";
 import type { Rejection, Tick } from "../tick/types.js";
 import type { EngineEvents, WindowEngine } from "../window/engine.js";
+import type { Aggregator, EngineSpec, WindowRecord, WindowSpec } from "../window/types.js";
 
-/** Window shape after parsing durations (all ms). Hopping with step == size is tumbling. */
-export interface WindowSpec {
-  readonly kind: "tumbling" | "hopping";
-  readonly size: number;
-  readonly step: number;
-  readonly origin: "epoch" | "start";
-  readonly grace: number;
-}
-
-/**
- * Incremental aggregation, life cycle: `init()` once per (key, window), `add(state, tick, seq)` for each tick in
- * arrival order (`seq` is a per-run arrival counter used for tie-breaking), `result(state)` when the window is
- * final. State must be JSON-serialisable: the stream runtime checkpoints it. `merge` is optional.
- */
-export interface Aggregator<S = unknown, R extends Record<string, unknown> = Record<string, unknown>> {
-  /** Bumped when parameters or state layout change, so checkpointed state is never misread. */
-  readonly version?: string;
-  init(): S;
-  add(state: S, tick: Tick, seq: number): S;
-  result(state: S): R;
-  merge?(a: S, b: S): S;
-}
-
-/** One emitted window: `{key,start,end,...result}` (DESIGN.md "Output record"). */
-export type WindowRecord<R = Record<string, unknown>> = { key: string; start: number; end: number } & R;
-
+// Window-level types live in window/ (the engine needs them, and window/ never imports feature/); re-exported so
+// code that imports them from here keeps working.
+export type { Aggregator, WindowRecord, WindowSpec } from "../window/types.js";
 
 /** What a batch runs over: a ticks file path, ticks or raw ticker messages (sync or async), or a danfojs DataFrame. */
 export type BatchInput = string | Iterable<unknown> | AsyncIterable<unknown> | DataFrame | readonly Tick[];
@@ -55,7 +33,7 @@ export interface BatchResult<R> {
 }
 
 /** A feature: one definition that runs in batch (`batch`, `batchRecords`) and as a stream step (`engine`). */
-export interface Feature<R extends Record<string, unknown> = Record<string, unknown>> {
+export interface Feature<R extends Record<string, unknown> = Record<string, unknown>> extends EngineSpec<R> {
   readonly name: string;
   readonly window: WindowSpec;
   readonly aggregator: Aggregator<unknown, R>;

@@ -1,4 +1,4 @@
-import type { WindowSpec } from "../feature/types.js";
+import type { WindowSpec } from "./types.js";
 
 /** Largest grid point `origin + k * step` that is <= t. */
 export function gridFloor(t: number, origin: number, step: number): number {

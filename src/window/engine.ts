@@ -1,7 +1,7 @@
 import { InputError } from "../errors/index.js";
-import type { Aggregator, Feature, WindowRecord, WindowSpec } from "../feature/types.js";
 import type { Tick } from "../tick/types.js";
 import { firstWindowStart, lastWindowStart } from "./assign.js";
+import type { Aggregator, EngineSpec, WindowRecord, WindowSpec } from "./types.js";
 
 /** What an engine tells its owner. Both callbacks run synchronously inside `add`/`flush`. */
 export interface EngineEvents<R> {
@@ -43,7 +43,9 @@ interface KeyState {
  * The one windowing state machine used by batch and stream (DESIGN.md "Windows"). Per key it keeps an event-time
  * watermark (the max event time seen) and the open windows; a window is final when watermark >= end + grace and is
  * emitted then; a tick whose earliest window is already final is late. Life cycle: `add` per tick in arrival order,
- * `flush` at end of input; `snapshot`/`restore` to checkpoint.
+ * `flush` at end of input; `snapshot`/`restore` to checkpoint. It knows only an EngineSpec (window, aggregator,
+ * key, time, and the state's name and version), not the Feature around it.
+ * @example new WindowEngine({ name: "bars", version: "1", window, aggregator: ohlcv(), key: (t) => t.product_id, time: (t) => t.time }, { emit })
  */
 export class WindowEngine<R extends Record<string, unknown> = Record<string, unknown>> {
   private readonly keys = new Map<string, KeyState>();
@@ -55,17 +57,17 @@ export class WindowEngine<R extends Record<string, unknown> = Record<string, unk
   private lastIngest: number | undefined;
 
   constructor(
-    private readonly feature: Feature<R>,
+    private readonly def: EngineSpec<R>,
     private readonly events: EngineEvents<R>,
   ) {
-    this.spec = feature.window;
-    this.agg = feature.aggregator;
+    this.spec = def.window;
+    this.agg = def.aggregator;
   }
 
   /** Feed one tick (arrival order). Returns "late" when it was dropped; may emit windows before returning. */
   add(tick: Tick, ingestMs?: number): "ok" | "late" {
-    const key = this.feature.key(tick);
-    const t = eventTime(this.feature.time(tick), tick);
+    const key = this.def.key(tick);
+    const t = eventTime(this.def.time(tick), tick);
     if (ingestMs !== undefined) this.lastIngest = ingestMs;
     const seq = this.seq++;
     const { size, step, grace } = this.spec;
@@ -127,18 +129,18 @@ export class WindowEngine<R extends Record<string, unknown> = Record<string, unk
     for (const [key, ks] of this.keys) {
       keys.push({ key, watermark: ks.watermark, origin: ks.origin, windows: ks.windows.map((w) => [w.start, w.maxTime, w.state]) });
     }
-    return structuredClone({ format: 1, feature: this.feature.name, version: this.feature.version, seq: this.seq, late: this.late, keys });
+    return structuredClone({ format: 1, feature: this.def.name, version: this.def.version, seq: this.seq, late: this.late, keys });
   }
 
-  /** An engine continuing from a snapshot; refuses one taken with a different feature version. */
-  static restore<R extends Record<string, unknown>>(feature: Feature<R>, snap: EngineSnapshot, events: EngineEvents<R>): WindowEngine<R> {
-    if (snap?.format !== 1 || snap.version !== feature.version) {
+  /** An engine continuing from a snapshot; refuses one taken with a different version (of the feature, usually). */
+  static restore<R extends Record<string, unknown>>(def: EngineSpec<R>, snap: EngineSnapshot, events: EngineEvents<R>): WindowEngine<R> {
+    if (snap?.format !== 1 || snap.version !== def.version) {
       throw new InputError(
-        `checkpoint of '${snap?.feature}' (version ${snap?.version}) does not match feature '${feature.name}' (version ${feature.version})`,
+        `checkpoint of '${snap?.feature}' (version ${snap?.version}) does not match feature '${def.name}' (version ${def.version})`,
         { remedy: "the feature's definition changed since the checkpoint: reset the step's state and replay from the start" },
       );
     }
-    const e = new WindowEngine(feature, events);
+    const e = new WindowEngine(def, events);
     e.seq = snap.seq;
     e.late = snap.late;
     for (const k of structuredClone(snap.keys)) {

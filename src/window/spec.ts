@@ -1,6 +1,6 @@
 import { InputError } from "../errors/index.js";
-import type { WindowSpec } from "../feature/types.js";
 import { formatDuration, parseDuration } from "./duration.js";
+import type { WindowSpec } from "./types.js";
 
 export type { WindowSpec };
 

@@ -2,11 +2,11 @@ import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import { defineFeature } from "../../src/feature/define.js";
 import { ohlcv } from "../../src/feature/ohlcv.js";
-import type { WindowRecord } from "../../src/feature/types.js";
 import type { Tick } from "../../src/tick/types.js";
 import { windowStarts } from "../../src/window/assign.js";
 import { type EngineSnapshot, WindowEngine } from "../../src/window/engine.js";
 import { hopping, tumbling, type WindowBuilder } from "../../src/window/spec.js";
+import type { WindowRecord } from "../../src/window/types.js";
 
 const S = 1000;
 const M = 60_000;
@@ -212,6 +212,31 @@ describe("WindowEngine", () => {
     const b = harness(tumbling("1m", { grace: "3s" }));
     assert.notEqual(a.feature.version, b.feature.version);
     assert.throws(() => WindowEngine.restore(b.feature, a.engine.snapshot(), { emit() {} }), /does not match/);
+  });
+
+  test("runs from a plain EngineSpec (no Feature): the spec's key and time pick a tick's key and event time", () => {
+    const records: WindowRecord[] = [];
+    const spec = {
+      name: "bare",
+      version: "v1",
+      window: tumbling("1m").spec,
+      aggregator: ohlcv(),
+      key: (t: Tick) => t.product_id.toLowerCase(),
+      time: (t: Tick) => t.time + 30 * S,
+    };
+    const engine = new WindowEngine(spec, { emit: (r) => records.push(r) });
+    engine.add(tick("A", T0 + 29 * S));
+    engine.add(tick("A", T0 + 31 * S));
+    engine.flush();
+    assert.deepEqual(
+      records.map((r) => [r.key, r.start - T0, r.count]),
+      [
+        ["a", 0, 1],
+        ["a", M, 1],
+      ],
+    );
+    assert.deepEqual([engine.snapshot().feature, engine.snapshot().version], ["bare", "v1"]);
+    assert.throws(() => WindowEngine.restore({ ...spec, version: "v2" }, engine.snapshot(), { emit() {} }), /does not match/);
   });
 
   test("OHLCV snapshots keep small numeric state, not rows", () => {

@@ -1,0 +1,42 @@
+import type { Tick } from "../tick/types.js";
+
+/** Window shape after parsing durations (all ms). Hopping with step == size is tumbling. */
+export interface WindowSpec {
+  readonly kind: "tumbling" | "hopping";
+  readonly size: number;
+  readonly step: number;
+  readonly origin: "epoch" | "start";
+  readonly grace: number;
+}
+
+/**
+ * Incremental aggregation, life cycle: `init()` once per (key, window), `add(state, tick, seq)` for each tick in
+ * arrival order (`seq` is a per-run arrival counter used for tie-breaking), `result(state)` when the window is
+ * final. State must be JSON-serialisable: the stream runtime checkpoints it. `merge` is optional.
+ */
+export interface Aggregator<S = unknown, R extends Record<string, unknown> = Record<string, unknown>> {
+  /** Bumped when parameters or state layout change, so checkpointed state is never misread. */
+  readonly version?: string;
+  init(): S;
+  add(state: S, tick: Tick, seq: number): S;
+  result(state: S): R;
+  merge?(a: S, b: S): S;
+}
+
+/** One emitted window: `{key,start,end,...result}` (DESIGN.md "Output record"). */
+export type WindowRecord<R = Record<string, unknown>> = { key: string; start: number; end: number } & R;
+
+/**
+ * What a WindowEngine runs: the window, the aggregator, and where a tick's key and event time come from.
+ * `name` and `version` identify the state: a snapshot carries them and `WindowEngine.restore` refuses one taken
+ * under another version. A Feature is one (it has all six), so `new WindowEngine(feature, events)` works.
+ */
+export interface EngineSpec<R extends Record<string, unknown> = Record<string, unknown>> {
+  readonly window: WindowSpec;
+  readonly aggregator: Aggregator<unknown, R>;
+  key(t: Tick): string;
+  /** Event time in epoch ms (floored; a non-finite value is an InputError). */
+  time(t: Tick): number;
+  readonly name: string;
+  readonly version: string;
+}
