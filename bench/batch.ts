@@ -12,7 +12,7 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { ohlcvTumblingColumns } from "../src/feature/fast.js";
-import { ohlc, ohlc1h, ohlc1m } from "../src/features/ohlc.js";
+import { ohlc, ohlc1h, ohlc1m } from "../src/feature/shipped/ohlc.js";
 import { columnTick } from "../src/tick/columns.js";
 import { writeTicksFile } from "../src/tick/generate.js";
 import { readTickColumns } from "../src/tick/read.js";

@@ -30,7 +30,7 @@ export async function run(): Promise<Row[]> {
       const t0 = performance.now();
       // The services are ours and already up: their start-up is reported apart, not in the replay's time.
       const r = await replay({
-        ref: "src/features/ohlc.ts#ohlc1m",
+        ref: "src/feature/shipped/ohlc.ts#ohlc1m",
         ticks: file,
         cwd: packageRoot(),
         broker: s.brokers.join(","),

@@ -17,7 +17,7 @@ import { createTopics, uniqueName } from "../src/kafka/index.js";
 import { kafkaClient } from "../src/kafka/client.js";
 import type { BrokerHandle } from "../src/broker/types.js";
 import type { Feature } from "../src/feature/types.js";
-import { ohlc, ohlc1m } from "../src/features/ohlc.js";
+import { ohlc, ohlc1m } from "../src/feature/shipped/ohlc.js";
 import { type RedisHandle, startRedis } from "../src/redis/provider.js";
 import { EofTracker, isEof, produceEof } from "../src/stream/control.js";
 import { Reservoir } from "../src/stream/metrics.js";
@@ -171,8 +171,8 @@ interface StepRun {
 }
 
 /** runStep over the whole input topic until its output is complete; checks it produced the batch's windows. */
-/** ohlc1m's reference, for the step's worker thread (as `quixlab run src/features/ohlc.ts#ohlc1m` passes it). */
-const OHLC1M_REF = `${fileURLToPath(new URL("../src/features/ohlc.ts", import.meta.url))}#ohlc1m`;
+/** ohlc1m's reference, for the step's worker thread (as `quixlab run src/feature/shipped/ohlc.ts#ohlc1m` passes it). */
+const OHLC1M_REF = `${fileURLToPath(new URL("../src/feature/shipped/ohlc.ts", import.meta.url))}#ohlc1m`;
 
 export async function stepRun(kafka: Kafka, s: Services, input: string, ticks: number, expected: number, processing: Processing, redis: boolean, worker = true): Promise<StepRun> {
   const output = uniqueName(`bench-out-${processing}`);

@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// Entry shim: register tsx so feature references like `src/features/ohlc.ts#ohlc1m` (TypeScript) load at
+// Entry shim: register tsx so feature references like `src/feature/shipped/ohlc.ts#ohlc1m` (TypeScript) load at
 // runtime, then hand over to the CLI. In a checkout the CLI runs from source (no build step while developing);
 // an installed package (npm pack) carries only the compiled dist/.
 import { existsSync } from "node:fs";

@@ -30,7 +30,7 @@ export type { Duration, EngineEvents, EngineSnapshot, WindowBuilder, WindowOptio
 // ── features: define once, run in batch or as a stream step ────────────────────────────────────────────────────
 export { defineFeature, isFeature, loadFeatureRef, ohlcv, recordsToFrame } from "./feature/index.js";
 export type { Aggregator, BatchInput, BatchOptions, BatchResult, Feature, FeatureDefinition, Ohlcv, WindowRecord, WindowSpec } from "./feature/index.js";
-export { DEFAULT_GRACE, ohlc, ohlc1h, ohlc1m, ohlc60s, type OhlcOptions } from "./features/ohlc.js";
+export { DEFAULT_GRACE, ohlc, ohlc1h, ohlc1m, ohlc60s, type OhlcOptions } from "./feature/shipped/ohlc.js";
 
 // ── charts ───────────────────────────────────────────────────────────────────────────────────────────────────
 export { type CandleChartOptions, candlestickSvg } from "./chart/candles.js";

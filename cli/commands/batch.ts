@@ -41,8 +41,8 @@ options:
   --json                print a JSON summary on stdout (records go only to --out)
 
 examples:
-  quixlab batch src/features/ohlc.ts#ohlc1m --ticks data/coinbase-ticker-2021-04-17.jsonl
-  quixlab batch src/features/ohlc.ts#ohlc1h --ticks data/binance-futures-btcusdt-trades-2020-02-22.csv --chart btc.svg
+  quixlab batch src/feature/shipped/ohlc.ts#ohlc1m --ticks data/coinbase-ticker-2021-04-17.jsonl
+  quixlab batch src/feature/shipped/ohlc.ts#ohlc1h --ticks data/binance-futures-btcusdt-trades-2020-02-22.csv --chart btc.svg
 
 exit codes: 0 done, 2 bad flags, unreadable file or bad feature reference`,
 

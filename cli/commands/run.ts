@@ -41,7 +41,7 @@ options:
 
 example:
   input=ticks output=ohlc1m KAFKA_BROKERS=127.0.0.1:9092 REDIS_URL=redis://127.0.0.1:6379 \\
-    quixlab run src/features/ohlc.ts#ohlc1m
+    quixlab run src/feature/shipped/ohlc.ts#ohlc1m
 
 exit codes: 0 stopped cleanly, 1 the step failed, 2 missing or bad configuration`,
 

@@ -15,7 +15,7 @@ export function resolveFeatureRef(ref: string, cwd: string): string {
  * Load the feature a reference names: `path/to/module.ts#exportName` (export defaults to `default`), resolved from
  * `cwd`. Without `#`, the module's default export must be a feature. TypeScript modules load because
  * bin/quixlab.js registers tsx.
- * @example await loadFeatureRef("src/features/ohlc.ts#ohlc1m", process.cwd())
+ * @example await loadFeatureRef("src/feature/shipped/ohlc.ts#ohlc1m", process.cwd())
  */
 export async function loadFeatureRef(ref: string, cwd: string): Promise<Feature> {
   const hash = ref.lastIndexOf("#");

@@ -12,7 +12,7 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { promisify } from "node:util";
-import { ohlc } from "../../src/features/ohlc.js";
+import { ohlc } from "../../src/feature/shipped/ohlc.js";
 import { TARDIS_TRADES_MAP } from "../../src/tick/csv.js";
 import { writeTicksFile } from "../../src/tick/generate.js";
 import { quixlab, repoRoot as root } from "../helpers/cli.js";
@@ -69,14 +69,14 @@ describe("pandas parity", { timeout: 600_000 }, () => {
   after(() => rmSync(dir, { recursive: true, force: true }));
 
   test("Coinbase recording: 1 h and 1 min (CLI), 1 h origin start, hopping 60 s / 1 s (CLI)", async () => {
-    assertParity(await cli("src/features/ohlc.ts#ohlc1h", COINBASE), (await pandasOracle(COINBASE, { kind: "tumbling", sizeMs: H })).records, "coinbase 1h");
+    assertParity(await cli("src/feature/shipped/ohlc.ts#ohlc1h", COINBASE), (await pandasOracle(COINBASE, { kind: "tumbling", sizeMs: H })).records, "coinbase 1h");
     const m1 = await pandasOracle(COINBASE, { kind: "tumbling", sizeMs: M });
     assert.equal(m1.summary.ticks, 107);
-    assertParity(await cli("src/features/ohlc.ts#ohlc1m", COINBASE), m1.records, "coinbase 1m");
+    assertParity(await cli("src/feature/shipped/ohlc.ts#ohlc1m", COINBASE), m1.records, "coinbase 1m");
     const start = await ohlc({ size: "1h", origin: "start" }).batchRecords(COINBASE);
     assertParity(start.records, (await pandasOracle(COINBASE, { kind: "tumbling", sizeMs: H, origin: "start" })).records, "coinbase 1h start");
     const hop = await pandasOracle(COINBASE, { kind: "hopping", sizeMs: M, stepMs: 1000 });
-    assertParity(await cli("src/features/ohlc.ts#ohlc60s", COINBASE), hop.records, "coinbase 60s/1s");
+    assertParity(await cli("src/feature/shipped/ohlc.ts#ohlc60s", COINBASE), hop.records, "coinbase 60s/1s");
     assert.ok(hop.records.length > 60 * 10, "hopping windows per tick");
   });
 
@@ -85,8 +85,8 @@ describe("pandas parity", { timeout: 600_000 }, () => {
     const h1 = await pandasOracle(TARDIS, { kind: "tumbling", sizeMs: H }, TARDIS_TRADES_MAP);
     assert.equal(h1.summary.ticks, 9999);
     assert.equal(h1.records.length, 3);
-    assertParity(await cli("src/features/ohlc.ts#ohlc1h", TARDIS, map), h1.records, "tardis 1h");
-    assertParity(await cli("src/features/ohlc.ts#ohlc1m", TARDIS, map), (await pandasOracle(TARDIS, { kind: "tumbling", sizeMs: M }, TARDIS_TRADES_MAP)).records, "tardis 1m");
+    assertParity(await cli("src/feature/shipped/ohlc.ts#ohlc1h", TARDIS, map), h1.records, "tardis 1h");
+    assertParity(await cli("src/feature/shipped/ohlc.ts#ohlc1m", TARDIS, map), (await pandasOracle(TARDIS, { kind: "tumbling", sizeMs: M }, TARDIS_TRADES_MAP)).records, "tardis 1m");
     const start = await ohlc({ size: "1m", origin: "start" }).batchRecords(TARDIS, { read: { csvMap: TARDIS_TRADES_MAP } });
     assertParity(start.records, (await pandasOracle(TARDIS, { kind: "tumbling", sizeMs: M, origin: "start" }, TARDIS_TRADES_MAP)).records, "tardis 1m start");
     const hop = await ohlc({ size: "60s", step: "1s" }).batchRecords(TARDIS, { read: { csvMap: TARDIS_TRADES_MAP } });
@@ -103,11 +103,11 @@ describe("pandas parity", { timeout: 600_000 }, () => {
     assert.equal(ours.late, 0, "disorder stays within grace");
     assert.equal(new Set(ours.records.map((r) => r.key)).size, 3);
     assert.ok(hasHole(h1.records, H), "the gaps leave an empty hour for some product");
-    assertParity(await cli("src/features/ohlc.ts#ohlc1h", generated), h1.records, "generated 1h");
+    assertParity(await cli("src/feature/shipped/ohlc.ts#ohlc1h", generated), h1.records, "generated 1h");
 
     const m1 = await pandasOracle(generated, { kind: "tumbling", sizeMs: M });
     assert.ok(hasHole(m1.records, M), "the gaps leave empty minutes");
-    assertParity(await cli("src/features/ohlc.ts#ohlc1m", generated), m1.records, "generated 1m");
+    assertParity(await cli("src/feature/shipped/ohlc.ts#ohlc1m", generated), m1.records, "generated 1m");
 
     for (const [size, ms] of [
       ["1h", H],
@@ -123,7 +123,7 @@ describe("pandas parity", { timeout: 600_000 }, () => {
 });
 
 async function ohlc60sRecords(file: string): Promise<Bar[]> {
-  const { ohlc60s } = await import("../../src/features/ohlc.js");
+  const { ohlc60s } = await import("../../src/feature/shipped/ohlc.js");
   const r = await ohlc60s.batchRecords(file);
   assert.equal(r.late, 0);
   return r.records;

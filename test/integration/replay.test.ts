@@ -74,7 +74,7 @@ describe("quixlab replay (real Kafka, real Redis, step in a child process)", () 
 
   it("reproduces pandas on the recorded Coinbase file for 1 min, 1 h and 60 s/1 s", async () => {
     for (const name of ["ohlc1m", "ohlc1h", "ohlc60s"]) {
-      const { code, report, out, stderr } = await replayCli(`src/features/ohlc.ts#${name}`, COINBASE, []);
+      const { code, report, out, stderr } = await replayCli(`src/feature/shipped/ohlc.ts#${name}`, COINBASE, []);
       assert.equal(code, 0, `${name}: ${JSON.stringify({ parity: report.parity, mismatches: report.mismatches.slice(0, 3) })} ${stderr.slice(-1500)}`);
       assert.equal(report.parity.ok, true);
       assert.equal(report.ticks, 107);
@@ -83,7 +83,7 @@ describe("quixlab replay (real Kafka, real Redis, step in a child process)", () 
   });
 
   it("reproduces pandas on the Tardis CSV (column mapping) for 1 min", async () => {
-    const { code, report, out } = await replayCli("src/features/ohlc.ts#ohlc1m", TARDIS, ["--csv-map", TARDIS_MAP]);
+    const { code, report, out } = await replayCli("src/feature/shipped/ohlc.ts#ohlc1m", TARDIS, ["--csv-map", TARDIS_MAP]);
     assert.equal(code, 0);
     assert.equal(report.parity.expected, out.length);
     assertSameBars(out, (await pandasOracle(TARDIS, windows.ohlc1m!, TARDIS_MAP)).records, "tardis 1m");
@@ -91,7 +91,7 @@ describe("quixlab replay (real Kafka, real Redis, step in a child process)", () 
 
   it("reproduces pandas on 100,000 generated ticks with 1 % malformed lines, and counts them", async () => {
     for (const name of ["ohlc1m", "ohlc1h", "ohlc60s"]) {
-      const { code, report, out, stderr } = await replayCli(`src/features/ohlc.ts#${name}`, generated, ["--partitions", "4"]);
+      const { code, report, out, stderr } = await replayCli(`src/feature/shipped/ohlc.ts#${name}`, generated, ["--partitions", "4"]);
       assert.equal(code, 0, `${name}: ${JSON.stringify({ parity: report.parity, mismatches: report.mismatches.slice(0, 3) })} ${stderr.slice(-1500)}`);
       assert.equal(report.rejected, malformed, "rejected = malformed lines");
       assert.equal(report.rejectedInStream, malformed, "every malformed line reached the dead-letter topic once");
@@ -101,8 +101,8 @@ describe("quixlab replay (real Kafka, real Redis, step in a child process)", () 
   });
 
   it("keeps parity with --chaos 5 (the step SIGKILLed and restarted five times)", async () => {
-    const calm = await replayCli("src/features/ohlc.ts#ohlc1m", generated, ["--seed", "1"]);
-    const chaotic = await replayCli("src/features/ohlc.ts#ohlc1m", generated, ["--chaos", "5", "--seed", "11"]);
+    const calm = await replayCli("src/feature/shipped/ohlc.ts#ohlc1m", generated, ["--seed", "1"]);
+    const chaotic = await replayCli("src/feature/shipped/ohlc.ts#ohlc1m", generated, ["--chaos", "5", "--seed", "11"]);
     assert.equal(chaotic.code, 0, chaotic.stderr.slice(-1500));
     assert.equal(chaotic.report.chaos.kills, 5);
     assert.deepEqual(chaotic.out, calm.out, "identical windows with and without kills");
@@ -117,7 +117,7 @@ describe("quixlab replay (real Kafka, real Redis, step in a child process)", () 
   });
 
   it("--keep leaves its topics, which keep ticks of any age (recorded event times are the Kafka timestamps)", async () => {
-    const { code, report } = await replayCli("src/features/ohlc.ts#ohlc1m", COINBASE, ["--keep"]);
+    const { code, report } = await replayCli("src/feature/shipped/ohlc.ts#ohlc1m", COINBASE, ["--keep"]);
     assert.equal(code, 0);
     assert.equal(report.topics.kept, true);
     const admin = kafkaClient(services.brokers).admin();
@@ -139,10 +139,10 @@ describe("quixlab replay (real Kafka, real Redis, step in a child process)", () 
   });
 
   it("exits 2 naming the problem for a missing file and a bad reference", async () => {
-    const missing = await quixlab(["replay", "src/features/ohlc.ts#ohlc1m", "--ticks", "nope.jsonl"]);
+    const missing = await quixlab(["replay", "src/feature/shipped/ohlc.ts#ohlc1m", "--ticks", "nope.jsonl"]);
     assert.equal(missing.code, 2);
     assert.match(missing.err, /nope\.jsonl.*no such file/);
-    const badRef = await quixlab(["replay", "src/features/ohlc.ts#ohlc2m", "--ticks", COINBASE]);
+    const badRef = await quixlab(["replay", "src/feature/shipped/ohlc.ts#ohlc2m", "--ticks", COINBASE]);
     assert.equal(badRef.code, 2);
     assert.match(badRef.err, /ohlc2m/);
     assert.match(badRef.err, /ohlc1m/, "lists the features that do exist");

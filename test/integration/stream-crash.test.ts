@@ -6,7 +6,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import type { Admin } from "kafkajs";
-import { ohlc } from "../../src/features/ohlc.js";
+import { ohlc } from "../../src/feature/shipped/ohlc.js";
 import { generateTicks } from "../../src/tick/generate.js";
 import { bin, repoRoot as root } from "../helpers/cli.js";
 import { assertStreamedWindows, GiveUp, produceLines, readOutputUntilEof, type StreamSession, streamCase, streamSession, until } from "./stream-helpers.js";
@@ -23,7 +23,7 @@ function featureModule(name: string): string {
   const file = join(dir, "feature.ts");
   // An ES module, like the project's own feature modules.
   writeFileSync(join(dir, "package.json"), '{"type":"module"}\n');
-  writeFileSync(file, `import { ohlc } from ${JSON.stringify(join(root, "src/features/ohlc.ts"))};\nexport const f = ohlc({ size: "60s", step: "5s", name: ${JSON.stringify(name)} });\n`);
+  writeFileSync(file, `import { ohlc } from ${JSON.stringify(join(root, "src/feature/shipped/ohlc.ts"))};\nexport const f = ohlc({ size: "60s", step: "5s", name: ${JSON.stringify(name)} });\n`);
   return file;
 }
 

@@ -3,7 +3,7 @@ import { before, describe, it } from "node:test";
 import type { Kafka } from "kafkajs";
 import { kafkaClient } from "../../src/kafka/client.js";
 import { ServiceError } from "../../src/errors/index.js";
-import { ohlc } from "../../src/features/ohlc.js";
+import { ohlc } from "../../src/feature/shipped/ohlc.js";
 import { runStep } from "../../src/stream/step.js";
 import { generateTicks } from "../../src/tick/generate.js";
 import { testBrokers, uniqueName } from "../harness/services.js";

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
-import { ohlc } from "../../src/features/ohlc.js";
+import { ohlc } from "../../src/feature/shipped/ohlc.js";
 import { runStep, type StepHandle } from "../../src/stream/step.js";
 import { generateTicks } from "../../src/tick/generate.js";
 import { featureRef, hopping30sAlo } from "../fixtures/stream-features.js";

@@ -8,7 +8,7 @@ import { after, before, describe, it } from "node:test";
 import { Redis } from "ioredis";
 import type { Kafka } from "kafkajs";
 import { kafkaClient } from "../../src/kafka/client.js";
-import { ohlc } from "../../src/features/ohlc.js";
+import { ohlc } from "../../src/feature/shipped/ohlc.js";
 import { pingRedis } from "../../src/redis/ping.js";
 import { runStep, type StepHandle } from "../../src/stream/step.js";
 import { generateTicks } from "../../src/tick/generate.js";

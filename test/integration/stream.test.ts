@@ -4,7 +4,7 @@ import { fileURLToPath } from "node:url";
 import { Redis } from "ioredis";
 import type { Kafka } from "kafkajs";
 import { kafkaClient } from "../../src/kafka/client.js";
-import { ohlc } from "../../src/features/ohlc.js";
+import { ohlc } from "../../src/feature/shipped/ohlc.js";
 import { getLatest } from "../../src/store/online.js";
 import { readMetrics } from "../../src/stream/metrics.js";
 import { rawBatchesServed } from "../../src/kafka/rawfetch.js";

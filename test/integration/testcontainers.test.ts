@@ -131,7 +131,7 @@ describe("testcontainers providers (real Docker engine, locally built images)", 
   it("replays the recorded Coinbase file through a Testcontainers broker and Redis with parity", { timeout: 300_000 }, async () => {
     const lines: string[] = [];
     const report = await replay({
-      ref: "src/features/ohlc.ts#ohlc1m",
+      ref: "src/feature/shipped/ohlc.ts#ohlc1m",
       ticks: COINBASE,
       cwd: root,
       broker: "testcontainers",
@@ -150,7 +150,7 @@ describe("testcontainers providers (real Docker engine, locally built images)", 
     try {
       const ticks = join(dir, "generated.jsonl");
       await writeTicksFile(ticks, { n: 20_000, products: 3, seed: 5, intervalMs: 12, outOfOrderMs: 1_000 });
-      const report = await replay({ ref: "src/features/ohlc.ts#ohlc1m", ticks, cwd: root, broker: "testcontainers", redis: "testcontainers", chaos: 3, seed: 3 });
+      const report = await replay({ ref: "src/feature/shipped/ohlc.ts#ohlc1m", ticks, cwd: root, broker: "testcontainers", redis: "testcontainers", chaos: 3, seed: 3 });
       assert.equal(report.parity.ok, true, JSON.stringify(report.parity));
       assert.equal(report.chaos.kills, 3);
       assert.equal(report.broker.provider, "testcontainers");

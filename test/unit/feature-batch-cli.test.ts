@@ -21,7 +21,7 @@ describe("quixlab batch", () => {
   after(() => rmSync(dir, { recursive: true, force: true }));
 
   test("prints JSON Lines records sorted by (key, start) when stdout is not a terminal", async () => {
-    const r = await quixlab(["batch", "src/features/ohlc.ts#ohlc1m", "--ticks", COINBASE]);
+    const r = await quixlab(["batch", "src/feature/shipped/ohlc.ts#ohlc1m", "--ticks", COINBASE]);
     assert.equal(r.code, 0, r.err);
     const records = r.out.trim().split("\n").map((l) => JSON.parse(l));
     assert.equal(records.length, 15);
@@ -37,7 +37,7 @@ describe("quixlab batch", () => {
     const lines = generateTicks({ n: 200, seed: 3, malformedRate: 0.2 });
     const file = join(dir, "messy.jsonl");
     writeFileSync(file, `${lines.join("\n")}\n`);
-    const r = await quixlab(["batch", "src/features/ohlc.ts#ohlc1m", "--ticks", file, "--format", "csv"]);
+    const r = await quixlab(["batch", "src/feature/shipped/ohlc.ts#ohlc1m", "--ticks", file, "--format", "csv"]);
     assert.equal(r.code, 0, r.err);
     const m = /(\d+) lines rejected/.exec(r.err);
     assert.ok(m && Number(m[1]) > 10, r.err);
@@ -51,7 +51,7 @@ describe("quixlab batch", () => {
   test("--out, --chart and --json", async () => {
     const out = join(dir, "bars.jsonl");
     const chart = join(dir, "bars.svg");
-    const r = await quixlab(["batch", "src/features/ohlc.ts#ohlc1h", "--ticks", "data/binance-futures-btcusdt-trades-2020-02-22.csv", "--out", out, "--chart", chart, "--json"]);
+    const r = await quixlab(["batch", "src/feature/shipped/ohlc.ts#ohlc1h", "--ticks", "data/binance-futures-btcusdt-trades-2020-02-22.csv", "--out", out, "--chart", chart, "--json"]);
     assert.equal(r.code, 0, r.err);
     const summary = JSON.parse(r.out);
     assert.deepEqual([summary.ticks, summary.rejected, summary.late, summary.windows], [9999, 0, 0, 3]);
@@ -75,7 +75,7 @@ describe("quixlab batch", () => {
     await writeTicksFile(file, { n: 30_000, seed: 2 });
     const stdout = captureStream(false);
     const stderr = captureStream(true);
-    const code = await main(["batch", "src/features/ohlc.ts#ohlc1h", "--ticks", file, "--json"], {
+    const code = await main(["batch", "src/feature/shipped/ohlc.ts#ohlc1h", "--ticks", file, "--json"], {
       cwd: root,
       stdout,
       stderr,
@@ -88,12 +88,12 @@ describe("quixlab batch", () => {
   });
 
   for (const [what, args, pattern] of [
-    ["a missing ticks file", ["src/features/ohlc.ts#ohlc1m", "--ticks", "nope.jsonl"], /nope\.jsonl: cannot read the ticks file: no such file — /],
-    ["a missing export", ["src/features/ohlc.ts#nope", "--ticks", COINBASE], /no export named 'nope' — use one of .*#ohlc1h/],
-    ["a missing module", ["src/features/none.ts#x", "--ticks", COINBASE], /feature module not found/],
-    ["no --ticks", ["src/features/ohlc.ts#ohlc1m"], /missing --ticks/],
-    ["a bad --format", ["src/features/ohlc.ts#ohlc1m", "--ticks", COINBASE, "--format", "xml"], /bad --format 'xml'/],
-    ["an unknown flag", ["src/features/ohlc.ts#ohlc1m", "--tick", COINBASE], /usage: quixlab batch/],
+    ["a missing ticks file", ["src/feature/shipped/ohlc.ts#ohlc1m", "--ticks", "nope.jsonl"], /nope\.jsonl: cannot read the ticks file: no such file — /],
+    ["a missing export", ["src/feature/shipped/ohlc.ts#nope", "--ticks", COINBASE], /no export named 'nope' — use one of .*#ohlc1h/],
+    ["a missing module", ["src/feature/shipped/none.ts#x", "--ticks", COINBASE], /feature module not found/],
+    ["no --ticks", ["src/feature/shipped/ohlc.ts#ohlc1m"], /missing --ticks/],
+    ["a bad --format", ["src/feature/shipped/ohlc.ts#ohlc1m", "--ticks", COINBASE, "--format", "xml"], /bad --format 'xml'/],
+    ["an unknown flag", ["src/feature/shipped/ohlc.ts#ohlc1m", "--tick", COINBASE], /usage: quixlab batch/],
   ] as const) {
     test(`exit 2 with one clear line for ${what}`, async () => {
       const r = await quixlab(["batch", ...args]);

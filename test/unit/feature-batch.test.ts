@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { ohlcvTumblingColumns } from "../../src/feature/fast.js";
-import { ohlc } from "../../src/features/ohlc.js";
+import { ohlc } from "../../src/feature/shipped/ohlc.js";
 import { ticksToColumns } from "../../src/tick/columns.js";
 import { frameToTickResults, ticksToFrame } from "../../src/tick/frame.js";
 import { generateTicks } from "../../src/tick/generate.js";

@@ -6,7 +6,7 @@ import { InputError } from "../../src/errors/index.js";
 import { defineFeature, isFeature } from "../../src/feature/define.js";
 import { ohlcv } from "../../src/feature/ohlcv.js";
 import { loadFeatureRef } from "../../src/feature/ref.js";
-import { ohlc, ohlc1h, ohlc1m, ohlc60s } from "../../src/features/ohlc.js";
+import { ohlc, ohlc1h, ohlc1m, ohlc60s } from "../../src/feature/shipped/ohlc.js";
 import { hopping, tumbling } from "../../src/window/spec.js";
 
 const root = fileURLToPath(new URL("../..", import.meta.url));
@@ -76,7 +76,7 @@ describe("defineFeature", () => {
 
 describe("loadFeatureRef", () => {
   test("loads path#export relative to cwd; without '#', the default export", async () => {
-    assert.equal((await loadFeatureRef("src/features/ohlc.ts#ohlc1m", root)).name, "ohlc1m");
+    assert.equal((await loadFeatureRef("src/feature/shipped/ohlc.ts#ohlc1m", root)).name, "ohlc1m");
     assert.equal((await loadFeatureRef("features.ts#vwap1m", join(root, "test/fixtures"))).name, "vwap_1m");
     assert.equal((await loadFeatureRef("test/fixtures/features.ts", root)).name, "ohlc_5m");
     assert.equal((await loadFeatureRef("test/fixtures/features.ts#", root)).name, "ohlc_5m");

@@ -71,7 +71,7 @@ describe("quixlab run configuration", () => {
   it("exits 2 with the remedy when the CLI lacks configuration", async () => {
     const err = capture();
     const out = capture();
-    const code = await main(["run", "src/features/ohlc.ts#ohlc1m"], { env: { output: "o" }, stderr: err.stream, stdout: out.stream });
+    const code = await main(["run", "src/feature/shipped/ohlc.ts#ohlc1m"], { env: { output: "o" }, stderr: err.stream, stdout: out.stream });
     assert.equal(code, 2);
     assert.match(err.text(), /no input topic — set the 'input' environment variable/);
     const help = capture();

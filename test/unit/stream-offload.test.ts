@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import type { KafkaMessage } from "kafkajs";
-import { ohlc60s } from "../../src/features/ohlc.js";
+import { ohlc60s } from "../../src/feature/shipped/ohlc.js";
 import { eofHeaders, INGEST_HEADER } from "../../src/stream/control.js";
 import { packBatch, processPacked } from "../../src/stream/offload.js";
 import { PartitionProcessor, type Pending } from "../../src/stream/partition.js";

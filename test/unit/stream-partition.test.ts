@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import type { WindowRecord } from "../../src/feature/types.js";
-import { ohlc, ohlc1m, ohlc60s } from "../../src/features/ohlc.js";
+import { ohlc, ohlc1m, ohlc60s } from "../../src/feature/shipped/ohlc.js";
 import { EofTracker, eofHeaders, isEof, readEofMarker } from "../../src/stream/control.js";
 import { type Pending, PartitionProcessor } from "../../src/stream/partition.js";
 import { decodeMessage, type InMessage, type OutMessage } from "../../src/stream/serde.js";

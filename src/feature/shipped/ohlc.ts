@@ -1,8 +1,8 @@
-import { defineFeature } from "../feature/define.js";
-import { type Ohlcv, ohlcv } from "../feature/ohlcv.js";
-import type { Feature } from "../feature/types.js";
-import { formatDuration, parseDuration } from "../window/duration.js";
-import { type Duration, hopping, tumbling } from "../window/spec.js";
+import { formatDuration, parseDuration } from "../../window/duration.js";
+import { type Duration, hopping, tumbling } from "../../window/spec.js";
+import { defineFeature } from "../define.js";
+import { type Ohlcv, ohlcv } from "../ohlcv.js";
+import type { Feature } from "../types.js";
 
 /**
  * Default grace for OHLC features: 2 s. Exchange feeds deliver ticks slightly out of order (Coinbase's ticker
