@@ -16,7 +16,7 @@ import { ohlc, ohlc1h, ohlc1m } from "../src/feature/shipped/ohlc.js";
 import { columnTick } from "../src/tick/columns.js";
 import { writeTicksFile } from "../src/tick/generate.js";
 import { readTickColumns } from "../src/tick/read.js";
-import type { Row } from "./run.js";
+import type { Row } from "./types.js";
 
 export const name = "batch";
 

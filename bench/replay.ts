@@ -9,7 +9,7 @@ import { join } from "node:path";
 import { replay } from "../src/replay/replay.js";
 import { writeTicksFile } from "../src/tick/generate.js";
 import { packageRoot } from "../src/util/paths.js";
-import type { Row } from "./run.js";
+import type { Row } from "./types.js";
 import { withServices } from "./stream.js";
 
 export const name = "replay";

@@ -1,32 +1,14 @@
 /**
  * `npm run bench [-- suite…] [--list]`: runs the named suites (all by default), prints a table and writes
  * bench/results/latest.json (rows of suites not run this time are kept from the previous file).
- * A suite is a module exporting `name` and `run(): Promise<Row[]>`; register it in SUITES below.
+ * A suite is a module exporting `name` and `run(): Promise<Row[]>` (`Suite` in types.ts); register it in SUITES below.
  */
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { cpus } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
-
-/** One measurement; when compared with a baseline, ratio = value / baseline (higher is better for rates). */
-export interface Row {
-  suite: string;
-  name: string;
-  value: number;
-  unit: string;
-  baseline?: { name: string; value: number };
-  ratio?: number;
-  /** The ratio the project aims for; `ok` says whether this run reached it. */
-  target?: number;
-  ok?: boolean;
-  note?: string;
-}
-
-export interface Suite {
-  name: string;
-  run(): Promise<Row[]>;
-}
+import type { Row, Suite } from "./types.js";
 
 const SUITES: { name: string; load: () => Promise<Suite> }[] = [
   { name: "batch", load: () => import("./batch.js") },

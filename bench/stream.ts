@@ -24,7 +24,7 @@ import { Reservoir } from "../src/stream/metrics.js";
 import { type Processing, runStep, type StepHandle } from "../src/stream/step.js";
 import { generateTickLines } from "../src/tick/generate.js";
 import { waitFor } from "../src/util/net.js";
-import type { Row } from "./run.js";
+import type { Row } from "./types.js";
 
 export const name = "stream";
 
