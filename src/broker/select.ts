@@ -1,4 +1,5 @@
-import { EnvironmentError, InputError } from "../errors/index.js";
+import { InputError } from "../errors/index.js";
+import { chooseProvider, type ProviderRules } from "../infra/provider.js";
 import type { BrokerProvider } from "./types.js";
 
 export interface BrokerChoice {
@@ -44,46 +45,33 @@ function looksLikeAddress(flag: string): boolean {
   return flag.includes(":") || flag.includes(",");
 }
 
+/** Kafka's part of the one provider chooser (`src/infra/provider.ts`). */
+export const BROKER_RULES: ProviderRules<BrokerProvider, string[], BrokerChoice, BrokerSelectionInput> = {
+  service: "broker",
+  option: "--broker",
+  envName: "KAFKA_BROKERS",
+  addressField: "address",
+  address: (input) => input.address,
+  anAddress: "an address",
+  connect: "external",
+  noAddress: {
+    message: "the external provider needs an address, and none was given",
+    remedy: "pass --broker HOST:PORT or set KAFKA_BROKERS=HOST:PORT",
+  },
+  noDockerRemedy: "start Docker (or set DOCKER_HOST), or use --broker local",
+  unknownRemedy: "use --broker auto, local, testcontainers, or HOST:PORT",
+  isAddress: looksLikeAddress,
+  parse: parseBrokerList,
+  choice: (provider, reason, brokers) => (brokers ? { provider, reason, brokers } : { provider, reason }),
+  named: { local: () => ({ provider: "local", reason: "asked for the local provider" }) },
+  own: () => ({ provider: "local", reason: "no address, no KAFKA_BROKERS and no Docker engine" }),
+};
+
 /**
  * Decide which broker provider to use, purely from the inputs. `auto` prefers, in order: an address given or
  * `KAFKA_BROKERS`, a broker left running by `quixlab services up`, Testcontainers when Docker answers, and
  * finally a local JVM broker (which needs only Java and Maven).
  */
 export function chooseBrokerProvider(input: BrokerSelectionInput): BrokerChoice {
-  const flag = input.flag ?? "auto";
-  const address = input.address || undefined;
-  const envBrokers = input.env?.KAFKA_BROKERS || undefined;
-  if (looksLikeAddress(flag)) {
-    return { provider: "external", reason: "an address was given", brokers: parseBrokerList(flag) };
-  }
-  switch (flag) {
-    case "local":
-      return { provider: "local", reason: "asked for the local provider" };
-    case "testcontainers":
-      if (!input.dockerAvailable) {
-        throw new EnvironmentError("the testcontainers provider needs a Docker engine, and none answered", {
-          remedy: "start Docker (or set DOCKER_HOST), or use --broker local",
-        });
-      }
-      return { provider: "testcontainers", reason: "asked for the testcontainers provider" };
-    case "external":
-      if (address) return { provider: "external", reason: "asked for the external provider", brokers: parseBrokerList(address, "address") };
-      if (envBrokers) return { provider: "external", reason: "KAFKA_BROKERS is set", brokers: parseBrokerList(envBrokers, "KAFKA_BROKERS") };
-      throw new InputError("the external provider needs an address, and none was given", {
-        remedy: "pass --broker HOST:PORT or set KAFKA_BROKERS=HOST:PORT",
-      });
-    case "auto":
-      if (address) return { provider: "external", reason: "an address was given", brokers: parseBrokerList(address, "address") };
-      if (envBrokers) return { provider: "external", reason: "KAFKA_BROKERS is set", brokers: parseBrokerList(envBrokers, "KAFKA_BROKERS") };
-      if (input.running?.length) {
-        return { provider: "external", reason: "reusing the broker started by 'quixlab services up'", brokers: input.running };
-      }
-      if (input.dockerAvailable) return { provider: "testcontainers", reason: "a Docker engine answered" };
-      return { provider: "local", reason: "no address, no KAFKA_BROKERS and no Docker engine" };
-    default:
-      throw new InputError(`unknown broker provider '${flag}'`, {
-        remedy: "use --broker auto, local, testcontainers, or HOST:PORT",
-        context: { field: "--broker" },
-      });
-  }
+  return chooseProvider(BROKER_RULES, input);
 }

@@ -1,4 +1,4 @@
-import type { Log } from "../infra/process.js";
+import type { ServiceHandle, StartServiceOptions } from "../infra/provider.js";
 
 /** Where a broker came from: given to us, a Docker container, or a JVM we run from Maven Central jars. */
 export type BrokerProvider = "external" | "testcontainers" | "local";
@@ -6,29 +6,26 @@ export type BrokerProvider = "external" | "testcontainers" | "local";
 /**
  * A running Kafka broker, whoever started it. Life cycle: `startBroker()` resolves once a real admin call
  * succeeds; `stop()` shuts down what we started (a no-op for an external broker) and removes its files.
+ * A local broker can also be killed and started again in place (`kill`, `restart`), its data kept.
  */
-export interface BrokerHandle {
+export interface BrokerHandle extends ServiceHandle<BrokerProvider> {
   /** Bootstrap addresses, `HOST:PORT`. */
   readonly brokers: string[];
-  readonly provider: BrokerProvider;
-  /** From "start requested" to "admin call answered". */
-  readonly startupMs: number;
-  /** The broker's process when we run it ourselves (local provider). */
-  readonly pid?: number;
-  /** Config, data and logs of a local broker; removed by `stop()`. */
-  readonly dir?: string;
-  stop(): Promise<void>;
+  /**
+   * Local only: end the broker's process, by default with SIGKILL (a crash: no clean shutdown), keeping its
+   * dir so `restart()` can start it again. Resolves once the process is gone.
+   */
+  kill?(signal?: "SIGKILL" | "SIGTERM"): Promise<void>;
+  /**
+   * Local only: start the broker again with the same node id, ports and log dir (its storage is not formatted
+   * again), after a SIGTERM if it still runs; topics, messages and committed offsets survive. `pid` is the new
+   * process's afterwards. Resolves once an admin call answers.
+   * Example: `await kafka.kill!(); await kafka.restart!()`.
+   */
+  restart?(): Promise<void>;
 }
 
-export interface StartBrokerOptions {
-  /** `auto` (default), a provider name, or `HOST:PORT[,HOST:PORT]` (same as `external` with that address). */
-  provider?: "auto" | BrokerProvider | (string & {});
+export interface StartBrokerOptions extends StartServiceOptions<BrokerProvider> {
   /** `HOST:PORT[,HOST:PORT]` for `external`/`auto`; defaults to `KAFKA_BROKERS`. */
   address?: string;
-  /** Looks for brokers started by `quixlab services up` under this directory (auto only). */
-  cwd?: string;
-  env?: NodeJS.ProcessEnv;
-  log?: Log;
-  /** Local only: leave the broker running after this process exits (`quixlab services up`). */
-  detached?: boolean;
 }

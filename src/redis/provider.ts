@@ -1,14 +1,16 @@
 import { EnvironmentError, InputError } from "../errors/index.js";
-import { dockerAvailable, findContainerImage, packageInstalled, requireContainerImage, startContainer } from "../infra/docker.js";
 import { type Log, which } from "../infra/process.js";
+import { chooseProvider, type ProviderRules, type ProviderSetup, resolveProvider } from "../infra/provider.js";
 import { readServices } from "../services/state.js";
 import { EMBEDDED_REDIS_SOURCE, ensureEmbeddedRedis, requireEmbeddedRedis } from "./embedded.js";
 import { REDIS_REMEDY, startLocalRedis } from "./local.js";
 import { pingRedis } from "./ping.js";
+import { redisImages, startContainerRedis } from "./testcontainers.js";
 import type { RedisHandle, RedisProvider, StartRedisOptions } from "./types.js";
 
 export { pingRedis } from "./ping.js";
 export { REDIS_REMEDY } from "./local.js";
+export { REDIS_IMAGE, REDIS_LOCAL_IMAGE, redisImages } from "./testcontainers.js";
 export type { RedisHandle, RedisProvider, StartRedisOptions } from "./types.js";
 export {
   EMBEDDED_REDIS_SOURCE,
@@ -61,20 +63,27 @@ export function parseRedisUrl(text: string, source = "--redis"): string {
   return text;
 }
 
-/**
- * Decide which Redis to use, purely from the inputs. `auto` prefers a URL given or `REDIS_URL`, then a Redis
- * left running by `quixlab services up`, then Testcontainers when Docker answers, then `redis-server` from PATH,
- * then the embedded redis-server from Maven Central.
- */
-export function chooseRedisProvider(input: RedisSelectionInput): RedisChoice {
-  const flag = input.flag ?? "auto";
-  const url = input.url || undefined;
-  const envUrl = input.env?.REDIS_URL || undefined;
-  if (flag.includes("://")) return { provider: "url", reason: "a URL was given", url: parseRedisUrl(flag) };
-  switch (flag) {
-    case "none":
-      return { provider: "none", reason: "asked for no online store" };
-    case "local":
+/** Redis's part of the one provider chooser (`src/infra/provider.ts`). */
+export const REDIS_RULES: ProviderRules<RedisProvider, string, RedisChoice, RedisSelectionInput> = {
+  service: "Redis",
+  option: "--redis",
+  envName: "REDIS_URL",
+  addressField: "url",
+  address: (input) => input.url,
+  anAddress: "a URL",
+  connect: "url",
+  noAddress: {
+    message: "the url provider needs a Redis URL, and none was given",
+    remedy: "pass --redis redis://HOST:PORT or set REDIS_URL",
+  },
+  noDockerRemedy: "start Docker (or set DOCKER_HOST), or use --redis local or embedded",
+  unknownRemedy: "use --redis auto, local, embedded, testcontainers, none, or redis://HOST:PORT",
+  isAddress: (flag) => flag.includes("://"),
+  parse: parseRedisUrl,
+  choice: (provider, reason, url) => (url ? { provider, reason, url } : { provider, reason }),
+  named: {
+    none: () => ({ provider: "none", reason: "asked for no online store" }),
+    local: (input) => {
       if (!input.redisServerOnPath) {
         throw new EnvironmentError("'redis-server' is not on PATH", {
           remedy: `${REDIS_REMEDY}, or use --redis embedded (a redis-server from Maven Central)`,
@@ -82,34 +91,19 @@ export function chooseRedisProvider(input: RedisSelectionInput): RedisChoice {
         });
       }
       return { provider: "local", reason: "asked for the local provider" };
-    case "embedded":
-      return { provider: "embedded", reason: `asked for the embedded provider; ${EMBEDDED_REDIS_SOURCE}` };
-    case "testcontainers":
-      if (!input.dockerAvailable) {
-        throw new EnvironmentError("the testcontainers provider needs a Docker engine, and none answered", {
-          remedy: "start Docker (or set DOCKER_HOST), or use --redis local or embedded",
-        });
-      }
-      return { provider: "testcontainers", reason: "asked for the testcontainers provider" };
-    case "url":
-      if (url) return { provider: "url", reason: "asked for the url provider", url: parseRedisUrl(url, "url") };
-      if (envUrl) return { provider: "url", reason: "REDIS_URL is set", url: parseRedisUrl(envUrl, "REDIS_URL") };
-      throw new InputError("the url provider needs a Redis URL, and none was given", {
-        remedy: "pass --redis redis://HOST:PORT or set REDIS_URL",
-      });
-    case "auto":
-      if (url) return { provider: "url", reason: "a URL was given", url: parseRedisUrl(url, "url") };
-      if (envUrl) return { provider: "url", reason: "REDIS_URL is set", url: parseRedisUrl(envUrl, "REDIS_URL") };
-      if (input.running) return { provider: "url", reason: "reusing the Redis started by 'quixlab services up'", url: input.running };
-      if (input.dockerAvailable) return { provider: "testcontainers", reason: "a Docker engine answered" };
-      if (input.redisServerOnPath) return { provider: "local", reason: "no URL, no REDIS_URL and no Docker engine" };
-      return ownRedisProvider(false);
-    default:
-      throw new InputError(`unknown Redis provider '${flag}'`, {
-        remedy: "use --redis auto, local, embedded, testcontainers, none, or redis://HOST:PORT",
-        context: { field: "--redis" },
-      });
-  }
+    },
+    embedded: () => ({ provider: "embedded", reason: `asked for the embedded provider; ${EMBEDDED_REDIS_SOURCE}` }),
+  },
+  own: (input) => (input.redisServerOnPath ? { provider: "local", reason: "no URL, no REDIS_URL and no Docker engine" } : ownRedisProvider(false)),
+};
+
+/**
+ * Decide which Redis to use, purely from the inputs. `auto` prefers a URL given or `REDIS_URL`, then a Redis
+ * left running by `quixlab services up`, then Testcontainers when Docker answers, then `redis-server` from PATH,
+ * then the embedded redis-server from Maven Central.
+ */
+export function chooseRedisProvider(input: RedisSelectionInput): RedisChoice {
+  return chooseProvider(REDIS_RULES, input);
 }
 
 /** The Redis recorded by `quixlab services up` under `cwd` if it answers PING right now. */
@@ -118,31 +112,27 @@ export async function runningRedis(cwd: string): Promise<string | undefined> {
   return url && (await pingRedis(url, 1_000)) ? url : undefined;
 }
 
+/** Redis's setup for the one provider chooser: its rules, the running copy, its images, the embedded build. */
+const REDIS_SETUP: ProviderSetup<RedisProvider, string, RedisChoice, RedisSelectionInput> = {
+  rules: REDIS_RULES,
+  prefix: "redis",
+  running: runningRedis,
+  facts: (env) => ({ redisServerOnPath: which("redis-server", env) !== undefined }),
+  containerPackage: { name: "testcontainers", install: "npm install testcontainers" },
+  images: redisImages,
+  // Fail on a platform without a build, or no cache and no Maven, before announcing a choice that cannot work.
+  check: (choice, env) => {
+    if (choice.provider === "embedded") requireEmbeddedRedis(env);
+  },
+};
+
 /**
  * Get a Redis ready for use, reporting the choice through `log`.
  * Example: `const redis = await startRedis({ provider: "auto" }); new Redis(redis.url!); ...; await redis.stop()`.
  */
 export async function startRedis(opts: StartRedisOptions = {}): Promise<RedisHandle> {
   const env = opts.env ?? process.env;
-  const flag = opts.provider ?? "auto";
-  const undecided = flag === "auto" && !opts.url && !env.REDIS_URL;
-  const running = undecided && opts.cwd ? await runningRedis(opts.cwd) : undefined;
-  const docker = (undecided && !running) || flag === "testcontainers" ? await dockerAvailable(env) : false;
-  const redisServerOnPath = which("redis-server", env) !== undefined;
-  let choice = chooseRedisProvider({ flag, url: opts.url, env, dockerAvailable: docker, redisServerOnPath, running });
-  // An engine that answers but cannot supply the image (none built, no registry) is no reason to fail auto;
-  // an explicit testcontainers fails on it in startContainerRedis.
-  let image: string | undefined;
-  const missing = "the optional package testcontainers is not installed (npm install testcontainers)";
-  if (choice.provider === "testcontainers" && flag === "auto" && !packageInstalled("testcontainers")) choice = { ...ownRedisProvider(redisServerOnPath), reason: `a Docker engine answered, but ${missing}` };
-  if (choice.provider === "testcontainers" && flag === "auto") {
-    const found = await findContainerImage(redisImages(env), { env, log: opts.log });
-    if (found.why) choice = { ...ownRedisProvider(redisServerOnPath), reason: `a Docker engine answered, but ${found.why}` };
-    image = found.image;
-  }
-  // Fail on a platform without a build, or no cache and no Maven, before announcing a choice that cannot work.
-  if (choice.provider === "embedded") requireEmbeddedRedis(env);
-  opts.log?.(`redis: ${choice.provider} provider (${choice.reason})`);
+  const { choice, image } = await resolveProvider(REDIS_SETUP, { flag: opts.provider, address: opts.url, cwd: opts.cwd, env, log: opts.log });
   switch (choice.provider) {
     case "none":
       return { url: null, provider: "none", startupMs: 0, stop: async () => undefined };
@@ -173,30 +163,4 @@ async function connectRedisUrl(url: string, log?: Log): Promise<RedisHandle> {
   }
   log?.(`redis: using ${url}`);
   return { url, provider: "url", startupMs: Date.now() - started, stop: async () => undefined };
-}
-
-/** Docker Hub's Redis 7, else the same contract built from Debian's redis-server by .ci/images/build.sh. */
-export const REDIS_IMAGE = "redis:7";
-export const REDIS_LOCAL_IMAGE = "quixlab/redis:7-local";
-
-/** Images tried in order: QUIXLAB_REDIS_IMAGE alone when set, else `REDIS_IMAGE`, then `REDIS_LOCAL_IMAGE`. */
-export function redisImages(env: NodeJS.ProcessEnv = process.env): string[] {
-  return env.QUIXLAB_REDIS_IMAGE ? [env.QUIXLAB_REDIS_IMAGE] : [REDIS_IMAGE, REDIS_LOCAL_IMAGE];
-}
-
-async function startContainerRedis(log?: Log, known?: string): Promise<RedisHandle> {
-  const { GenericContainer, Wait } = await import("testcontainers");
-  const remedy = "check 'docker info' and that the image can be pulled, or use --redis local or embedded";
-  const imageRemedy = `build ${REDIS_LOCAL_IMAGE} with .ci/images/build.sh redis, docker pull ${REDIS_IMAGE}, or use --redis local`;
-  const image = known ?? (await requireContainerImage("Redis", redisImages(), imageRemedy, { log }));
-  const { container, startupMs, stop } = await startContainer("Redis", remedy, () =>
-    new GenericContainer(image)
-      .withExposedPorts(6379)
-      .withCommand(["redis-server", "--save", "", "--appendonly", "no"])
-      .withWaitStrategy(Wait.forLogMessage("Ready to accept connections"))
-      .start(),
-  );
-  const url = `redis://${container.getHost()}:${container.getMappedPort(6379)}`;
-  log?.(`redis: ${image} (testcontainers, container ${container.getId().slice(0, 12)}) ready at ${url} in ${startupMs} ms`);
-  return { url, provider: "testcontainers", startupMs, stop };
 }

@@ -1,4 +1,4 @@
-import type { Log } from "../infra/process.js";
+import type { ServiceHandle, StartServiceOptions } from "../infra/provider.js";
 
 /** `local` runs redis-server from PATH; `embedded` runs the redis-server binary of embedded-redis (Maven Central). */
 export type RedisProvider = "url" | "testcontainers" | "local" | "embedded" | "none";
@@ -7,24 +7,11 @@ export type RedisProvider = "url" | "testcontainers" | "local" | "embedded" | "n
  * A Redis ready for the online store, whoever started it. `url` is null only for `none` (no online store).
  * `stop()` ends what we started (a no-op for a URL we were given) and removes its files.
  */
-export interface RedisHandle {
+export interface RedisHandle extends ServiceHandle<RedisProvider> {
   readonly url: string | null;
-  readonly provider: RedisProvider;
-  readonly startupMs: number;
-  readonly pid?: number;
-  readonly dir?: string;
-  stop(): Promise<void>;
 }
 
-export interface StartRedisOptions {
-  /** `auto` (default), a provider name, or a `redis://` URL (same as `url` with it). */
-  provider?: "auto" | RedisProvider | (string & {});
+export interface StartRedisOptions extends StartServiceOptions<RedisProvider> {
   /** For `url`/`auto`; defaults to `REDIS_URL`. */
   url?: string;
-  /** Looks for a Redis started by `quixlab services up` under this directory (auto only). */
-  cwd?: string;
-  env?: NodeJS.ProcessEnv;
-  log?: Log;
-  /** Local and embedded only: leave it running after this process exits. */
-  detached?: boolean;
 }
