@@ -2,7 +2,8 @@
 import { resolve } from "node:path";
 import { render } from "ink";
 import { InputError } from "../../src/errors/index.js";
-import { type ReplayProgress, replay } from "../../src/replay/replay.js";
+import { MAX_PARTITIONS } from "../../src/replay/plan.js";
+import { type ReplayOptions, type ReplayProgress, replay } from "../../src/replay/replay.js";
 import { type ReplayReport, reportJson, reportText } from "../../src/replay/report.js";
 import { parse } from "../args.js";
 import { type Command, colorEnabled, paint } from "../io.js";
@@ -10,6 +11,23 @@ import { ReplayView } from "../ui/replay/ReplayView.js";
 
 const usage =
   "quixlab replay <module.ts#export> --ticks <file> [--broker auto|local|testcontainers|HOST:PORT] [--redis auto|URL|none] [--speed max|1x|Nx] [--partitions N] [--out file] [--json] [--chaos N] [--keep]";
+
+/** The flag of each option src/replay's plan checks, with the remedy in flag terms. */
+const FLAGS: Partial<Record<keyof ReplayOptions, { flag: string; remedy: string }>> = {
+  ticks: { flag: "--ticks", remedy: "give the recorded ticks, e.g. --ticks data/coinbase-ticker-2021-04-17.jsonl" },
+  partitions: { flag: "--partitions", remedy: `give a whole number from 1 to ${MAX_PARTITIONS}, e.g. --partitions 3` },
+  speed: { flag: "--speed", remedy: "use max, 1x, or Nx (e.g. --speed 10x, --speed 0.5x)" },
+  chaos: { flag: "--chaos", remedy: "give a whole number of kills, e.g. --chaos 5" },
+  seed: { flag: "--seed", remedy: "give a whole number, e.g. --seed 1" },
+};
+
+/** The plan names the option it rejects (in the error's context, not its message); the user typed a flag, so name that. */
+function asFlagError(e: unknown): unknown {
+  if (!(e instanceof InputError)) return e;
+  const f = FLAGS[e.context.option as keyof ReplayOptions];
+  if (!f) return e;
+  return new InputError(`bad ${f.flag} '${String(e.context.value)}'`, { remedy: f.remedy, cause: e, context: { field: f.flag } });
+}
 
 const command: Command = {
   summary: "replay recorded ticks through a real Kafka into the streaming step and prove parity with batch",
@@ -101,7 +119,7 @@ exit codes: 0 parity holds, 1 parity failed, 2 bad flags or input`,
       });
     } catch (e) {
       ink?.unmount();
-      throw e;
+      throw asFlagError(e);
     }
     if (ink) {
       ink.rerender(<ReplayView progress={progress} report={report} logs={[...logs]} />);

@@ -1,4 +1,4 @@
-import type { WindowRecord } from "../feature/types.js";
+import type { WindowRecord } from "../window/types.js";
 
 /** Compare options; the default is exact equality, since batch and stream run the same engine in the same order. */
 export interface ParityOptions {
@@ -42,6 +42,16 @@ export interface ParityResult {
 /** Identity of a window: (key, start, end). */
 export function windowId(r: Pick<WindowRecord, "key" | "start" | "end">): string {
   return `${r.key}\u0000${r.start}\u0000${r.end}`;
+}
+
+/**
+ * Each window once (the last copy of a redelivered one), ordered by key, then start and end: the stream's result as
+ * `--out` writes it.
+ */
+export function distinctWindows<R extends WindowRecord>(records: readonly R[]): R[] {
+  const unique = new Map<string, R>();
+  for (const r of records) unique.set(windowId(r), r);
+  return [...unique.values()].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : a.start - b.start || a.end - b.end));
 }
 
 function sameValue(a: unknown, b: unknown, field: string, relTol: number): boolean {

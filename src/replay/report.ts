@@ -1,5 +1,6 @@
 import type { Rejection } from "../tick/types.js";
-import type { ParityResult } from "./parity.js";
+import type { WindowRecord } from "../window/types.js";
+import { compareWindows, differencesExplainedByLate, type ParityResult } from "./parity.js";
 
 /** What `quixlab replay --json` prints (DESIGN.md "CLI contracts" plus details). */
 export interface ReplayReport {
@@ -26,6 +27,65 @@ export interface ReplayReport {
   topics: { input: string; output: string; dlq: string; late: string; kept: boolean };
   out: string | null;
   durationMs: number;
+}
+
+/** What a replay measured and read, from which `buildReport` makes the report. */
+export interface ReplayFacts {
+  feature: ReplayReport["feature"];
+  ticksFile: string;
+  /** The batch result: what the stream must reproduce. */
+  batch: { records: readonly WindowRecord[]; rejected: number; rejections: readonly Rejection[]; late: number };
+  /** Late ticks the batch pass saw (key and event time), to tell whether they explain the differences. */
+  lateTicks: readonly { key: string; time: number }[];
+  /** Every window read from the output, redeliveries included. */
+  streamed: readonly WindowRecord[];
+  /** The distinct windows among them. */
+  streamWindows: number;
+  rejectedInStream: number;
+  lateInStream: number;
+  produced: number;
+  produceMs: number;
+  processMs: number;
+  /** The step's latency at its clean stop; undefined when it wrote no metrics. */
+  latency?: { p50: number | null; p99: number | null; samples: number };
+  broker: ReplayReport["broker"];
+  redis: ReplayReport["redis"];
+  partitions: number;
+  speed: string;
+  chaos: ReplayReport["chaos"];
+  topics: ReplayReport["topics"];
+  out: string | null;
+  durationMs: number;
+}
+
+const perSec = (n: number, ms: number) => Math.round(n / Math.max(0.001, ms / 1000));
+
+/** The report: parity of the stream with the batch result, and the counts and speeds around it. Pure. */
+export function buildReport(f: ReplayFacts): ReplayReport {
+  const parity = compareWindows(f.batch.records, f.streamed);
+  return {
+    feature: f.feature,
+    ticksFile: f.ticksFile,
+    parity,
+    rejected: f.batch.rejected,
+    rejectedInStream: f.rejectedInStream,
+    rejections: f.batch.rejections.slice(0, 20).map((r) => ({ line: r.line, reason: r.detail ?? r.reason, field: r.field })),
+    late: f.batch.late,
+    lateInStream: f.lateInStream,
+    explainedByLate: differencesExplainedByLate(parity, f.lateTicks),
+    ticks: f.produced,
+    windows: { batch: f.batch.records.length, stream: f.streamWindows },
+    throughput: { producedPerSec: perSec(f.produced, f.produceMs), processedPerSec: perSec(f.produced, f.processMs), produceMs: f.produceMs, processMs: f.processMs },
+    latency: { p50Ms: f.latency?.p50 ?? null, p99Ms: f.latency?.p99 ?? null, samples: f.latency?.samples ?? 0 },
+    broker: f.broker,
+    redis: f.redis,
+    partitions: f.partitions,
+    speed: f.speed,
+    chaos: f.chaos,
+    topics: f.topics,
+    out: f.out,
+    durationMs: f.durationMs,
+  };
 }
 
 /** The parts DESIGN.md fixes, in its key order, followed by everything else. */

@@ -1,0 +1,43 @@
+/** What a replay is asked to do, and what it tells about itself while it runs. */
+
+export interface ReplayOptions {
+  /** `path/to/module.ts#exportName`, relative to `cwd`. */
+  ref: string;
+  ticks: string;
+  cwd?: string;
+  /** auto | local | testcontainers | HOST:PORT[,HOST:PORT] */
+  broker?: string;
+  /** auto | none | local | redis://HOST:PORT */
+  redis?: string;
+  /** max (default) | Nx */
+  speed?: string;
+  partitions?: number;
+  /** Write the windows the stream produced here (JSON Lines, output record format). */
+  out?: string;
+  /** SIGKILL the step this many times at random points and restart it. */
+  chaos?: number;
+  /** Keep the topics and groups for inspection. */
+  keep?: boolean;
+  csvMap?: string;
+  /** Exactly-once processing in the step (default at-least-once). */
+  exactlyOnce?: boolean;
+  /**
+   * Give up when nothing progresses for this long (default 90 s). Keep it well above the longest broker outage
+   * the replay should ride out: the producer and the reader retry through one, the watchdog does not.
+   */
+  stallMs?: number;
+  /** Deterministic chaos (tests). */
+  seed?: number;
+  onProgress?(p: ReplayProgress): void;
+  log?(line: string): void;
+}
+
+export interface ReplayProgress {
+  phase: "starting" | "batch" | "producing" | "processing" | "comparing" | "done";
+  ticks: number;
+  produced: number;
+  windowsExpected: number;
+  windowsReceived: number;
+  producedPerSec: number;
+  kills: number;
+}
