@@ -1,7 +1,8 @@
 import { existsSync } from "node:fs";
-import { resolve } from "node:path";
+import { join, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import { InputError } from "../errors/index.js";
+import { packageRoot } from "../util/paths.js";
 import { isFeature } from "./define.js";
 import type { Feature } from "./types.js";
 
@@ -9,6 +10,18 @@ import type { Feature } from "./types.js";
 export function resolveFeatureRef(ref: string, cwd: string): string {
   const hash = ref.lastIndexOf("#");
   return hash < 0 ? resolve(cwd, ref) : `${resolve(cwd, ref.slice(0, hash))}${ref.slice(hash)}`;
+}
+
+/** quixlab's own modules that moved, by their old path in the package (DESIGN.md still names the first). */
+const MOVED: Readonly<Record<string, string>> = { "src/features/ohlc.ts": "src/feature/shipped/ohlc.ts" };
+
+/** A missing module path that is one of quixlab's moved modules: where it lives now. */
+function movedTo(path: string): string | undefined {
+  const root = packageRoot();
+  for (const [old, now] of Object.entries(MOVED)) {
+    if (path === join(root, old) && existsSync(join(root, now))) return join(root, now);
+  }
+  return undefined;
 }
 
 /**
@@ -24,7 +37,8 @@ export async function loadFeatureRef(ref: string, cwd: string): Promise<Feature>
   }
   const file = hash < 0 ? ref : ref.slice(0, hash);
   const name = hash < 0 ? "default" : ref.slice(hash + 1) || "default";
-  const path = resolve(cwd, file);
+  const asWritten = resolve(cwd, file);
+  const path = existsSync(asWritten) ? asWritten : (movedTo(asWritten) ?? asWritten);
   if (!existsSync(path)) {
     throw new InputError(`feature module not found (from reference '${ref}')`, {
       remedy: "write the reference as path/to/module.ts#exportName, relative to the current directory",

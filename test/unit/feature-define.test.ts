@@ -82,6 +82,11 @@ describe("loadFeatureRef", () => {
     assert.equal((await loadFeatureRef("test/fixtures/features.ts#", root)).name, "ohlc_5m");
   });
 
+  test("the shipped features' old path (src/features/ohlc.ts, as DESIGN.md names it) still loads them", async () => {
+    assert.equal((await loadFeatureRef("src/features/ohlc.ts#ohlc60s", root)).name, "ohlc60s");
+    await assert.rejects(loadFeatureRef("src/features/none.ts#x", root), /feature module not found/);
+  });
+
   const cases: [string, RegExp, RegExp][] = [
     ["test/fixtures/nope.ts#x", /not found/, /path\/to\/module\.ts#exportName/],
     ["test/fixtures/features.ts#missing", /no export named 'missing'/, /features\.ts#vwap1m/],
