@@ -64,10 +64,7 @@ export async function openSession(s: ReplaySettings, names: ReplayNames, log: (l
     const brokers = broker.brokers;
     if (!s.keep) {
       // Registered before the topics exist, so a half-made set goes too.
-      cleanup.defer("deleting groups", async () => {
-        const groups = (await listGroups(brokers)).filter((g) => g.startsWith(names.base));
-        if (groups.length) await deleteGroups(brokers, groups);
-      });
+      cleanup.defer("deleting groups", () => deleteOwnGroups(brokers, names.base));
       cleanup.defer("deleting topics", () => deleteTopics(brokers, [...Object.values(names.topics), names.changelog]));
     }
     await createTopics(brokers, replayTopics(names, s.partitions));
@@ -84,6 +81,25 @@ export async function openSession(s: ReplaySettings, names: ReplayNames, log: (l
   } catch (e) {
     await cleanup.run(log);
     throw e;
+  }
+}
+
+/**
+ * Delete the groups whose names start with `base`. After a broker restart a group can still hold a member from
+ * before it (a consumer that rejoined as a new member) until its session times out (the step's 6 s, the
+ * reader's 10 s), and Kafka refuses to delete a group with members: so retry for a while.
+ */
+async function deleteOwnGroups(brokers: string[], base: string, forMs = 15_000): Promise<void> {
+  const until = Date.now() + forMs;
+  for (;;) {
+    try {
+      const groups = (await listGroups(brokers)).filter((g) => g.startsWith(base));
+      if (groups.length) await deleteGroups(brokers, groups);
+      return;
+    } catch (e) {
+      if (Date.now() > until) throw e;
+      await new Promise((r) => setTimeout(r, 1_000));
+    }
   }
 }
 
