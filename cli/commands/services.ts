@@ -1,14 +1,14 @@
 import { relative } from "node:path";
 import { ensureKafkaJars, kafkaJarsCached } from "../../src/broker/index.js";
 import { InputError } from "../../src/errors/index.js";
-import { servicesDown, servicesStatus, servicesUp } from "../../src/services/index.js";
+import { servicesDown, servicesRestart, servicesStatus, servicesUp } from "../../src/services/index.js";
 import type { BrokerRecord, RedisRecord, ServicesState } from "../../src/services/state.js";
 import { EMBEDDED_REDIS_SOURCE, embeddedRedisCached, embeddedRedisSupported, ensureEmbeddedRedis } from "../../src/redis/provider.js";
 import { parse } from "../args.js";
 // Aliased: biome takes a `use...` call for a React hook.
 import { type Command, paint, useColor as colorEnabled } from "../io.js";
 
-const usage = "quixlab services up|down|status|fetch [--broker auto|local|HOST:PORT] [--redis auto|local|embedded|none|URL] [--json]";
+const usage = "quixlab services up|down|status|restart|fetch [--broker auto|local|HOST:PORT] [--redis auto|local|embedded|none|URL] [--only kafka|redis] [--kill] [--json]";
 
 type Row = { name: string; record: BrokerRecord | RedisRecord; note: string };
 
@@ -33,23 +33,33 @@ const command: Command = {
   summary: "start, inspect or stop a local Kafka broker and Redis in the background",
   help: `usage: ${usage}
 
-  up      start a real Apache Kafka broker (KRaft, run with java from Maven Central jars) and a redis-server
-          (from PATH, else the embedded one) in the background, and record their addresses in
-          .quixlab/services.json so replay/run reuse them.
-          Services already running are kept.
-  status  show the recorded services and whether each answers (a real admin call / PING)
-  down    stop them, remove their temp dirs and the state file
-  fetch   download the broker's jars and the embedded redis-server (used when redis-server is not on PATH)
-          into the cache now (done by 'up' when needed)
+  up       start a real Apache Kafka broker (KRaft, run with java from Maven Central jars) and a redis-server
+           (from PATH, else the embedded one) in the background, and record their addresses in
+           .quixlab/services.json so replay/run reuse them.
+           Services already running are kept.
+  status   show the recorded services and whether each answers (a real admin call / PING)
+  down     stop them, remove their temp dirs and the state file
+  restart  start the recorded broker and Redis again, each on the same address and in the same dir (also when
+           one is down): the broker's topics, messages and offsets survive; Redis runs without persistence, so
+           only its address does. A broker or Redis you run yourself is left alone.
+  fetch    download the broker's jars and the embedded redis-server (used when redis-server is not on PATH)
+           into the cache now (done by 'up' when needed)
 
 options:
   --broker P   up: auto (KAFKA_BROKERS if set, else local), local, or HOST:PORT of a broker you run
   --redis P    up: auto (REDIS_URL if set, else local, else embedded), local, embedded, none, or redis://HOST:PORT
+  --only S     restart: only kafka or only redis
+  --kill       restart: end the process with SIGKILL (a crash) instead of a clean shutdown first
   --json       print the result as one JSON object
 
-exit codes: 0 ok, 1 status found a service down (or none recorded), 2 bad flags or missing java/mvn/redis-server`,
+exit codes: 0 ok, 1 status found a service down (or none recorded), 2 bad flags, nothing to restart, or a missing
+            java/mvn/redis-server`,
   async run(argv, io) {
-    const { values, positionals } = parse(argv, { broker: { type: "string" }, redis: { type: "string" }, json: { type: "boolean" } }, usage);
+    const { values, positionals } = parse(
+      argv,
+      { broker: { type: "string" }, redis: { type: "string" }, only: { type: "string" }, kill: { type: "boolean" }, json: { type: "boolean" } },
+      usage,
+    );
     const [action, ...extra] = positionals;
     if (extra.length) throw new InputError(`unexpected argument '${extra[0]}'`, { remedy: `usage: ${usage}` });
     const color = colorEnabled(io.stdout, io.env);
@@ -92,6 +102,21 @@ exit codes: 0 ok, 1 status found a service down (or none recorded), 2 bad flags 
         if (values.json) say(JSON.stringify({ stopped }));
         else if (!stopped.broker && !stopped.redis) say("no services were recorded; nothing to stop");
         else say(table(rowsOf(stopped, () => "stopped")));
+        return 0;
+      }
+      case "restart": {
+        const only = values.only;
+        if (only !== undefined && only !== "kafka" && only !== "redis") {
+          throw new InputError(`unknown service '${only}' in --only`, { remedy: "use --only kafka or --only redis", context: { field: "--only" } });
+        }
+        const { state, restarted } = await servicesRestart({ cwd: io.cwd, only, kill: values.kill, env: io.env, log });
+        if (values.json) {
+          say(JSON.stringify({ ...state, restarted }));
+          return 0;
+        }
+        const note = (name: "kafka" | "redis", r: BrokerRecord | RedisRecord) =>
+          (name === "kafka" ? restarted.broker : restarted.redis) ? `restarted in ${r.startupMs} ms` : "left as it is";
+        say(table(rowsOf(state, note)));
         return 0;
       }
       case "fetch": {

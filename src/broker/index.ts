@@ -9,7 +9,7 @@ import { kafkaImages, startContainerBroker } from "./testcontainers.js";
 import type { BrokerHandle, BrokerProvider, StartBrokerOptions } from "./types.js";
 
 export { ensureKafkaJars, KAFKA_VERSION, kafkaJarsCached, kafkaLibDir } from "./jars.js";
-export { JAVA_REMEDY } from "./local.js";
+export { JAVA_REMEDY, type RestartLocalBrokerOptions, restartLocalBroker } from "./local.js";
 export { KAFKA_IMAGE, KAFKA_LOCAL_IMAGE, kafkaImages } from "./testcontainers.js";
 export { type BrokerChoice, type BrokerSelectionInput, chooseBrokerProvider, parseBrokerList } from "./select.js";
 export type { BrokerHandle, BrokerProvider, StartBrokerOptions } from "./types.js";

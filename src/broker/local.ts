@@ -1,10 +1,10 @@
 import { randomBytes } from "node:crypto";
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { ServiceError } from "../errors/index.js";
 import { execFailure, execOwned, killAndRemove, type Log, onProcessExit, requireProgram, tailFile } from "../infra/process.js";
-import { launchServer, serverStopper } from "../infra/server.js";
+import { type LaunchOptions, launchServer, ownServer, relaunchServer } from "../infra/server.js";
 import { freePort } from "../util/net.js";
 import { pingBroker } from "../kafka/index.js";
 import { ensureKafkaJars, KAFKA_VERSION } from "./jars.js";
@@ -86,17 +86,54 @@ async function distinctPorts(): Promise<[number, number]> {
   return [a, b];
 }
 
+/** The JVM's arguments up to the main class: our flags (or QUIXLAB_KAFKA_JVM_FLAGS), log4j in `dir`, the jars. */
+function jvmArgs(lib: string, dir: string, env: NodeJS.ProcessEnv): string[] {
+  const flags = env.QUIXLAB_KAFKA_JVM_FLAGS?.split(/\s+/).filter(Boolean) ?? JVM_FLAGS;
+  return [...flags, `-Dlog4j.configuration=file:${join(dir, "log4j.properties")}`, `-Dkafka.logs.dir=${dir}`, "-cp", `${lib}/*`];
+}
+
+/** How the broker of `dir` is run and awaited: kafka.Kafka with the dir's server.properties, ready on an admin call. */
+function brokerLaunch(java: string, jvm: string[], dir: string, address: string, env: NodeJS.ProcessEnv, o: LocalBrokerOptions): LaunchOptions {
+  return {
+    command: java,
+    args: [...jvm, "kafka.Kafka", join(dir, "server.properties")],
+    cwd: dir,
+    env,
+    detached: Boolean(o.detached),
+    logFile: join(dir, "java.out"),
+    ready: async () => (await pingBroker([address], 1_000)) > 0,
+    what: `Kafka on ${address}`,
+    timeoutMs: o.startTimeoutMs ?? 120_000,
+    intervalMs: 100,
+    stopGraceMs: 5_000,
+  };
+}
+
+function logTail(dir: string): string {
+  return `${tailFile(join(dir, "server.log"), 8)}\n${tailFile(join(dir, "java.out"), 8)}`.trim();
+}
+
+const portTaken = (dir: string) => () => /Address already in use|BindException/.test(logTail(dir));
+
+function launchFailed(dir: string, why: string): ServiceError {
+  const tail = logTail(dir);
+  return new ServiceError(`local Kafka broker ${why}${tail ? `; last log lines: ${tail.replace(/\n/g, " | ")}` : ""}`, {
+    remedy: `see the broker's logs in ${dir}, or use --broker HOST:PORT for a broker you run yourself`,
+    context: { dir },
+  });
+}
+
 /**
  * Start Apache Kafka 3.9.1 (KRaft, broker+controller) with `java` from Maven Central jars, in a fresh temp dir,
  * and resolve once `describeCluster` sees the broker. `stop()` shuts it down (SIGTERM, then SIGKILL) and
- * removes the dir; unless `detached`, it is also killed when this process exits.
+ * removes the dir; unless `detached`, it is also killed when this process exits. `kill()` and `restart()`
+ * end it and start it again in place (see `BrokerHandle`).
  */
 export async function startLocalBroker(opts: LocalBrokerOptions = {}): Promise<BrokerHandle> {
   const env = opts.env ?? process.env;
   const started = Date.now();
   const java = requireProgram("java", JAVA_REMEDY, env);
   const lib = await ensureKafkaJars({ log: opts.log, env });
-  const classpath = `${lib}/*`;
   const dir = mkdtempSync(join(tmpdir(), "quixlab-kafka-"));
   // Until it is ready the broker is ours even when detached: Ctrl-C during startup must not leave it behind.
   const cancelCleanup = onProcessExit(killAndRemove(undefined, dir));
@@ -104,10 +141,8 @@ export async function startLocalBroker(opts: LocalBrokerOptions = {}): Promise<B
     const dataDir = join(dir, "data");
     mkdirSync(dataDir);
     const propsFile = join(dir, "server.properties");
-    const log4jFile = join(dir, "log4j.properties");
-    writeFileSync(log4jFile, log4jProperties(join(dir, "server.log")));
-    const flags = env.QUIXLAB_KAFKA_JVM_FLAGS?.split(/\s+/).filter(Boolean) ?? JVM_FLAGS;
-    const jvm = [...flags, `-Dlog4j.configuration=file:${log4jFile}`, `-Dkafka.logs.dir=${dir}`, "-cp", classpath];
+    writeFileSync(join(dir, "log4j.properties"), log4jProperties(join(dir, "server.log")));
+    const jvm = jvmArgs(lib, dir, env);
 
     // Ports are picked free but bound later by the JVM; on the rare clash, retry with new ones.
     for (let attempt = 1; ; attempt++) {
@@ -115,38 +150,56 @@ export async function startLocalBroker(opts: LocalBrokerOptions = {}): Promise<B
       writeFileSync(propsFile, serverProperties({ port, controllerPort, dataDir }));
       if (attempt === 1) await formatStorage(java, jvm, propsFile, env);
       const address = `127.0.0.1:${port}`;
-      const result = await launchServer({
-        command: java,
-        args: [...jvm, "kafka.Kafka", propsFile],
-        cwd: dir,
-        env,
-        detached: Boolean(opts.detached),
-        logFile: join(dir, "java.out"),
-        ready: async () => (await pingBroker([address], 1_000)) > 0,
-        what: `Kafka on ${address}`,
-        timeoutMs: opts.startTimeoutMs ?? 120_000,
-        intervalMs: 100,
-        stopGraceMs: 5_000,
-      });
+      const launch = brokerLaunch(java, jvm, dir, address, env, opts);
+      const result = await launchServer(launch);
       if (result.kind === "ready") {
         cancelCleanup();
-        return handle(result.pid, [address], dir, Date.now() - started, opts);
+        return handle(result.pid, address, dir, Date.now() - started, launch, opts);
       }
-      const logTail = `${tailFile(join(dir, "server.log"), 8)}\n${tailFile(join(dir, "java.out"), 8)}`.trim();
-      if (attempt < 3 && /Address already in use|BindException/.test(logTail)) {
+      if (attempt < 3 && portTaken(dir)()) {
         opts.log?.(`kafka: port ${port} or ${controllerPort} was taken meanwhile; retrying with new ports`);
         continue;
       }
-      throw new ServiceError(`local Kafka broker ${result.why}${logTail ? `; last log lines: ${logTail.replace(/\n/g, " | ")}` : ""}`, {
-        remedy: `see the broker's logs in ${dir}, or use --broker HOST:PORT for a broker you run yourself`,
-        context: { dir },
-      });
+      throw launchFailed(dir, result.why);
     }
   } catch (e) {
     cancelCleanup();
     if (!(e instanceof ServiceError)) rmSync(dir, { recursive: true, force: true });
     throw e;
   }
+}
+
+export interface RestartLocalBrokerOptions extends LocalBrokerOptions {
+  /** The broker's dir, as `startLocalBroker` made it (`BrokerHandle.dir`, or what `services up` recorded). */
+  dir: string;
+  /** Its address, `127.0.0.1:PORT`: the one in the dir's server.properties. */
+  address: string;
+  /** Its process, when known to be ours and maybe still running: ended with SIGTERM first. */
+  previous?: number;
+}
+
+/**
+ * Start the local broker of `dir` again, on the same ports with the same node id and data: its storage is
+ * formatted already and is not formatted again. Resolves with the new pid once an admin call answers.
+ * Example (what `quixlab services restart` does): `await restartLocalBroker({ dir, address, previous: pid, detached: true })`.
+ */
+export async function restartLocalBroker(o: RestartLocalBrokerOptions): Promise<{ pid: number; startupMs: number }> {
+  const env = o.env ?? process.env;
+  const started = Date.now();
+  if (!existsSync(join(o.dir, "data", "meta.properties"))) {
+    throw new ServiceError(`${o.dir} holds no formatted local Kafka broker`, {
+      remedy: "start a new one with 'quixlab services down' and 'quixlab services up'",
+      context: { dir: o.dir },
+    });
+  }
+  const java = requireProgram("java", JAVA_REMEDY, env);
+  const lib = await ensureKafkaJars({ log: o.log, env });
+  const launch = brokerLaunch(java, jvmArgs(lib, o.dir, env), o.dir, o.address, env, o);
+  const result = await relaunchServer(o.previous, launch, { portTaken: portTaken(o.dir), graceMs: STOP_GRACE_MS });
+  if (result.kind !== "ready") throw launchFailed(o.dir, result.why);
+  const startupMs = Date.now() - started;
+  o.log?.(`kafka: Apache Kafka ${KAFKA_VERSION} (local, pid ${result.pid}) restarted at ${o.address} in ${startupMs} ms`);
+  return { pid: result.pid, startupMs };
 }
 
 async function formatStorage(java: string, jvm: string[], propsFile: string, env: NodeJS.ProcessEnv): Promise<void> {
@@ -160,7 +213,27 @@ async function formatStorage(java: string, jvm: string[], propsFile: string, env
   }
 }
 
-function handle(pid: number, brokers: string[], dir: string, startupMs: number, opts: LocalBrokerOptions): BrokerHandle {
-  opts.log?.(`kafka: Apache Kafka ${KAFKA_VERSION} (local, pid ${pid}) ready at ${brokers.join(",")} in ${startupMs} ms`);
-  return { brokers, provider: "local", startupMs, pid, dir, stop: serverStopper(pid, dir, Boolean(opts.detached), 20_000) };
+/** How long a broker gets to shut down cleanly on SIGTERM before SIGKILL. */
+const STOP_GRACE_MS = 20_000;
+
+function handle(pid: number, address: string, dir: string, startupMs: number, launch: LaunchOptions, opts: LocalBrokerOptions): BrokerHandle {
+  opts.log?.(`kafka: Apache Kafka ${KAFKA_VERSION} (local, pid ${pid}) ready at ${address} in ${startupMs} ms`);
+  const server = ownServer(pid, dir, Boolean(opts.detached), STOP_GRACE_MS);
+  return {
+    brokers: [address],
+    provider: "local",
+    startupMs,
+    dir,
+    get pid() {
+      return server.pid;
+    },
+    stop: server.stop,
+    kill: (signal) => server.kill(signal),
+    async restart() {
+      const started = Date.now();
+      const result = await server.restart(launch, portTaken(dir));
+      if (result.kind !== "ready") throw launchFailed(dir, result.why);
+      opts.log?.(`kafka: Apache Kafka ${KAFKA_VERSION} (local, pid ${result.pid}) restarted at ${address} in ${Date.now() - started} ms`);
+    },
+  };
 }

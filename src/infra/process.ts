@@ -82,6 +82,12 @@ export async function stopPid(pid: number, graceMs = 15_000): Promise<void> {
   if (!pidAlive(pid)) return;
   signal(pid, "SIGTERM");
   if (await gone(pid, graceMs)) return;
+  await killPid(pid);
+}
+
+/** SIGKILL `pid` (a crash: no chance to clean up) and resolve once it is gone. */
+export async function killPid(pid: number): Promise<void> {
+  if (!pidAlive(pid)) return;
   signal(pid, "SIGKILL");
   if (!(await gone(pid, 5_000))) {
     throw new EnvironmentError(`process ${pid} did not exit after SIGKILL`, { remedy: `check it with 'ps -p ${pid}'` });

@@ -5,7 +5,7 @@
 import { spawn } from "node:child_process";
 import { closeSync, openSync, rmSync } from "node:fs";
 import { waitFor } from "../util/net.js";
-import { killAndRemove, onProcessExit, pidAlive, stopPid } from "./process.js";
+import { killAndRemove, killPid, onProcessExit, pidAlive, stopPid } from "./process.js";
 
 export interface LaunchOptions {
   command: string;
@@ -60,18 +60,75 @@ export async function launchServer(o: LaunchOptions): Promise<Launch> {
 }
 
 /**
+ * Start a server again in place of `previous` (the same command in the same dir: the same ports and data), after
+ * a SIGTERM (SIGKILL after `graceMs`) when it still runs. `previous` must be known to be ours (see `pidRuns`).
+ * A port the old process held may take a moment to be free again: while `portTaken()` says the launch failed on
+ * that, it is retried, up to `attempts` times.
+ */
+export async function relaunchServer(
+  previous: number | undefined,
+  o: LaunchOptions,
+  { portTaken, graceMs, attempts = 20, delayMs = 500 }: { portTaken: () => boolean; graceMs: number; attempts?: number; delayMs?: number },
+): Promise<Launch> {
+  if (previous !== undefined && pidAlive(previous)) await stopPid(previous, graceMs);
+  for (let attempt = 1; ; attempt++) {
+    const result = await launchServer(o);
+    if (result.kind === "ready" || attempt >= attempts || !portTaken()) return result;
+    await new Promise((r) => setTimeout(r, delayMs));
+  }
+}
+
+/**
+ * A ready server we own, whose process may be ended and started again in place (`relaunchServer`); `pid` follows
+ * the current process. Unless `detached`, whichever process runs is killed and `dir` removed when this process exits.
+ */
+export interface OwnedServer {
+  readonly pid: number;
+  /** End the process, SIGKILL by default (a crash), and resolve once it is gone; `dir` stays for `restart`. */
+  kill(signal?: "SIGKILL" | "SIGTERM"): Promise<void>;
+  /** `relaunchServer` in place of the current process; when ready, `pid` is the new one. */
+  restart(o: LaunchOptions, portTaken: () => boolean): Promise<Launch>;
+  /** SIGTERM (SIGKILL after the grace), then remove `dir`; calling it again returns the same promise. */
+  stop(): Promise<void>;
+}
+
+/** Take charge of a server `launchServer` made ready (see `OwnedServer`). */
+export function ownServer(pid: number, dir: string, detached: boolean, graceMs: number): OwnedServer {
+  let current = pid;
+  const cancel = detached ? () => false : onProcessExit(() => killAndRemove(current, dir)());
+  let stopping: Promise<void> | undefined;
+  const refuseStopped = () => {
+    if (stopping) throw new Error(`the server in ${dir} was stopped; start a new one`);
+  };
+  return {
+    get pid() {
+      return current;
+    },
+    async kill(signal = "SIGKILL") {
+      refuseStopped();
+      await (signal === "SIGKILL" ? killPid(current) : stopPid(current, graceMs));
+    },
+    async restart(o, portTaken) {
+      refuseStopped();
+      const result = await relaunchServer(current, o, { portTaken, graceMs });
+      if (result.kind === "ready") current = result.pid;
+      return result;
+    },
+    stop() {
+      stopping ??= (async () => {
+        if (pidAlive(current)) await stopPid(current, graceMs);
+        rmSync(dir, { recursive: true, force: true });
+        cancel();
+      })();
+      return stopping;
+    },
+  };
+}
+
+/**
  * The `stop()` of a ready server: SIGTERM (SIGKILL after `graceMs`), then remove `dir`; calling it again
  * returns the same promise. Unless `detached`, the server is also killed and `dir` removed when this process exits.
  */
 export function serverStopper(pid: number, dir: string, detached: boolean, graceMs: number): () => Promise<void> {
-  const cancel = detached ? () => false : onProcessExit(killAndRemove(pid, dir));
-  let stopping: Promise<void> | undefined;
-  return () => {
-    stopping ??= (async () => {
-      if (pidAlive(pid)) await stopPid(pid, graceMs);
-      rmSync(dir, { recursive: true, force: true });
-      cancel();
-    })();
-    return stopping;
-  };
+  return ownServer(pid, dir, detached, graceMs).stop;
 }

@@ -1,9 +1,9 @@
 import { EnvironmentError, InputError } from "../errors/index.js";
-import { type Log, which } from "../infra/process.js";
+import { type Log, requireProgram, which } from "../infra/process.js";
 import { chooseProvider, type ProviderRules, type ProviderSetup, resolveProvider } from "../infra/provider.js";
 import { readServices } from "../services/state.js";
 import { EMBEDDED_REDIS_SOURCE, ensureEmbeddedRedis, requireEmbeddedRedis } from "./embedded.js";
-import { REDIS_REMEDY, startLocalRedis } from "./local.js";
+import { REDIS_REMEDY, type RestartLocalRedisOptions, restartLocalRedis, startLocalRedis } from "./local.js";
 import { pingRedis } from "./ping.js";
 import { redisImages, startContainerRedis } from "./testcontainers.js";
 import type { RedisHandle, RedisProvider, StartRedisOptions } from "./types.js";
@@ -150,6 +150,16 @@ export async function startRedis(opts: StartRedisOptions = {}): Promise<RedisHan
 async function startOwnRedis(provider: "local" | "embedded", opts: StartRedisOptions, env: NodeJS.ProcessEnv): Promise<RedisHandle> {
   const server = provider === "embedded" ? await ensureEmbeddedRedis({ log: opts.log, env }) : undefined;
   return startLocalRedis({ log: opts.log, env, detached: opts.detached, server, provider });
+}
+
+/**
+ * Start a redis-server of ours again on its port and in its dir: `local` from PATH, `embedded` from the cache.
+ * It runs without persistence, so its data does not survive; its address does.
+ */
+export async function restartOwnRedis(o: Omit<RestartLocalRedisOptions, "server"> & { provider: "local" | "embedded" }): Promise<{ pid: number; startupMs: number }> {
+  const env = o.env ?? process.env;
+  const server = o.provider === "embedded" ? await ensureEmbeddedRedis({ log: o.log, env }) : requireProgram("redis-server", REDIS_REMEDY, env);
+  return restartLocalRedis({ ...o, server });
 }
 
 async function connectRedisUrl(url: string, log?: Log): Promise<RedisHandle> {

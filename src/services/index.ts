@@ -2,8 +2,11 @@ export {
   type Live,
   type ServicesStatus,
   type ServicesUpOptions,
+  type ServicesRestartOptions,
+  type ServicesRestartResult,
   type ServicesUpResult,
   servicesDown,
+  servicesRestart,
   servicesStatus,
   servicesUp,
 } from "./lifecycle.js";

@@ -1,12 +1,12 @@
 import { rmSync } from "node:fs";
 import { join } from "node:path";
-import { startBroker } from "../broker/index.js";
+import { restartLocalBroker, startBroker } from "../broker/index.js";
 import { pingBroker } from "../kafka/index.js";
 import { InputError } from "../errors/index.js";
-import { ownRedisProvider, pingRedis, startRedis } from "../redis/provider.js";
+import { ownRedisProvider, pingRedis, restartOwnRedis, startRedis } from "../redis/provider.js";
 import { stateDir } from "../util/paths.js";
 import { withLock } from "../infra/lock.js";
-import { type Log, pidRuns, stopPid, which } from "../infra/process.js";
+import { killPid, type Log, pidRuns, stopPid, which } from "../infra/process.js";
 import { type BrokerRecord, type RedisRecord, readServices, type ServiceRecord, type ServicesState, servicesFile, writeServices } from "./state.js";
 
 /** What identifies our processes in /proc/<pid>/cmdline, so a reused pid is never signalled. */
@@ -28,6 +28,22 @@ export interface ServicesUpResult {
   state: ServicesState;
   /** Which services were already running and were kept. */
   reused: { broker: boolean; redis: boolean };
+}
+
+export interface ServicesRestartOptions {
+  cwd: string;
+  /** Only this one; default every recorded service quixlab runs itself (not a broker or Redis you run). */
+  only?: "kafka" | "redis";
+  /** End the process with SIGKILL (a crash) instead of a clean shutdown before starting it again. */
+  kill?: boolean;
+  env?: NodeJS.ProcessEnv;
+  log?: Log;
+}
+
+export interface ServicesRestartResult {
+  state: ServicesState;
+  /** Which services were started again (on the same address, with the same dir). */
+  restarted: { broker: boolean; redis: boolean };
 }
 
 export type Live<R> = R & { alive: boolean };
@@ -132,5 +148,70 @@ export async function servicesDown(cwd: string): Promise<ServicesState> {
     ]);
     writeServices(cwd, { version: 1 });
     return state;
+  });
+}
+
+/** Whether `services restart` can start `r` again itself: a process of ours with its dir, not an address we were given. */
+function restartable(r: ServiceRecord | undefined, providers: readonly string[]): r is ServiceRecord & { pid: number; dir: string } {
+  return r !== undefined && providers.includes(r.provider) && r.pid !== undefined && r.dir !== undefined;
+}
+
+/** End a recorded process for a restart: SIGKILL (a crash) or nothing here (the restart sends SIGTERM); returns it if still ours. */
+async function endForRestart(r: ServiceRecord & { pid: number }, needle: string, kill: boolean): Promise<number | undefined> {
+  if (!pidRuns(r.pid, needle)) return undefined;
+  if (!kill) return r.pid;
+  await killPid(r.pid);
+  return undefined;
+}
+
+/**
+ * Start the services `servicesUp` started under `cwd` again, each on the same address and in the same dir: the
+ * broker's topics, messages and offsets survive (its storage is not formatted again); Redis runs without
+ * persistence, so only its address does. A service that is down is started again too. Services you run
+ * yourself (an address recorded by `up`) are left alone, and refused when named by `only`.
+ */
+export async function servicesRestart(opts: ServicesRestartOptions): Promise<ServicesRestartResult> {
+  const env = opts.env ?? process.env;
+  return withLock(lockPath(opts.cwd), async () => {
+    const state = readServices(opts.cwd);
+    if (!state?.broker && !state?.redis) {
+      throw new InputError("no services are recorded, so there is nothing to restart", { remedy: "start them with 'quixlab services up'" });
+    }
+    const restarted = { broker: false, redis: false };
+    const refuse = (name: string, r: ServiceRecord | undefined, where: string) =>
+      new InputError(r ? `the recorded ${name} is not one quixlab runs (${r.provider} at ${where}), so it cannot restart it` : `no ${name} is recorded`, {
+        remedy: r ? `restart it where it runs, or leave out --only ${name}` : "start it with 'quixlab services up'",
+        context: { field: "--only" },
+      });
+    const now = () => new Date().toISOString();
+
+    const broker = state.broker;
+    if (!opts.only || opts.only === "kafka") {
+      if (restartable(broker, ["local"])) {
+        const previous = await endForRestart(broker, BROKER_CMD, Boolean(opts.kill));
+        const b = await restartLocalBroker({ dir: broker.dir, address: broker.brokers[0]!, previous, env, log: opts.log, detached: true });
+        state.broker = { ...broker, pid: b.pid, startupMs: b.startupMs, startedAt: now() };
+        restarted.broker = true;
+        // Record at once: if Redis fails next, `down` still finds the new broker process.
+        writeServices(opts.cwd, state);
+      } else if (opts.only) {
+        throw refuse("kafka", broker, broker?.brokers.join(",") ?? "");
+      }
+    }
+
+    const redis = state.redis;
+    if (!opts.only || opts.only === "redis") {
+      if (restartable(redis, ["local", "embedded"])) {
+        const previous = await endForRestart(redis, REDIS_CMD, Boolean(opts.kill));
+        const provider = redis.provider as "local" | "embedded";
+        const r = await restartOwnRedis({ provider, dir: redis.dir, url: redis.url, previous, env, log: opts.log, detached: true });
+        state.redis = { ...redis, pid: r.pid, startupMs: r.startupMs, startedAt: now() };
+        restarted.redis = true;
+        writeServices(opts.cwd, state);
+      } else if (opts.only) {
+        throw refuse("redis", redis, redis?.url ?? "");
+      }
+    }
+    return { state, restarted };
   });
 }

@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, describe, it } from "node:test";
 import { pidAlive } from "../../src/infra/process.js";
-import { type LaunchOptions, launchServer, serverStopper } from "../../src/infra/server.js";
+import { type LaunchOptions, launchServer, ownServer, relaunchServer, serverStopper } from "../../src/infra/server.js";
 
 const scratch = mkdtempSync(join(tmpdir(), "quixlab-server-"));
 after(() => rmSync(scratch, { recursive: true, force: true }));
@@ -76,3 +76,47 @@ describe("launchServer", () => {
     assert.equal(running(marker), false, "nothing is left running");
   });
 });
+
+describe("ownServer", () => {
+  it("kill() ends the process and keeps its dir; restart() runs the same command again in it; stop() removes it", async () => {
+    const o = options("console.log('up'); setInterval(() => {}, 1000)");
+    const r = await launchServer(o);
+    assert.equal(r.kind, "ready");
+    if (r.kind !== "ready") return;
+    const server = ownServer(r.pid, o.dir, false, 5_000);
+    await server.kill();
+    assert.equal(pidAlive(r.pid), false);
+    assert.equal(existsSync(o.dir), true, "the dir stays for a restart");
+
+    const again = await server.restart(o, () => false);
+    assert.equal(again.kind, "ready");
+    assert.notEqual(server.pid, r.pid);
+    assert.equal(pidAlive(server.pid), true);
+
+    await server.stop();
+    assert.equal(pidAlive(server.pid), false);
+    assert.equal(existsSync(o.dir), false);
+    await assert.rejects(server.restart(o, () => false), /was stopped/);
+  });
+
+  it("restart() ends a server that still runs (SIGTERM) before starting it again", async () => {
+    const o = options("console.log('up'); setInterval(() => {}, 1000)");
+    const r = await launchServer(o);
+    if (r.kind !== "ready") return assert.fail(r.why);
+    const server = ownServer(r.pid, o.dir, false, 5_000);
+    after(() => server.stop());
+    const again = await server.restart(o, () => false);
+    assert.equal(again.kind, "ready");
+    assert.equal(pidAlive(r.pid), false, "the old process is gone");
+    assert.equal(pidAlive(server.pid), true);
+  });
+
+  it("relaunchServer retries while the port is still taken, and gives up after its attempts", async () => {
+    const o = options("process.exit(1)");
+    let asked = 0;
+    const result = await relaunchServer(undefined, o, { portTaken: () => ++asked > 0, graceMs: 1_000, attempts: 3, delayMs: 10 });
+    assert.deepEqual(result, { kind: "failed", why: "exited during startup (code 1)" });
+    assert.equal(asked, 2, "asked after each failed launch but the last");
+  });
+});
+
