@@ -7,12 +7,13 @@ import { join } from "node:path";
 import { describe, it } from "node:test";
 import { startBroker } from "../../src/broker/index.js";
 import { pidAlive } from "../../src/infra/process.js";
+import { pingRedis } from "../../src/redis/ping.js";
 import { createTopics, openProducer, readTopics, topicOffsets } from "../../src/kafka/index.js";
 import type { ServicesRestartResult } from "../../src/services/lifecycle.js";
 import type { ServicesState } from "../../src/services/state.js";
 import { waitFor } from "../../src/util/net.js";
 import { quixlab } from "../helpers/cli.js";
-import { uniqueName } from "../harness/services.js";
+import { testBrokers, uniqueName } from "../harness/services.js";
 
 const log = (line: string) => process.stderr.write(`[broker-restart] ${line}\n`);
 
@@ -144,5 +145,35 @@ describe("broker restart", () => {
     const wrong = await cli("services", "restart", "--only", "zookeeper");
     assert.equal(wrong.code, 2);
     assert.match(wrong.err, /unknown service 'zookeeper' in --only — use --only kafka or --only redis/);
+  });
+
+  it("services restart leaves a broker you run alone and starts Redis again on the same URL; --only names what it cannot restart", { timeout: 120_000 }, async (t) => {
+    const cwd = mkdtempSync(join(tmpdir(), "quixlab-services-restart-"));
+    const cli = (...args: string[]) => quixlab(args, { cwd, env: { KAFKA_BROKERS: undefined, REDIS_URL: undefined } });
+    t.after(async () => {
+      await cli("services", "down");
+      rmSync(cwd, { recursive: true, force: true });
+    });
+    const [session] = await testBrokers();
+
+    const up = await cli("services", "up", "--broker", session!, "--json");
+    assert.equal(up.code, 0, up.err);
+    const { broker, redis } = JSON.parse(up.out) as ServicesState;
+    assert.ok(redis?.pid && redis.dir);
+    assert.equal(broker?.provider, "external");
+
+    const restart = await cli("services", "restart", "--json");
+    assert.equal(restart.code, 0, restart.err);
+    const result = JSON.parse(restart.out) as ServicesRestartResult["state"] & Pick<ServicesRestartResult, "restarted">;
+    assert.deepEqual(result.restarted, { broker: false, redis: true });
+    assert.deepEqual(result.broker, broker, "the broker you run is left as it is");
+    assert.deepEqual([result.redis?.url, result.redis?.dir, result.redis?.provider], [redis.url, redis.dir, redis.provider]);
+    assert.notEqual(result.redis?.pid, redis.pid);
+    assert.equal(pidAlive(redis.pid), false);
+    assert.equal(await pingRedis(redis.url, 2_000), true, "the same URL answers");
+
+    const refused = await cli("services", "restart", "--only", "kafka");
+    assert.equal(refused.code, 2);
+    assert.match(refused.err, new RegExp(`the recorded kafka is not one quixlab runs \\(external at ${session}\\)`));
   });
 });
