@@ -22,6 +22,36 @@ function messages(topic: string, prefix: string, count: number) {
   return Array.from({ length: count }, (_, i) => ({ topic, key: `k${i % 7}`, value: `${prefix}-${i}` }));
 }
 
+/** Send `msgs` with a producer of their own, acknowledged by the broker. */
+async function send(brokers: string[], clientId: string, msgs: ReturnType<typeof messages>): Promise<void> {
+  const producer = await openProducer(brokers, { clientId });
+  try {
+    await producer.send(msgs);
+  } finally {
+    await producer.disconnect();
+  }
+}
+
+/** A new topic of this test with `count` messages in it. */
+async function seedTopic(brokers: string[], t: { name: string }, partitions: number, prefix: string, count: number) {
+  const topic = uniqueName(t, "in");
+  await createTopics(brokers, [{ topic, partitions }]);
+  const sent = messages(topic, prefix, count);
+  await send(brokers, uniqueName(t, "producer"), sent);
+  return { topic, sent };
+}
+
+/** The CLI in a temp project of the test's own, blind to the session's services; `services down` at the end. */
+function servicesCli(t: { after(fn: () => Promise<void>): void }) {
+  const cwd = mkdtempSync(join(tmpdir(), "quixlab-services-restart-"));
+  const cli = (...args: string[]) => quixlab(args, { cwd, env: { KAFKA_BROKERS: undefined, REDIS_URL: undefined } });
+  t.after(async () => {
+    await cli("services", "down");
+    rmSync(cwd, { recursive: true, force: true });
+  });
+  return cli;
+}
+
 /** Every value in `topic` from the beginning, once `expected` have arrived, per partition in offset order. */
 async function readAll(brokers: string[], topic: string, expected: number): Promise<Map<number, string[]>> {
   const byPartition = new Map<number, string[]>();
@@ -61,13 +91,7 @@ describe("broker restart", () => {
     assert.ok(broker.kill && broker.restart && broker.dir, "the local provider can kill and restart");
     const [address] = broker.brokers;
     const { pid, dir } = broker;
-    const topic = uniqueName(t, "in");
-    await createTopics(broker.brokers, [{ topic, partitions: 3 }]);
-
-    const before = messages(topic, "before", 300);
-    const producer = await openProducer(broker.brokers, { clientId: uniqueName(t, "producer") });
-    await producer.send(before);
-    await producer.disconnect();
+    const { topic, sent: before } = await seedTopic(broker.brokers, t, 3, "before", 300);
 
     await broker.kill();
     assert.equal(pidAlive(pid!), false, "the broker's process is gone");
@@ -81,9 +105,7 @@ describe("broker restart", () => {
 
     // The restarted broker takes writes too, after what it kept.
     const after = messages(topic, "after", 100);
-    const again = await openProducer(broker.brokers, { clientId: uniqueName(t, "producer2") });
-    await again.send(after);
-    await again.disconnect();
+    await send(broker.brokers, uniqueName(t, "producer2"), after);
 
     const offsets = await topicOffsets(broker.brokers, topic);
     assert.equal(
@@ -104,23 +126,13 @@ describe("broker restart", () => {
   });
 
   it("quixlab services restart --only kafka --kill: same port and dir, a new pid, the messages kept", { timeout: 300_000 }, async (t) => {
-    const cwd = mkdtempSync(join(tmpdir(), "quixlab-services-restart-"));
-    const cli = (...args: string[]) => quixlab(args, { cwd, env: { KAFKA_BROKERS: undefined, REDIS_URL: undefined } });
-    t.after(async () => {
-      await cli("services", "down");
-      rmSync(cwd, { recursive: true, force: true });
-    });
+    const cli = servicesCli(t);
 
     const up = await cli("services", "up", "--broker", "local", "--redis", "none", "--json");
     assert.equal(up.code, 0, up.err);
     const { broker } = JSON.parse(up.out) as ServicesState;
     assert.ok(broker?.pid && broker.dir);
-    const topic = uniqueName(t, "in");
-    await createTopics(broker.brokers, [{ topic, partitions: 2 }]);
-    const sent = messages(topic, "kept", 200);
-    const producer = await openProducer(broker.brokers, { clientId: uniqueName(t, "producer") });
-    await producer.send(sent);
-    await producer.disconnect();
+    const { topic, sent } = await seedTopic(broker.brokers, t, 2, "kept", 200);
 
     const restart = await cli("services", "restart", "--only", "kafka", "--kill", "--json");
     assert.equal(restart.code, 0, restart.err);
@@ -148,12 +160,7 @@ describe("broker restart", () => {
   });
 
   it("services restart leaves a broker you run alone and starts Redis again on the same URL; --only names what it cannot restart", { timeout: 120_000 }, async (t) => {
-    const cwd = mkdtempSync(join(tmpdir(), "quixlab-services-restart-"));
-    const cli = (...args: string[]) => quixlab(args, { cwd, env: { KAFKA_BROKERS: undefined, REDIS_URL: undefined } });
-    t.after(async () => {
-      await cli("services", "down");
-      rmSync(cwd, { recursive: true, force: true });
-    });
+    const cli = servicesCli(t);
     const [session] = await testBrokers();
 
     const up = await cli("services", "up", "--broker", session!, "--json");

@@ -77,20 +77,24 @@ describe("launchServer", () => {
   });
 });
 
+/** A stand-in server launched and owned (`ownServer`), with the options it was launched with. */
+async function ownedStandIn() {
+  const o = options("console.log('up'); setInterval(() => {}, 1000)");
+  const r = await launchServer(o);
+  if (r.kind !== "ready") return assert.fail(r.why);
+  return { o, pid: r.pid, server: ownServer(r.pid, o.dir, false, 5_000) };
+}
+
 describe("ownServer", () => {
   it("kill() ends the process and keeps its dir; restart() runs the same command again in it; stop() removes it", async () => {
-    const o = options("console.log('up'); setInterval(() => {}, 1000)");
-    const r = await launchServer(o);
-    assert.equal(r.kind, "ready");
-    if (r.kind !== "ready") return;
-    const server = ownServer(r.pid, o.dir, false, 5_000);
+    const { o, pid, server } = await ownedStandIn();
     await server.kill();
-    assert.equal(pidAlive(r.pid), false);
+    assert.equal(pidAlive(pid), false);
     assert.equal(existsSync(o.dir), true, "the dir stays for a restart");
 
     const again = await server.restart(o, () => false);
     assert.equal(again.kind, "ready");
-    assert.notEqual(server.pid, r.pid);
+    assert.notEqual(server.pid, pid);
     assert.equal(pidAlive(server.pid), true);
 
     await server.stop();
@@ -100,14 +104,11 @@ describe("ownServer", () => {
   });
 
   it("restart() ends a server that still runs (SIGTERM) before starting it again", async () => {
-    const o = options("console.log('up'); setInterval(() => {}, 1000)");
-    const r = await launchServer(o);
-    if (r.kind !== "ready") return assert.fail(r.why);
-    const server = ownServer(r.pid, o.dir, false, 5_000);
+    const { o, pid, server } = await ownedStandIn();
     after(() => server.stop());
     const again = await server.restart(o, () => false);
     assert.equal(again.kind, "ready");
-    assert.equal(pidAlive(r.pid), false, "the old process is gone");
+    assert.equal(pidAlive(pid), false, "the old process is gone");
     assert.equal(pidAlive(server.pid), true);
   });
 
