@@ -100,11 +100,11 @@ describe("quixlab replay (real Kafka, real Redis, step in a child process)", () 
     }
   });
 
-  it("keeps parity with --chaos 5 (the step SIGKILLed and restarted five times)", async () => {
+  it("keeps parity with --chaos 20 (the step SIGKILLed and restarted twenty times)", async () => {
     const calm = await replayCli("src/feature/shipped/ohlc.ts#ohlc1m", generated, ["--seed", "1"]);
-    const chaotic = await replayCli("src/feature/shipped/ohlc.ts#ohlc1m", generated, ["--chaos", "5", "--seed", "11"]);
+    const chaotic = await replayCli("src/feature/shipped/ohlc.ts#ohlc1m", generated, ["--chaos", "20", "--seed", "11"]);
     assert.equal(chaotic.code, 0, chaotic.stderr.slice(-1500));
-    assert.equal(chaotic.report.chaos.kills, 5);
+    assert.equal(chaotic.report.chaos.kills, 20);
     assert.deepEqual(chaotic.out, calm.out, "identical windows with and without kills");
   });
 
