@@ -4,6 +4,7 @@
  */
 import { spawn } from "node:child_process";
 import { closeSync, openSync, rmSync } from "node:fs";
+import { ServiceError } from "../errors/index.js";
 import { waitFor } from "../util/net.js";
 import { killAndRemove, killPid, onProcessExit, pidAlive, stopPid } from "./process.js";
 
@@ -98,7 +99,7 @@ export function ownServer(pid: number, dir: string, detached: boolean, graceMs: 
   const cancel = detached ? () => false : onProcessExit(() => killAndRemove(current, dir)());
   let stopping: Promise<void> | undefined;
   const refuseStopped = () => {
-    if (stopping) throw new Error(`the server in ${dir} was stopped; start a new one`);
+    if (stopping) throw new ServiceError(`the server in ${dir} was stopped, and its dir removed`, { remedy: "start a new one" });
   };
   return {
     get pid() {

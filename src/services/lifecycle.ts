@@ -156,7 +156,10 @@ function restartable(r: ServiceRecord | undefined, providers: readonly string[])
   return r !== undefined && providers.includes(r.provider) && r.pid !== undefined && r.dir !== undefined;
 }
 
-/** End a recorded process for a restart: SIGKILL (a crash) or nothing here (the restart sends SIGTERM); returns it if still ours. */
+/**
+ * Before a restart: with `kill`, SIGKILL the recorded process now (a crash). Returns the pid the restart must
+ * still end with SIGTERM: the recorded one while it runs our program, else none.
+ */
 async function endForRestart(r: ServiceRecord & { pid: number }, needle: string, kill: boolean): Promise<number | undefined> {
   if (!pidRuns(r.pid, needle)) return undefined;
   if (!kill) return r.pid;

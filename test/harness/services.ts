@@ -18,7 +18,8 @@ let redisUrl: Promise<string> | undefined;
 /**
  * The session's Kafka broker: KAFKA_BROKERS under `test/harness/run.ts`; when a file runs alone
  * (`node --import tsx --test file.test.ts`) a local one is started here once per process and killed at exit
- * (local as in the harness: not Testcontainers, even when Docker answers).
+ * (local as in the harness: not Testcontainers, even when Docker answers). A test that kills or restarts a
+ * broker starts one of its own instead (`startBroker({ provider: "local" })`, see broker-restart.test.ts).
  */
 export function testBrokers(): Promise<string[]> {
   const env = process.env.KAFKA_BROKERS;
