@@ -8,6 +8,7 @@ import { after, describe, it } from "node:test";
 import { InputError } from "../../src/errors/index.js";
 import { withLock } from "../../src/infra/lock.js";
 import { pidAlive, pidRuns, stopPid } from "../../src/infra/process.js";
+import { servicesRestart } from "../../src/services/lifecycle.js";
 import { readServices, type ServicesState, servicesFile, writeServices } from "../../src/services/state.js";
 
 const scratch = mkdtempSync(join(tmpdir(), "quixlab-services-state-"));
@@ -39,6 +40,30 @@ describe("services state file", () => {
         (e: unknown) => e instanceof InputError && e.context.file === servicesFile(cwd) && /services down/.test(e.remedy ?? ""),
       );
     }
+  });
+});
+
+describe("services restart (no process started)", () => {
+  it("with nothing recorded, says to run 'services up'", async () => {
+    const cwd = mkdtempSync(join(scratch, "cwd-"));
+    await assert.rejects(servicesRestart({ cwd }), (e: unknown) => e instanceof InputError && e.oneLine() === "no services are recorded, so there is nothing to restart — start them with 'quixlab services up'");
+  });
+
+  it("leaves services it does not run alone, and refuses them when named by --only", async () => {
+    const cwd = mkdtempSync(join(scratch, "cwd-"));
+    const state: ServicesState = {
+      version: 1,
+      broker: { provider: "external", brokers: ["kafka.internal:9092"], startupMs: 5, startedAt: "2025-01-01T00:00:00.000Z" },
+      redis: { provider: "url", url: "redis://cache.internal:6379", startupMs: 5, startedAt: "2025-01-01T00:00:00.000Z" },
+    };
+    writeServices(cwd, state);
+    assert.deepEqual(await servicesRestart({ cwd }), { state, restarted: { broker: false, redis: false } });
+    await assert.rejects(
+      servicesRestart({ cwd, only: "kafka" }),
+      (e: unknown) => e instanceof InputError && /not one quixlab runs \(external at kafka\.internal:9092\)/.test(e.message) && e.context.field === "--only",
+    );
+    await assert.rejects(servicesRestart({ cwd, only: "redis" }), (e: unknown) => e instanceof InputError && /url at redis:\/\/cache\.internal:6379/.test(e.message));
+    assert.deepEqual(readServices(cwd), state, "the state is unchanged");
   });
 });
 
