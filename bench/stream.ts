@@ -19,7 +19,7 @@ import type { BrokerHandle } from "../src/broker/types.js";
 import type { Feature } from "../src/feature/types.js";
 import { ohlc, ohlc1m } from "../src/feature/shipped/ohlc.js";
 import { type RedisHandle, startRedis } from "../src/redis/provider.js";
-import { EofTracker, isEof, produceEof } from "../src/stream/control.js";
+import { EofTracker, eofHeaders, isEof } from "../src/stream/control.js";
 import { Reservoir } from "../src/stream/metrics.js";
 import { type Processing, runStep, type StepHandle } from "../src/stream/step.js";
 import { generateTickLines } from "../src/tick/generate.js";
@@ -82,7 +82,8 @@ export async function produceTicks(kafka: Kafka, topic: string, n: number): Prom
       }
     }
     if (batch.length) await producer.send({ topic, acks: -1, messages: batch });
-    await produceEof(producer, topic, PARTITIONS);
+    // The end-of-input contract (src/stream/README.md), sent with this raw kafkajs producer behind its ticks.
+    await producer.send({ topic, acks: -1, messages: Array.from({ length: PARTITIONS }, (_, partition) => ({ partition, key: null, value: null, headers: eofHeaders() })) });
   } finally {
     await producer.disconnect();
   }
