@@ -5,3 +5,6 @@ export { brokersOf, connectionOf, type KafkaConnection, type KafkaTarget } from 
 export { chunkMessages, isFenced, openProducer, openTransactionalProducer, type Producer, type TransactionalProducer, type TransactionOffsets } from "./producer.js";
 export { readTopics, type ReadTopicsOptions, type TopicReader } from "./reader.js";
 export { type HeaderValue, type Headers, headerText, type InBatch, type InMessage, type OutMessage } from "./types.js";
+export { type GroupBatch, type GroupOptions, type GroupRunner, groupRunner } from "./group.js";
+export { rawBatchesAvailable, rawBatchesServed } from "./rawfetch.js";
+export type { RawBatch } from "./record-batch.js";

@@ -1,8 +1,7 @@
 import { randomBytes } from "node:crypto";
-import type { Kafka } from "kafkajs";
 import { ServiceError } from "../errors/index.js";
 import type { EngineSnapshot } from "../window/engine.js";
-import type { OutMessage } from "./serde.js";
+import { type KafkaTarget, type OutMessage, openAdmin, readTopics } from "../kafka/index.js";
 
 /**
  * The changelog: a compacted topic holding, per input partition, the last checkpoint — the window engine's
@@ -72,7 +71,8 @@ export interface Restored {
 }
 
 export interface ReadCheckpointsOptions {
-  kafka: Kafka;
+  connection: KafkaTarget;
+  clientId?: string;
   changelog: string;
   topic: string;
   version: string;
@@ -84,76 +84,82 @@ export interface ReadCheckpointsOptions {
 
 /**
  * Read the changelog to its end (committed records only) and return the newest checkpoint of each requested
- * input partition. kafkajs has no manual partition assignment, so a short-lived consumer in a group of its own
- * reads it; partitions whose changelog is empty cost no consumer at all.
+ * input partition. A reader in a group of its own reads it (kafkajs has no manual assignment); partitions whose
+ * changelog is empty cost no reader at all.
  */
 export async function readCheckpoints(o: ReadCheckpointsOptions): Promise<Map<number, Restored>> {
   const out = new Map<number, Restored>(o.partitions.map((p) => [p, { otherVersions: [] }]));
   const wanted = new Set(o.partitions.map((p) => p % o.changelogPartitions));
-  const admin = o.kafka.admin();
-  await admin.connect();
-  let ends: Map<number, number>;
-  let groupId = "";
+  const admin = await openAdmin(o.connection, { clientId: o.clientId });
   try {
-    const offsets = await admin.fetchTopicOffsets(o.changelog);
-    ends = new Map(offsets.filter((x) => wanted.has(x.partition) && Number(x.high) > Number(x.low)).map((x) => [x.partition, Number(x.high)]));
+    const offsets = await admin.topicOffsets(o.changelog);
+    const ends = new Map(offsets.filter((x) => wanted.has(x.partition) && x.high > x.low).map((x) => [x.partition, x.high]));
     if (ends.size === 0) return out;
-    groupId = `${o.changelog}.restore.${randomBytes(6).toString("hex")}`;
-    const consumer = o.kafka.consumer({ groupId, maxBytesPerPartition: 8 << 20, maxWaitTimeInMs: 200, retry: { retries: 5 } });
+    const groupId = `${o.changelog}.restore.${randomBytes(6).toString("hex")}`;
     const remaining = new Set(ends.keys());
     let finish!: () => void;
-    const done = new Promise<void>((r) => (finish = r));
-    const progress = (partition: number, lastOffset: string) => {
-      const end = ends.get(partition);
-      if (end !== undefined && Number(lastOffset) >= end - 1) remaining.delete(partition);
-      if (remaining.size === 0) finish();
-    };
-    // Batches holding only transaction markers never reach eachBatch; this event still reports their offsets.
-    consumer.on(consumer.events.END_BATCH_PROCESS, (e) => progress(e.payload.partition, e.payload.lastOffset));
-    await consumer.connect();
+    let crash!: (e: Error) => void;
+    const done = new Promise<void>((resolve, reject) => {
+      finish = resolve;
+      crash = reject;
+    });
+    const reader = await readTopics(o.connection, {
+      clientId: o.clientId,
+      groupId,
+      topics: [o.changelog],
+      maxBytesPerPartition: 8 << 20,
+      maxWaitTimeInMs: 200,
+      retries: 5,
+      onBatch: ({ partition, messages }) => {
+        if (!wanted.has(partition)) return;
+        for (const m of messages) {
+          const c = parseCheckpoint(m.value);
+          if (!c || c.topic !== o.topic) continue;
+          const slot = out.get(c.partition);
+          if (!slot) continue;
+          if (c.version === o.version) slot.checkpoint = c;
+          else if (!slot.otherVersions.includes(c.version)) slot.otherVersions.push(c.version);
+        }
+      },
+      // Batches holding only transaction markers never reach onBatch; their offsets still come here.
+      onProgress: (_topic, partition, lastOffset) => {
+        const end = ends.get(partition);
+        if (end !== undefined && lastOffset >= end - 1) remaining.delete(partition);
+        if (remaining.size === 0) finish();
+      },
+      onCrash: (e) => crash(e),
+    });
     try {
-      await consumer.subscribe({ topic: o.changelog, fromBeginning: true });
-      await consumer.run({
-        autoCommit: false,
-        eachBatch: async ({ batch }) => {
-          if (!wanted.has(batch.partition)) return;
-          for (const m of batch.messages) {
-            const c = parseCheckpoint(m.value);
-            if (!c || c.topic !== o.topic) continue;
-            const slot = out.get(c.partition);
-            if (!slot) continue;
-            if (c.version === o.version) slot.checkpoint = c;
-            else if (!slot.otherVersions.includes(c.version)) slot.otherVersions.push(c.version);
-          }
-        },
-      });
-      const timeoutMs = o.timeoutMs ?? 60_000;
-      let timer: NodeJS.Timeout | undefined;
-      const timeout = new Promise<never>((_, reject) => {
-        timer = setTimeout(
-          () =>
-            reject(
-              new ServiceError(`reading the changelog ${o.changelog} did not reach its end within ${timeoutMs} ms`, {
-                retriable: true,
-                remedy: "check the broker; an open transaction of a dead producer ends once its transaction times out",
-                context: { topic: o.changelog },
-              }),
-            ),
-          timeoutMs,
-        );
-      });
-      try {
-        await Promise.race([done, timeout]);
-      } finally {
-        clearTimeout(timer);
-      }
+      await withTimeout(done, o.timeoutMs ?? 60_000, o.changelog);
     } finally {
-      await consumer.disconnect().catch(() => undefined);
+      await reader.stop().catch(() => undefined);
     }
     // The group held no offsets; delete it so restores leave nothing behind.
     await admin.deleteGroups([groupId]).catch(() => undefined);
     return out;
   } finally {
     await admin.disconnect().catch(() => undefined);
+  }
+}
+
+async function withTimeout(done: Promise<void>, timeoutMs: number, changelog: string): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(
+      () =>
+        reject(
+          new ServiceError(`reading the changelog ${changelog} did not reach its end within ${timeoutMs} ms`, {
+            retriable: true,
+            remedy: "check the broker; an open transaction of a dead producer ends once its transaction times out",
+            context: { topic: changelog },
+          }),
+        ),
+      timeoutMs,
+    );
+  });
+  try {
+    await Promise.race([done, timeout]);
+  } finally {
+    clearTimeout(timer);
   }
 }

@@ -1,5 +1,5 @@
 import { CONTROL_HEADER, EOF, INGEST_HEADER } from "./control.js";
-import { META, type PackedBatch } from "./offload.js";
+import { META, type PackedBatch } from "./packed.js";
 import { bytesMs } from "./partition.js";
 import { ATTRIBUTES_AT, COUNT_AT, FIRST_TS_AT, LENGTH_AT, LOG_APPEND_TIME, LOG_OVERHEAD, MAX_TS_AT, RECORDS_AT, type RawBatch, sameBytes, varint } from "../kafka/record-batch.js";
 
@@ -10,7 +10,7 @@ const INGEST_KEY = new TextEncoder().encode(INGEST_HEADER);
 const EOF_VALUE = new TextEncoder().encode(EOF);
 
 /**
- * Decode the records of `raw` into the packed form the worker processes (offload.ts): per record its offset, its
+ * Decode the records of `raw` into the packed layout the worker processes (packed.ts): per record its offset, its
  * ingest time (the `quixlab-ingest-ms` header, else its timestamp), the eof flag, and where its key and value lie
  * in `raw.bytes` (no copies). Records before `raw.from` are skipped. Same values as kafkajs' messages through
  * `packBatch`.

@@ -1,8 +1,8 @@
 import { parentPort, workerData } from "node:worker_threads";
 import { loadFeatureRef } from "../feature/ref.js";
 import type { FromWorker, ToWorker, WorkerData } from "./offload.js";
-import { processPacked } from "./offload.js";
-import { PartitionProcessor, type Pending } from "./partition.js";
+import { runBatch } from "./packed.js";
+import { PartitionProcessor } from "./partition.js";
 import { unpackRecords } from "./records.js";
 
 /** The processing worker (offload.ts): one PartitionProcessor per open partition, requests handled in order. */
@@ -24,18 +24,7 @@ function handle(m: ToWorker): FromWorker {
   const batch = m.op === "raw" ? unpackRecords(m.batch) : m.batch;
   const proc = procs.get(batch.partition);
   if (!proc) return { id: m.id, error: `partition ${batch.partition} is not open` };
-  const pendings: Pending[] = [];
-  let since = Date.now();
-  let n = 0;
-  processPacked(batch, proc, () => {
-    if (proc.uncommitted >= every || ((++n & 255) === 0 && Date.now() - since >= intervalMs)) {
-      pendings.push(proc.take());
-      since = Date.now();
-    }
-  });
-  // Past trailing transaction markers too, so the next fetch does not return them again.
-  proc.position = batch.end;
-  pendings.push(proc.take());
+  const pendings = runBatch(proc, batch, batch.end, every, intervalMs);
   return { id: m.id, pendings, openWindows: proc.openWindows() };
 }
 

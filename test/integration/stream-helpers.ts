@@ -1,7 +1,8 @@
 /** Shared by the stream*.test.ts integration tests: produce ticks, read topics back, compare windows. */
 import assert from "node:assert/strict";
 import { Redis } from "ioredis";
-import { type Admin, type IHeaders, type Kafka, Partitioners } from "kafkajs";
+import { type Admin, type IHeaders, type Kafka, type Producer as KafkaProducer, Partitioners } from "kafkajs";
+import type { Producer } from "../../src/kafka/index.js";
 import { kafkaClient } from "../../src/kafka/client.js";
 import type { WindowRecord } from "../../src/feature/types.js";
 import { getKeys, getRange } from "../../src/store/online.js";
@@ -18,6 +19,18 @@ function keyOf(line: string): string | null {
   }
 }
 
+/** A kafkajs producer of a test as quixlab's Producer (what produceEof takes), acks=all. */
+export function asProducer(p: KafkaProducer): Producer {
+  return {
+    async send(messages) {
+      for (const topic of new Set(messages.map((m) => m.topic))) {
+        await p.send({ topic, acks: -1, messages: messages.filter((m) => m.topic === topic).map(({ topic: _, ...m }) => m) });
+      }
+    },
+    disconnect: () => p.disconnect(),
+  };
+}
+
 /** Produce lines keyed by product (in order, in requests of 1,000), optionally followed by eof markers. */
 export async function produceLines(kafka: Kafka, topic: string, lines: readonly (string | Buffer | null)[], eofPartitions?: number): Promise<void> {
   const producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner, idempotent: true, maxInFlightRequests: 1 });
@@ -27,7 +40,7 @@ export async function produceLines(kafka: Kafka, topic: string, lines: readonly 
       const messages = lines.slice(i, i + 1_000).map((v) => ({ key: typeof v === "string" ? keyOf(v) : null, value: v }));
       await producer.send({ topic, acks: -1, messages });
     }
-    if (eofPartitions) await produceEof(producer, topic, eofPartitions);
+    if (eofPartitions) await produceEof(asProducer(producer), topic, eofPartitions);
   } finally {
     await producer.disconnect();
   }

@@ -7,12 +7,12 @@ import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { CompressionTypes, type Kafka, Partitioners } from "kafkajs";
 import { produceEof } from "../../src/stream/control.js";
-import { rawBatchesServed } from "../../src/stream/rawfetch.js";
+import { rawBatchesServed } from "../../src/kafka/rawfetch.js";
 import { runStep } from "../../src/stream/step.js";
 import { generateTicks } from "../../src/tick/generate.js";
 import { featureRef, inputs5sWorker } from "../fixtures/stream-features.js";
 import { uniqueName } from "../harness/services.js";
-import { byWindow, dedupe, readOutputUntilEof, type StreamSession, streamSession, until } from "./stream-helpers.js";
+import { asProducer, byWindow, dedupe, readOutputUntilEof, type StreamSession, streamSession, until } from "./stream-helpers.js";
 
 const PARTITIONS = 2;
 const keyOf = (line: string) => (JSON.parse(line) as { product_id: string }).product_id;
@@ -63,7 +63,7 @@ describe("stream step input: record batches of every kind", () => {
       await no.send({ topic: input, acks: -1, messages: messages(aborted) });
       await no.abort();
       await producer.send({ topic: input, acks: -1, messages: messages(tail) });
-      await produceEof(producer, input, PARTITIONS);
+      await produceEof(asProducer(producer), input, PARTITIONS);
 
       const streamed = dedupe(await readOutputUntilEof(kafka, output, PARTITIONS));
       const expected = (await inputs5sWorker.batchRecords([...plain, ...gzip, ...committed, ...tail])).records;
@@ -83,7 +83,7 @@ describe("stream step input: record batches of every kind", () => {
     const producer = s.kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner, idempotent: true, maxInFlightRequests: 1 });
     await producer.connect();
     await producer.send({ topic: input, acks: -1, messages: messages(ticks) });
-    await produceEof(producer, input, 1);
+    await produceEof(asProducer(producer), input, 1);
     await producer.disconnect();
 
     // What a caller might do: on the step's "end of input" line, read the input topic again.

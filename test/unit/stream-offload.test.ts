@@ -3,7 +3,7 @@ import { describe, it } from "node:test";
 import type { KafkaMessage } from "kafkajs";
 import { ohlc60s } from "../../src/feature/shipped/ohlc.js";
 import { eofHeaders, INGEST_HEADER } from "../../src/stream/control.js";
-import { packBatch, processPacked } from "../../src/stream/offload.js";
+import { packBatch, processPacked } from "../../src/stream/packed.js";
 import { PartitionProcessor, type Pending } from "../../src/stream/partition.js";
 import { generateTicks } from "../../src/tick/generate.js";
 

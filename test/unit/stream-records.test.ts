@@ -8,7 +8,7 @@ import { createRequire } from "node:module";
 import { describe, it } from "node:test";
 import type { KafkaMessage } from "kafkajs";
 import { CONTROL_HEADER, EOF, INGEST_HEADER } from "../../src/stream/control.js";
-import { META, type PackedBatch, packBatch } from "../../src/stream/offload.js";
+import { META, type PackedBatch, packBatch } from "../../src/stream/packed.js";
 import { scanRecordBatches } from "../../src/kafka/record-batch.js";
 import { unpackRecords } from "../../src/stream/records.js";
 
