@@ -6,6 +6,9 @@
  *
  *   node --import tsx bench/scan-micro.ts [path/to/other/scan.ts]   # another TickLineScanner, e.g. an old copy
  *
+ * An old copy outside this package needs a package.json with "type": "module" beside it: without one tsx loads it as
+ * CommonJS, where module constants are compiled differently, and the comparison measures that instead.
+ *
  * Env: QUIXLAB_SCAN_TICKS (default 300,000), QUIXLAB_SCAN_ROUNDS (default 15).
  */
 import { resolve } from "node:path";
