@@ -1,6 +1,6 @@
 import { parseBrokerList } from "../broker/select.js";
 import { InputError } from "../errors/index.js";
-import type { Processing, StepOptions } from "./step.js";
+import type { Processing, StepOptions } from "./options.js";
 
 /**
  * How a deployed step is configured: environment variables named like the descriptor's variables, so a promoted
@@ -20,6 +20,7 @@ export const STEP_ENV = {
   QUIXLAB_REPLICA_ID: "replica name in metrics (default <host>-<pid>)",
   QUIXLAB_STEP: "step name in metrics (default the consumer group); 'quixlab up' sets it to the deployment's name",
   QUIXLAB_WORKER: "1 = decode and window in a worker thread while the main thread fetches (default), 0 = in the step's own thread",
+  QUIXLAB_RAW_FETCH: "1 = the worker reads record batches as fetched (default), 0 = kafkajs decodes them first (same output, slower)",
   QUIXLAB_SESSION_TIMEOUT_MS: "consumer group session timeout (default 10000): how soon a dead replica's partitions move",
 } as const;
 
@@ -88,6 +89,10 @@ export function stepConfigFromEnv(env: NodeJS.ProcessEnv, flags: StepOverrides =
   if (workerText !== undefined && workerText !== "0" && workerText !== "1") {
     throw new InputError(`bad QUIXLAB_WORKER '${workerText}'`, { remedy: "set it to 1 (a worker thread, the default) or 0 (the step's own thread)", context: { field: "QUIXLAB_WORKER" } });
   }
+  const rawText = nonEmpty(env.QUIXLAB_RAW_FETCH);
+  if (rawText !== undefined && rawText !== "0" && rawText !== "1") {
+    throw new InputError(`bad QUIXLAB_RAW_FETCH '${rawText}'`, { remedy: "set it to 1 (record batches as fetched, the default) or 0 (decoded by kafkajs)", context: { field: "QUIXLAB_RAW_FETCH" } });
+  }
   return {
     brokers,
     inputTopic,
@@ -102,5 +107,6 @@ export function stepConfigFromEnv(env: NodeJS.ProcessEnv, flags: StepOverrides =
     stepName: nonEmpty(env.QUIXLAB_STEP),
     sessionTimeoutMs,
     ...(workerText === undefined ? {} : { worker: workerText === "1" }),
+    ...(rawText === undefined ? {} : { rawFetch: rawText === "1" }),
   };
 }

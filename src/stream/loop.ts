@@ -9,9 +9,10 @@ import { type BatchProcessor, message, type PartState, type StepContext } from "
  * The batch loop, one for both processing paths: for each fetched batch, decide what the partition needs
  * (recovery.ts), hand the batch to its processor and return, so the consumer fetches the next batch while this
  * one is processed (in the worker) and its checkpoints are written. A batch's checkpoints are written after the
- * previous batch's (`chain`); the batch after next waits until this one's are written (`chainBefore`): two
- * batches per partition absorb the jitter of either side without letting the queue grow, and a checkpoint that
- * waits (Redis down) holds the partition's fetching back.
+ * previous batch's (`chain`); with the worker, the batch after next waits until this one's are under way
+ * (`chainBefore`): two batches per partition absorb the jitter of either side without letting the queue grow. In
+ * the step's thread the batch returns once its own are under way. Either way a checkpoint that waits (Redis down)
+ * holds the partition's fetching back.
  */
 export class BatchLoop {
   constructor(
@@ -93,7 +94,7 @@ export class BatchLoop {
     if (ctx.stopped.aborted || !b.isRunning()) {
       await st.chain;
       await writer.settled(st);
-    }
+    } else if (!proc.pipelined) await st.chain;
   }
 
   /**

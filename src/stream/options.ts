@@ -38,7 +38,7 @@ export interface StepOptions {
   worker?: boolean;
   /**
    * With the worker: hand it plain record batches as fetched (src/kafka/rawfetch.ts) instead of kafkajs' decoded
-   * messages. Default true; false (or QUIXLAB_RAW_FETCH=0) decodes with kafkajs, with the same output.
+   * messages. Default true; false (QUIXLAB_RAW_FETCH=0 in quixlab run) decodes with kafkajs, with the same output.
    */
   rawFetch?: boolean;
   /** Step name in metrics; default the consumer group. */
@@ -113,7 +113,7 @@ export function resolveOptions(feature: Feature, o: StepOptions): ResolvedOption
     clientId: o.clientId ?? `quixlab-${feature.name}-${replica}`,
     redis: o.redis || undefined,
     worker,
-    rawFetch: o.rawFetch ?? process.env.QUIXLAB_RAW_FETCH !== "0",
+    rawFetch: o.rawFetch ?? true,
     inputPartitions: o.inputPartitions ?? 1,
     checkpointEvery: o.checkpointEvery ?? 20_000,
     checkpointIntervalMs: o.checkpointIntervalMs ?? 1_000,

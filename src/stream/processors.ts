@@ -8,6 +8,7 @@ import type { BatchProcessor, StepContext } from "./state.js";
 
 /** In the step's own thread: the batch is processed before `process` returns. */
 class LocalProcessor implements BatchProcessor {
+  readonly pipelined = false;
   constructor(
     private readonly proc: PartitionProcessor,
     private readonly every: number,
@@ -38,6 +39,7 @@ class LocalProcessor implements BatchProcessor {
 
 /** In the worker thread: the batch's bytes move there and `process` resolves when the worker answers. */
 class RemoteProcessor implements BatchProcessor {
+  readonly pipelined = true;
   private open = 0;
   constructor(
     private readonly pool: ProcessingWorker,

@@ -112,6 +112,8 @@ export class Restorer {
       }
       if (join !== ctx.joins || !ctx.assigned.includes(p)) {
         ctx.log(`partition ${p}: reassigned while it was being restored; the latest assignment restores it`);
+        // Claimed after the join that revoked it released it: release it now.
+        if (!ctx.assigned.includes(p)) this.writer.release([p]);
         continue;
       }
       ctx.parts.set(p, st);

@@ -9,6 +9,13 @@ import type { Pending } from "./partition.js";
  */
 export interface BatchProcessor {
   readonly partition: number;
+  /**
+   * True when a batch is processed elsewhere (the worker) while the next is fetched: the loop lets two batches of
+   * the partition be ahead of their writes. False (in the step's thread, where a batch is processed before
+   * `process` returns): the loop returns once the batch's checkpoints are under way, so fetching does not outrun
+   * the writes (many small batches, each queueing a checkpoint, add latency and gain nothing).
+   */
+  readonly pipelined: boolean;
   /** Offset of the next message it expects; moves to a batch's end as soon as the batch is handed over. */
   position: number;
   openWindows(): number;

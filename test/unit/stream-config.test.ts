@@ -51,6 +51,13 @@ describe("quixlab run configuration", () => {
     assert.equal("worker" in stepConfigFromEnv(base), false, "unset: the step's default");
   });
 
+  it("reads the fetch patch switch (QUIXLAB_RAW_FETCH)", () => {
+    assert.equal(stepConfigFromEnv({ ...base, QUIXLAB_RAW_FETCH: "0" }).rawFetch, false);
+    assert.equal(stepConfigFromEnv({ ...base, QUIXLAB_RAW_FETCH: "1" }).rawFetch, true);
+    assert.equal("rawFetch" in stepConfigFromEnv(base), false, "unset: the step's default");
+    assert.throws(() => stepConfigFromEnv({ ...base, QUIXLAB_RAW_FETCH: "no" }), (e: unknown) => e instanceof InputError && /bad QUIXLAB_RAW_FETCH 'no'/.test(e.oneLine()));
+  });
+
   it("names the missing variable and the flag", () => {
     const cases: [NodeJS.ProcessEnv, RegExp][] = [
       [{ output: "o", KAFKA_BROKERS: "k:1" }, /no input topic — set the 'input' environment variable or pass --input/],
