@@ -35,6 +35,8 @@ export interface AdminSession {
   committedOffsets(group: string, topics: readonly string[]): Promise<{ topic: string; partitions: { partition: number; offset: number }[] }[]>;
   /** Delete topics; topics that do not exist are ignored. */
   deleteTopics(topics: readonly string[]): Promise<void>;
+  /** The ids of every consumer group the cluster knows. */
+  listGroups(): Promise<string[]>;
   /** Delete consumer groups (they must have no active members); unknown groups are ignored. */
   deleteGroups(groups: readonly string[]): Promise<void>;
   disconnect(): Promise<void>;
@@ -72,6 +74,7 @@ function sessionOf(admin: Admin): AdminSession {
       const present = topics.filter((t) => existing.has(t));
       if (present.length) await admin.deleteTopics({ topics: present });
     },
+    listGroups: async () => (await admin.listGroups()).groups.map((g) => g.groupId),
     deleteGroups: async (groups) => {
       const known = new Set((await admin.listGroups()).groups.map((g) => g.groupId));
       const present = groups.filter((g) => known.has(g));
@@ -144,6 +147,15 @@ export function deleteTopics(target: KafkaTarget, topics: string[]): Promise<voi
 /** Delete consumer groups (they must have no active members); unknown groups are ignored. */
 export function deleteGroups(target: KafkaTarget, groups: string[]): Promise<void> {
   return withAdmin(target, `deleting groups ${groups.join(", ")}`, (admin) => admin.deleteGroups(groups));
+}
+
+/**
+ * The ids of every consumer group the cluster knows (for cleanup by name prefix: a group that a crashed process
+ * made with a random suffix can only be found this way).
+ * @example (await listGroups(brokers)).filter((g) => g.startsWith(prefix))
+ */
+export function listGroups(target: KafkaTarget): Promise<string[]> {
+  return withAdmin(target, "listing consumer groups", (admin) => admin.listGroups());
 }
 
 /** Low and high watermarks of every partition of `topic`, by partition number. */

@@ -1,5 +1,5 @@
 /** The one place that knows the Kafka client (README.md in this folder): everything else imports from here. */
-export { type AdminSession, createTopics, deleteGroups, deleteTopics, openAdmin, type PartitionOffsets, type TopicSpec, topicOffsets, uniqueName } from "./admin.js";
+export { type AdminSession, createTopics, deleteGroups, deleteTopics, listGroups, openAdmin, type PartitionOffsets, type TopicSpec, topicOffsets, uniqueName } from "./admin.js";
 export { type ClientOptions, pingBroker } from "./client.js";
 export { brokersOf, connectionOf, type KafkaConnection, type KafkaTarget } from "./connection.js";
 export { chunkMessages, isFenced, openProducer, openTransactionalProducer, type Producer, type TransactionalProducer, type TransactionOffsets } from "./producer.js";
