@@ -12,7 +12,7 @@ export { ensureKafkaJars, KAFKA_VERSION, kafkaJarsCached, kafkaLibDir } from "./
 export { JAVA_REMEDY, type RestartLocalBrokerOptions, restartLocalBroker } from "./local.js";
 export { KAFKA_IMAGE, KAFKA_LOCAL_IMAGE, kafkaImages } from "./testcontainers.js";
 export { type BrokerChoice, type BrokerSelectionInput, chooseBrokerProvider, parseBrokerList } from "./select.js";
-export type { BrokerHandle, BrokerProvider, StartBrokerOptions } from "./types.js";
+export type { BrokerHandle, BrokerProvider, ScramListener, StartBrokerOptions } from "./types.js";
 
 /** Brokers recorded by `quixlab services up` under `cwd` that answer right now, if any. */
 export async function runningBrokers(cwd: string): Promise<string[] | undefined> {
@@ -51,6 +51,6 @@ export async function startBroker(opts: StartBrokerOptions = {}): Promise<Broker
     case "testcontainers":
       return startContainerBroker({ log: opts.log, env, image });
     case "local":
-      return startLocalBroker({ log: opts.log, env, detached: opts.detached });
+      return startLocalBroker({ log: opts.log, env, detached: opts.detached, scram: opts.scram });
   }
 }

@@ -2,13 +2,13 @@ import { randomBytes } from "node:crypto";
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { ServiceError } from "../errors/index.js";
+import { InputError, ServiceError } from "../errors/index.js";
 import { execFailure, execOwned, killAndRemove, type Log, onProcessExit, requireProgram, tailFile } from "../infra/process.js";
 import { type LaunchOptions, launchServer, ownServer, relaunchServer } from "../infra/server.js";
 import { freePort } from "../util/net.js";
 import { pingBroker } from "../kafka/index.js";
 import { ensureKafkaJars, KAFKA_VERSION } from "./jars.js";
-import type { BrokerHandle } from "./types.js";
+import type { BrokerHandle, ScramListener } from "./types.js";
 
 export const JAVA_REMEDY = "install a Java 17+ JRE (apt-get install -y openjdk-17-jre-headless)";
 
@@ -25,23 +25,46 @@ export interface LocalBrokerOptions {
   /** Leave the broker running after this process exits (its own process group, no exit hook). */
   detached?: boolean;
   startTimeoutMs?: number;
+  /**
+   * Also listen for SASL_PLAINTEXT with SCRAM-SHA-256 and SCRAM-SHA-512, on a port of its own, with this user
+   * created when the storage is formatted (what a platform's authenticated broker looks like; the tests' Quix
+   * Cloud connection logs in there). The plain listener stays as it is.
+   */
+  scram?: ScramUser;
 }
+
+/** A SCRAM user of the local broker. */
+export interface ScramUser {
+  username: string;
+  password: string;
+}
+
+/** The SCRAM mechanisms the local broker's SASL listener accepts. */
+export const SCRAM_MECHANISMS = ["SCRAM-SHA-256", "SCRAM-SHA-512"] as const;
 
 /**
  * server.properties for a single-node KRaft broker on loopback. Topics are not auto-created: every quixlab
  * topic is created explicitly with its partition count (as in quix.yaml), and a typo should fail loudly
  * rather than produce into a fresh one-partition topic.
  */
-export function serverProperties({ port, controllerPort, dataDir }: { port: number; controllerPort: number; dataDir: string }): string {
+export function serverProperties({ port, controllerPort, dataDir, scramPort }: { port: number; controllerPort: number; dataDir: string; scramPort?: number }): string {
+  const sasl = scramPort === undefined ? "" : `,SASL_PLAINTEXT://127.0.0.1:${scramPort}`;
   return [
     "process.roles=broker,controller",
     "node.id=1",
     `controller.quorum.voters=1@127.0.0.1:${controllerPort}`,
-    `listeners=PLAINTEXT://127.0.0.1:${port},CONTROLLER://127.0.0.1:${controllerPort}`,
-    `advertised.listeners=PLAINTEXT://127.0.0.1:${port}`,
+    `listeners=PLAINTEXT://127.0.0.1:${port}${sasl},CONTROLLER://127.0.0.1:${controllerPort}`,
+    `advertised.listeners=PLAINTEXT://127.0.0.1:${port}${sasl}`,
     "controller.listener.names=CONTROLLER",
     "inter.broker.listener.name=PLAINTEXT",
-    "listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT",
+    `listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT${sasl ? ",SASL_PLAINTEXT:SASL_PLAINTEXT" : ""}`,
+    // The users are in the cluster metadata (StorageTool --add-scram); the broker side of SCRAM needs no secret.
+    ...(sasl
+      ? [
+          `sasl.enabled.mechanisms=${SCRAM_MECHANISMS.join(",")}`,
+          ...SCRAM_MECHANISMS.map((m) => `listener.name.sasl_plaintext.${m.toLowerCase()}.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required;`),
+        ]
+      : []),
     `log.dirs=${dataDir}`,
     "num.partitions=1",
     "auto.create.topics.enable=false",
@@ -79,11 +102,13 @@ export function randomClusterId(): string {
   }
 }
 
-async function distinctPorts(): Promise<[number, number]> {
-  const a = await freePort();
-  let b = await freePort();
-  while (b === a) b = await freePort();
-  return [a, b];
+async function distinctPorts(n: number): Promise<number[]> {
+  const ports: number[] = [];
+  while (ports.length < n) {
+    const p = await freePort();
+    if (!ports.includes(p)) ports.push(p);
+  }
+  return ports;
 }
 
 /** The JVM's arguments up to the main class: our flags (or QUIXLAB_KAFKA_JVM_FLAGS), log4j in `dir`, the jars. */
@@ -146,18 +171,19 @@ export async function startLocalBroker(opts: LocalBrokerOptions = {}): Promise<B
 
     // Ports are picked free but bound later by the JVM; on the rare clash, retry with new ones.
     for (let attempt = 1; ; attempt++) {
-      const [port, controllerPort] = await distinctPorts();
-      writeFileSync(propsFile, serverProperties({ port, controllerPort, dataDir }));
-      if (attempt === 1) await formatStorage(java, jvm, propsFile, env);
+      const [port, controllerPort, scramPort] = (await distinctPorts(opts.scram ? 3 : 2)) as [number, number, number?];
+      writeFileSync(propsFile, serverProperties({ port, controllerPort, dataDir, scramPort }));
+      if (attempt === 1) await formatStorage(java, jvm, propsFile, env, opts.scram);
       const address = `127.0.0.1:${port}`;
       const launch = brokerLaunch(java, jvm, dir, address, env, opts);
       const result = await launchServer(launch);
       if (result.kind === "ready") {
         cancelCleanup();
-        return handle(result.pid, address, dir, Date.now() - started, launch, opts);
+        const scram = opts.scram && scramPort !== undefined ? { brokers: [`127.0.0.1:${scramPort}`], ...opts.scram, mechanisms: [...SCRAM_MECHANISMS] } : undefined;
+        return handle(result.pid, address, dir, Date.now() - started, launch, opts, scram);
       }
       if (attempt < 3 && portTaken(dir)()) {
-        opts.log?.(`kafka: port ${port} or ${controllerPort} was taken meanwhile; retrying with new ports`);
+        opts.log?.(`kafka: port ${port}, ${controllerPort}${scramPort ? ` or ${scramPort}` : ""} was taken meanwhile; retrying with new ports`);
         continue;
       }
       throw launchFailed(dir, result.why);
@@ -202,9 +228,19 @@ export async function restartLocalBroker(o: RestartLocalBrokerOptions): Promise<
   return { pid: result.pid, startupMs };
 }
 
-async function formatStorage(java: string, jvm: string[], propsFile: string, env: NodeJS.ProcessEnv): Promise<void> {
+/** `--add-scram` arguments creating `user` for every SCRAM mechanism (StorageTool writes them into the metadata log). */
+export function scramFormatArgs(user: ScramUser | undefined): string[] {
+  if (!user) return [];
+  if (/[,\]=]/.test(user.username) || /[,\]=]/.test(user.password)) {
+    throw new InputError("a SCRAM user name or password may not contain ',', ']' or '='", { remedy: "use letters, digits, '-' and '_'", context: { field: "scram" } });
+  }
+  return SCRAM_MECHANISMS.flatMap((m) => ["--add-scram", `${m}=[name=${user.username},password=${user.password}]`]);
+}
+
+async function formatStorage(java: string, jvm: string[], propsFile: string, env: NodeJS.ProcessEnv, scram?: ScramUser): Promise<void> {
   try {
-    await execOwned(java, [...jvm, "kafka.tools.StorageTool", "format", "-t", randomClusterId(), "-c", propsFile], { env, timeout: 120_000 });
+    const args = [...jvm, "kafka.tools.StorageTool", "format", "-t", randomClusterId(), "-c", propsFile, ...scramFormatArgs(scram)];
+    await execOwned(java, args, { env, timeout: 120_000 });
   } catch (e) {
     throw new ServiceError(`formatting Kafka storage failed: ${execFailure(e)}`, {
       cause: e,
@@ -216,12 +252,13 @@ async function formatStorage(java: string, jvm: string[], propsFile: string, env
 /** How long a broker gets to shut down cleanly on SIGTERM before SIGKILL. */
 const STOP_GRACE_MS = 20_000;
 
-function handle(pid: number, address: string, dir: string, startupMs: number, launch: LaunchOptions, opts: LocalBrokerOptions): BrokerHandle {
-  opts.log?.(`kafka: Apache Kafka ${KAFKA_VERSION} (local, pid ${pid}) ready at ${address} in ${startupMs} ms`);
+function handle(pid: number, address: string, dir: string, startupMs: number, launch: LaunchOptions, opts: LocalBrokerOptions, scram?: ScramListener): BrokerHandle {
+  opts.log?.(`kafka: Apache Kafka ${KAFKA_VERSION} (local, pid ${pid}) ready at ${address}${scram ? ` (SASL SCRAM at ${scram.brokers.join(",")})` : ""} in ${startupMs} ms`);
   const server = ownServer(pid, dir, Boolean(opts.detached), STOP_GRACE_MS);
   return {
     brokers: [address],
     provider: "local",
+    ...(scram ? { scram } : {}),
     startupMs,
     dir,
     get pid() {

@@ -11,6 +11,8 @@ export type BrokerProvider = "external" | "testcontainers" | "local";
 export interface BrokerHandle extends ServiceHandle<BrokerProvider> {
   /** Bootstrap addresses, `HOST:PORT`. */
   readonly brokers: string[];
+  /** Local only, when asked for (`scram`): the SASL_PLAINTEXT listener with SCRAM-SHA-256/512 and its user. */
+  readonly scram?: ScramListener;
   /**
    * Local only: end the broker's process, by default with SIGKILL (a crash: no clean shutdown), keeping its
    * dir so `restart()` can start it again. Resolves once the process is gone.
@@ -28,4 +30,14 @@ export interface BrokerHandle extends ServiceHandle<BrokerProvider> {
 export interface StartBrokerOptions extends StartServiceOptions<BrokerProvider> {
   /** `HOST:PORT[,HOST:PORT]` for `external`/`auto`; defaults to `KAFKA_BROKERS`. */
   address?: string;
+  /** Local only: also a SASL_PLAINTEXT listener with SCRAM-SHA-256/512 and this user (`BrokerHandle.scram`). */
+  scram?: { username: string; password: string };
+}
+
+/** A SASL_PLAINTEXT listener with SCRAM and the user it was formatted with. */
+export interface ScramListener {
+  readonly brokers: string[];
+  readonly username: string;
+  readonly password: string;
+  readonly mechanisms: string[];
 }

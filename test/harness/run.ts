@@ -1,7 +1,8 @@
 /**
  * The test session: finds every `test/**\/*.test.ts`, starts ONE Kafka broker and ONE Redis for the whole run
  * (local providers: a JVM broker and redis-server, whether or not Docker answers), runs node's test runner
- * over the files with KAFKA_BROKERS and REDIS_URL set, stops the services at the end (also on failure, Ctrl-C
+ * over the files with KAFKA_BROKERS and REDIS_URL set (and, on the local broker, its SASL SCRAM listener in
+ * QUIXLAB_TEST_SCRAM_BROKERS with QUIXLAB_TEST_SCRAM_USERNAME/PASSWORD, a user made for this run), stops the services at the end (also on failure, Ctrl-C
  * or SIGTERM), and exits with the runner's code.
  *
  * Docker: when dockerd is installed and no engine answers, the engine is started once for the run
@@ -16,6 +17,7 @@
  *                                              when no redis-server is on PATH)
  */
 import { type ChildProcess, spawn } from "node:child_process";
+import { randomBytes } from "node:crypto";
 import { existsSync, readdirSync } from "node:fs";
 import { availableParallelism, constants } from "node:os";
 import { join, relative, resolve, sep } from "node:path";
@@ -114,11 +116,17 @@ async function main(): Promise<number> {
     const images = files.some((f) => relative(root, f).includes("testcontainers"));
     let docker: DockerState;
     [broker, redis, docker] = await Promise.all([
-      startBroker({ provider: env.QUIXLAB_TEST_BROKER ?? "local", log: say }),
+      // A SCRAM listener beside the plain one, for the tests of authenticated (Quix Cloud) connections.
+      startBroker({ provider: env.QUIXLAB_TEST_BROKER ?? "local", log: say, scram: { username: "quixlab-test", password: randomBytes(12).toString("hex") } }),
       startRedis({ provider: env.QUIXLAB_TEST_REDIS ?? (which("redis-server", env) ? "local" : "embedded"), log: say }),
       ensureDocker({ images, log: say }),
     ]);
     childEnv.KAFKA_BROKERS = broker.brokers.join(",");
+    if (broker.scram) {
+      childEnv.QUIXLAB_TEST_SCRAM_BROKERS = broker.scram.brokers.join(",");
+      childEnv.QUIXLAB_TEST_SCRAM_USERNAME = broker.scram.username;
+      childEnv.QUIXLAB_TEST_SCRAM_PASSWORD = broker.scram.password;
+    }
     childEnv.REDIS_URL = redis.url ?? "";
     childEnv.QUIXLAB_DOCKER = docker.ok ? "1" : "0";
     if (docker.why) childEnv.QUIXLAB_DOCKER_WHY = docker.why;
