@@ -36,7 +36,10 @@ export { DEFAULT_GRACE, ohlc, ohlc1h, ohlc1m, ohlc60s, type OhlcOptions } from "
 export { type CandleChartOptions, candlestickSvg } from "./chart/candles.js";
 
 // ── stream step, end-of-input markers, metrics, and the online store's reads ────────────────────────────────────
-export { EofTracker, eofHeaders, isEof, readEofMarker, readMetrics, runStep, STEP_ENV, stepConfigFromEnv } from "./stream/index.js";
-export type { EofMarker, Processing, StepHandle, StepMetrics, StepOptions } from "./stream/index.js";
+export { EofTracker, eofHeaders, isEof, readEofMarker, readMetrics, resolveStepConfig, runStep, STEP_ENV, stepConfigFromEnv } from "./stream/index.js";
+export type { EofMarker, Processing, ResolveStepConfigOptions, StepConfig, StepHandle, StepMetrics, StepOptions, StepOverrides } from "./stream/index.js";
 export { getKeys, getLatest, getRange, onlineRedis } from "./store/online.js";
-export type { Headers, InMessage, KafkaConnection, OutMessage } from "./kafka/index.js";
+export type { Headers, InMessage, KafkaConnection, KafkaPlatform, OutMessage, TopicRequest } from "./kafka/index.js";
+// ── Quix Cloud: where a deployed step gets its broker, topics and group (resolveStepConfig uses it) ─────────────
+export { connectQuixCloud, KafkaAuthError, QUIX_ENV, QuixCloud, QuixCloudError, quixCloudCredentials, QuixTopicError } from "./kafka/index.js";
+export type { QuixCloudCredentials, QuixCloudOptions } from "./kafka/index.js";

@@ -1,6 +1,6 @@
 import { InputError } from "../../src/errors/index.js";
 import { loadFeatureRef, resolveFeatureRef } from "../../src/feature/ref.js";
-import { STEP_ENV, stepConfigFromEnv } from "../../src/stream/config.js";
+import { resolveStepConfig, STEP_ENV } from "../../src/stream/config.js";
 import { runStep } from "../../src/stream/step.js";
 import { parse } from "../args.js";
 import type { Command } from "../io.js";
@@ -32,7 +32,7 @@ ${envHelp}
 options:
   --input TOPIC        overrides 'input'
   --output TOPIC       overrides 'output'
-  --broker HOST:PORT   overrides Quix__Broker__Address / KAFKA_BROKERS
+  --broker HOST:PORT   overrides Quix__Broker__Address / KAFKA_BROKERS (which win over Quix__Sdk__Token)
   --redis none|URL     overrides REDIS_URL
   --group NAME         overrides 'consumer_group'
   --dlq TOPIC          overrides 'dlq'
@@ -62,7 +62,8 @@ exit codes: 0 stopped cleanly, 1 the step failed, 2 missing or bad configuration
     );
     const ref = positionals[0];
     if (!ref || positionals.length > 1) throw new InputError(ref ? `unexpected argument '${positionals[1]}'` : "missing the feature reference", { remedy: `usage: ${usage}` });
-    const config = stepConfigFromEnv(io.env, {
+    const log = (line: string) => io.stderr.write(`${new Date().toISOString()} ${line}\n`);
+    const flags = {
       input: values.input,
       output: values.output,
       broker: values.broker,
@@ -71,9 +72,9 @@ exit codes: 0 stopped cleanly, 1 the step failed, 2 missing or bad configuration
       dlq: values.dlq,
       late: values.late,
       exactlyOnce: values["exactly-once"],
-    });
-    const feature = await loadFeatureRef(ref, io.cwd);
-    const log = (line: string) => io.stderr.write(`${new Date().toISOString()} ${line}\n`);
+    };
+    // Load the feature while Quix Cloud's Portal API answers (when the step runs there).
+    const [config, feature] = await Promise.all([resolveStepConfig(io.env, flags, { log }), loadFeatureRef(ref, io.cwd)]);
     const ac = new AbortController();
     let signals = 0;
     const onSignal = (sig: NodeJS.Signals) => {

@@ -3,7 +3,7 @@ import type { Admin } from "kafkajs";
 import { ServiceError } from "../errors/index.js";
 import { waitFor } from "../util/net.js";
 import { type ClientOptions, kafkaClient } from "./client.js";
-import { brokersOf, type KafkaTarget } from "./connection.js";
+import { brokersOf, explainConnectError, type KafkaTarget } from "./connection.js";
 
 export interface TopicSpec {
   topic: string;
@@ -48,7 +48,9 @@ export interface AdminSession {
  */
 export async function openAdmin(target: KafkaTarget, opts: ClientOptions = {}): Promise<AdminSession> {
   const admin = kafkaClient(target, { clientId: "quixlab-admin", ...opts }).admin();
-  await admin.connect();
+  await admin.connect().catch((e: unknown) => {
+    throw explainConnectError(e, target);
+  });
   return sessionOf(admin);
 }
 

@@ -1,7 +1,7 @@
 import type { EachBatchPayload } from "kafkajs";
 import type { Log } from "../infra/process.js";
 import { kafkaClient } from "./client.js";
-import type { KafkaTarget } from "./connection.js";
+import { explainConnectError, type KafkaTarget } from "./connection.js";
 import { rawBatchesAvailable, rawBatchOf, withoutRawBatches, withRawBatches } from "./rawfetch.js";
 import type { RawBatch } from "./record-batch.js";
 import type { InMessage } from "./types.js";
@@ -102,7 +102,9 @@ export function groupRunner(target: KafkaTarget, o: GroupOptions): GroupRunner {
   return {
     rawBatches: raw,
     async start() {
-      await consumer.connect();
+      await consumer.connect().catch((e: unknown) => {
+        throw explainConnectError(e, target);
+      });
       try {
         await consumer.subscribe({ topic, fromBeginning: true });
         const run = () =>

@@ -8,3 +8,6 @@ export { type HeaderValue, type Headers, headerText, type InBatch, type InMessag
 export { type GroupBatch, type GroupOptions, type GroupRunner, groupRunner } from "./group.js";
 export { rawBatchesAvailable, rawBatchesServed } from "./rawfetch.js";
 export type { RawBatch } from "./record-batch.js";
+export { explainConnectError, KafkaAuthError } from "./connection.js";
+export type { KafkaPlatform, TopicRequest } from "./platform.js";
+export * from "./quix/index.js";

@@ -1,6 +1,6 @@
 import { Partitioners, type Producer as KafkaProducer, type TopicMessages } from "kafkajs";
 import { type ClientOptions, kafkaClient } from "./client.js";
-import type { KafkaTarget } from "./connection.js";
+import { explainConnectError, type KafkaTarget } from "./connection.js";
 import type { OutMessage } from "./types.js";
 
 /**
@@ -82,7 +82,9 @@ async function sendAll(p: Pick<KafkaProducer, "sendBatch">, messages: readonly O
 /** Connect an idempotent producer. Example: `const p = await openProducer(brokers); await p.send([{ topic, key, value }])`. */
 export async function openProducer(target: KafkaTarget, opts: ClientOptions = {}): Promise<Producer> {
   const producer = kafkaClient(target, opts).producer({ ...IDEMPOTENT });
-  await producer.connect();
+  await producer.connect().catch((e: unknown) => {
+    throw explainConnectError(e, target);
+  });
   return { send: (messages) => sendAll(producer, messages), disconnect: () => producer.disconnect() };
 }
 
@@ -92,7 +94,9 @@ export async function openProducer(target: KafkaTarget, opts: ClientOptions = {}
  */
 export async function openTransactionalProducer(target: KafkaTarget, transactionalId: string, opts: ClientOptions = {}): Promise<TransactionalProducer> {
   const producer = kafkaClient(target, opts).producer({ ...IDEMPOTENT, transactionalId });
-  await producer.connect();
+  await producer.connect().catch((e: unknown) => {
+    throw explainConnectError(e, target);
+  });
   try {
     await (await producer.transaction()).abort();
   } catch (e) {

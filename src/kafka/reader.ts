@@ -1,6 +1,6 @@
 import type { ClientOptions } from "./client.js";
 import { kafkaClient } from "./client.js";
-import type { KafkaTarget } from "./connection.js";
+import { explainConnectError, type KafkaTarget } from "./connection.js";
 import type { InBatch } from "./types.js";
 
 export interface ReadTopicsOptions extends ClientOptions {
@@ -57,7 +57,9 @@ export async function readTopics(target: KafkaTarget, o: ReadTopicsOptions): Pro
       if (!e.payload.restart) crash(e.payload.error);
     });
   }
-  await consumer.connect();
+  await consumer.connect().catch((e: unknown) => {
+    throw explainConnectError(e, target);
+  });
   try {
     await consumer.subscribe({ topics: [...o.topics], fromBeginning: o.fromBeginning ?? true });
     await consumer.run({

@@ -1,5 +1,6 @@
 import { parseBrokerList } from "../broker/select.js";
 import { InputError } from "../errors/index.js";
+import { connectQuixCloud, QUIX_ENV, quixCloudCredentials } from "../kafka/index.js";
 import type { Processing, StepOptions } from "./options.js";
 
 /**
@@ -9,8 +10,11 @@ import type { Processing, StepOptions } from "./options.js";
 export const STEP_ENV = {
   input: "input topic (ticks), required",
   output: "output topic (final windows), required",
-  Quix__Broker__Address: "Kafka bootstrap servers HOST:PORT[,HOST:PORT] (or KAFKA_BROKERS), required",
+  Quix__Broker__Address: "Kafka bootstrap servers HOST:PORT[,HOST:PORT] (or KAFKA_BROKERS, or the Quix Cloud variables below)",
   KAFKA_BROKERS: "used when Quix__Broker__Address is not set",
+  Quix__Sdk__Token: "Quix Cloud (injected there): with no broker address, the broker, SASL and CA come from the Portal API",
+  Quix__Portal__Api: "Quix Cloud's Portal API URL, required with Quix__Sdk__Token",
+  Quix__Workspace__Id: "Quix Cloud workspace: topics are its topic ids, the group gets its prefix (default: the token's only workspace)",
   REDIS_URL: "online store; unset or 'none' = no online store",
   consumer_group: "consumer group (default quixlab-<feature>); replicas share it",
   processing: "at-least-once (default) or exactly-once",
@@ -41,24 +45,68 @@ export type StepConfig = Omit<StepOptions, "signal" | "onMetrics" | "log">;
 const nonEmpty = (v: string | undefined) => (v === undefined || v.trim() === "" ? undefined : v.trim());
 
 /**
- * Step options from the environment and flag overrides; a missing required setting is an InputError (exit 2)
- * naming the variable and the flag.
+ * Step options from the environment and flag overrides, for a broker address (`--broker`, Quix__Broker__Address,
+ * KAFKA_BROKERS); a missing required setting is an InputError (exit 2) naming the variable and the flag. A Quix
+ * Cloud deployment (only Quix__Sdk__Token and friends) needs the Portal API: use `resolveStepConfig`.
  * @example stepConfigFromEnv(process.env, { exactlyOnce: true })
  */
 export function stepConfigFromEnv(env: NodeJS.ProcessEnv, flags: StepOverrides = {}): StepConfig {
+  const base = baseConfig(env, flags);
+  const broker = brokerSetting(env, flags);
+  if (!broker) {
+    if (quixCloudCredentials(env)) {
+      throw new InputError(`${QUIX_ENV.sdkToken} is set and no broker address: the Quix Cloud connection comes from the Portal API`, {
+        remedy: "call resolveStepConfig (async) instead of stepConfigFromEnv, or set Quix__Broker__Address",
+        context: { field: QUIX_ENV.sdkToken },
+      });
+    }
+    throw noBroker();
+  }
+  return { ...base, brokers: parseBrokerList(broker.text, broker.source) };
+}
+
+export interface ResolveStepConfigOptions {
+  log?: (line: string) => void;
+  /** The HTTP client for the Portal API (tests). */
+  fetch?: typeof fetch;
+}
+
+/**
+ * `stepConfigFromEnv`, and also on Quix Cloud: with no broker address (which still wins, as in quix-streams) and
+ * `Quix__Sdk__Token` set, the workspace's broker settings come from the Portal API (`Quix__Portal__Api`,
+ * `Quix__Workspace__Id`), and the step's topics and group are the workspace's (`StepOptions.platform`).
+ * Bad tokens and an unreachable API are QuixCloudErrors naming the variable to check.
+ * @example const step = await runStep(feature, { ...(await resolveStepConfig(process.env)), log })
+ */
+export async function resolveStepConfig(env: NodeJS.ProcessEnv, flags: StepOverrides = {}, opts: ResolveStepConfigOptions = {}): Promise<StepConfig> {
+  const base = baseConfig(env, flags);
+  const broker = brokerSetting(env, flags);
+  if (broker) return { ...base, brokers: parseBrokerList(broker.text, broker.source) };
+  const credentials = quixCloudCredentials(env);
+  if (!credentials) throw noBroker();
+  const quix = await connectQuixCloud({ ...credentials, log: opts.log, fetch: opts.fetch });
+  return { ...base, brokers: quix.connection.brokers, connection: quix.connection, platform: quix };
+}
+
+function brokerSetting(env: NodeJS.ProcessEnv, flags: StepOverrides): { text: string; source: string } | undefined {
+  const text = nonEmpty(flags.broker) ?? nonEmpty(env.Quix__Broker__Address) ?? nonEmpty(env.KAFKA_BROKERS);
+  if (!text) return undefined;
+  return { text, source: nonEmpty(flags.broker) ? "--broker" : nonEmpty(env.Quix__Broker__Address) ? "Quix__Broker__Address" : "KAFKA_BROKERS" };
+}
+
+function noBroker(): InputError {
+  return new InputError("no Kafka broker address", {
+    remedy: "set Quix__Broker__Address (or KAFKA_BROKERS) to HOST:PORT, or pass --broker HOST:PORT (on Quix Cloud: Quix__Sdk__Token and Quix__Portal__Api)",
+    context: { field: "Quix__Broker__Address" },
+  });
+}
+
+/** Everything but the brokers, checked. */
+function baseConfig(env: NodeJS.ProcessEnv, flags: StepOverrides): Omit<StepConfig, "brokers"> {
   const inputTopic = nonEmpty(flags.input) ?? nonEmpty(env.input);
   const outputTopic = nonEmpty(flags.output) ?? nonEmpty(env.output);
   if (!inputTopic) throw new InputError("no input topic", { remedy: "set the 'input' environment variable or pass --input TOPIC", context: { field: "input" } });
   if (!outputTopic) throw new InputError("no output topic", { remedy: "set the 'output' environment variable or pass --output TOPIC", context: { field: "output" } });
-  const brokerText = nonEmpty(flags.broker) ?? nonEmpty(env.Quix__Broker__Address) ?? nonEmpty(env.KAFKA_BROKERS);
-  if (!brokerText) {
-    throw new InputError("no Kafka broker address", {
-      remedy: "set Quix__Broker__Address (or KAFKA_BROKERS) to HOST:PORT, or pass --broker HOST:PORT",
-      context: { field: "Quix__Broker__Address" },
-    });
-  }
-  const source = flags.broker ? "--broker" : env.Quix__Broker__Address ? "Quix__Broker__Address" : "KAFKA_BROKERS";
-  const brokers = parseBrokerList(brokerText, source);
   const redisText = nonEmpty(flags.redis) ?? nonEmpty(env.REDIS_URL);
   let redis: string | null = null;
   if (redisText && redisText !== "none") {
@@ -94,7 +142,6 @@ export function stepConfigFromEnv(env: NodeJS.ProcessEnv, flags: StepOverrides =
     throw new InputError(`bad QUIXLAB_RAW_FETCH '${rawText}'`, { remedy: "set it to 1 (record batches as fetched, the default) or 0 (decoded by kafkajs)", context: { field: "QUIXLAB_RAW_FETCH" } });
   }
   return {
-    brokers,
     inputTopic,
     outputTopic,
     consumerGroup: nonEmpty(flags.group) ?? nonEmpty(env.consumer_group),

@@ -1,5 +1,5 @@
 export { type Checkpoint, changelogTopic, readCheckpoints } from "./changelog.js";
-export { STEP_ENV, type StepConfig, type StepOverrides, stepConfigFromEnv } from "./config.js";
+export { type ResolveStepConfigOptions, resolveStepConfig, STEP_ENV, type StepConfig, type StepOverrides, stepConfigFromEnv } from "./config.js";
 export { CONTROL_HEADER, type EofMarker, EofTracker, eofHeaders, isEof, produceEof, readEofMarker } from "./control.js";
 export { metricsKey, readMetrics, type StepMetrics } from "./metrics.js";
 export { PartitionProcessor } from "./partition.js";

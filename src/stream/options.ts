@@ -2,7 +2,7 @@ import { hostname } from "node:os";
 import { InputError } from "../errors/index.js";
 import type { Feature } from "../feature/types.js";
 import type { Log } from "../infra/process.js";
-import type { KafkaConnection, KafkaTarget } from "../kafka/index.js";
+import type { KafkaConnection, KafkaPlatform, KafkaTarget } from "../kafka/index.js";
 import { changelogTopic } from "./changelog.js";
 import type { StepMetrics } from "./metrics.js";
 import type { StepTopics } from "./partition.js";
@@ -13,6 +13,12 @@ export interface StepOptions {
   brokers: string[];
   /** TLS/SASL with the brokers (a platform connection); its `brokers` win over `brokers` when both are given. */
   connection?: KafkaConnection;
+  /**
+   * Where the step runs when that is a platform (Quix Cloud, `resolveStepConfig`): it names the broker's topics and
+   * group for the step's names and makes the topics exist; the step then creates none itself. Its connection is used
+   * when `connection` is not given.
+   */
+  platform?: KafkaPlatform;
   inputTopic: string;
   outputTopic: string;
   /** Default `quixlab-<feature>`. Replicas of one step share it. */
@@ -68,6 +74,8 @@ export interface StepOptions {
 export interface ResolvedOptions {
   readonly feature: Feature;
   readonly kafka: KafkaTarget;
+  /** Set when the topic and group names are the platform's (`onPlatform`): topics are never created by the step. */
+  readonly platform?: KafkaPlatform;
   readonly group: string;
   readonly processing: Processing;
   readonly topics: Readonly<StepTopics>;
@@ -101,9 +109,11 @@ export function resolveOptions(feature: Feature, o: StepOptions): ResolvedOption
   const stepName = o.stepName ?? group;
   const log = o.log ?? (() => undefined);
   const worker = o.featureRef && o.worker !== false ? o.featureRef : undefined;
+  const connection = o.connection ?? o.platform?.connection;
   return Object.freeze({
     feature,
-    kafka: o.connection ? { ...o.connection, brokers: o.connection.brokers?.length ? o.connection.brokers : o.brokers } : o.brokers,
+    kafka: connection ? { ...connection, brokers: connection.brokers?.length ? connection.brokers : o.brokers } : o.brokers,
+    platform: o.platform,
     group,
     processing: o.processing ?? "at-least-once",
     topics: Object.freeze({ input: o.inputTopic, output: o.outputTopic, dlq: o.dlqTopic ?? `${o.inputTopic}.dlq`, late: o.lateTopic ?? `${o.outputTopic}.late` }),
@@ -128,6 +138,20 @@ export function resolveOptions(feature: Feature, o: StepOptions): ResolvedOption
   });
 }
 
+/**
+ * On a platform, the broker's names for the step's topics and group, once the platform has made every topic exist
+ * (input first: the others, when created, get its partition count). Without one, `o` itself.
+ */
+export async function onPlatform(o: ResolvedOptions): Promise<ResolvedOptions> {
+  const p = o.platform;
+  if (!p) return o;
+  const { input, output, dlq, late } = o.topics;
+  const names = await p.topics([{ name: input, partitions: o.inputPartitions }, { name: output }, { name: dlq }, { name: late }, { name: o.changelog, compact: true }]);
+  const [i, out, d, l, changelog] = names as [string, string, string, string, string];
+  o.log(`on ${p.name}: topics ${[input, output, dlq, late, o.changelog].map((n, k) => (n === names[k] ? n : `${n}=${names[k]}`)).join(", ")}; group ${p.group(o.group)}`);
+  return Object.freeze({ ...o, topics: Object.freeze({ input: i, output: out, dlq: d, late: l }), changelog, group: p.group(o.group) });
+}
+
 function checkOptions(feature: Feature, o: StepOptions): void {
   const need = (v: unknown, name: string, env: string) => {
     if (typeof v !== "string" || v.trim() === "") {
@@ -137,7 +161,8 @@ function checkOptions(feature: Feature, o: StepOptions): void {
   if (!feature || typeof feature.engine !== "function" || typeof feature.version !== "string") {
     throw new InputError("runStep needs a feature (defined with the feature API)", { remedy: "pass the exported feature object" });
   }
-  const brokers = o.connection?.brokers?.length ? o.connection.brokers : o.brokers;
+  const connection = o.connection ?? o.platform?.connection;
+  const brokers = connection?.brokers?.length ? connection.brokers : o.brokers;
   if (!Array.isArray(brokers) || brokers.length === 0) {
     throw new InputError("missing brokers", { remedy: "pass brokers: ['HOST:PORT'] (the CLI reads Quix__Broker__Address or KAFKA_BROKERS)", context: { field: "brokers" } });
   }

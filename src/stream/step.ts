@@ -1,4 +1,4 @@
-import { InputError, ServiceError } from "../errors/index.js";
+import { QuixlabError, ServiceError } from "../errors/index.js";
 import type { Feature } from "../feature/types.js";
 import { type GroupRunner, groupRunner, openAdmin } from "../kafka/index.js";
 import { AtLeastOnceWriter, kafkaLog } from "./at-least-once.js";
@@ -9,7 +9,7 @@ import { BatchLoop } from "./loop.js";
 import { initialMetrics, publishMetrics, Reservoir, type StepMetrics, writeMetricsFile } from "./metrics.js";
 import { ProcessingWorker } from "./offload.js";
 import { OnlineSink } from "./online-sink.js";
-import { type ResolvedOptions, resolveOptions, type StepOptions } from "./options.js";
+import { onPlatform, type ResolvedOptions, resolveOptions, type StepOptions } from "./options.js";
 import { Processors } from "./processors.js";
 import { Restorer } from "./restore.js";
 import { message, StepContext } from "./state.js";
@@ -37,7 +37,7 @@ export interface StepHandle {
  * @example const step = await runStep(ohlc1m, { brokers: ["127.0.0.1:9092"], inputTopic: "ticks", outputTopic: "ohlc1m" })
  */
 export async function runStep(feature: Feature, opts: StepOptions): Promise<StepHandle> {
-  const step = new Step(resolveOptions(feature, opts));
+  const step = new Step(await onPlatform(resolveOptions(feature, opts)));
   await step.start();
   return step.handle();
 }
@@ -147,18 +147,31 @@ class Step {
     } catch (e) {
       await this.runner.stop().catch(() => undefined);
       await this.cleanup("failed");
-      throw e instanceof InputError || e instanceof ServiceError
+      throw e instanceof QuixlabError
         ? e
         : new ServiceError(`starting the step failed: ${message(e)}`, { cause: e, retriable: true, remedy: "check that the broker is reachable" });
     }
   }
 
-  /** Create missing topics: outputs, dead letters, late ticks and the changelog get as many partitions as the input. */
+  /**
+   * Create missing topics: outputs, dead letters, late ticks and the changelog get as many partitions as the input.
+   * On a platform they exist already (`onPlatform`), and one that the broker does not show is an error.
+   */
   private async prepareTopics(): Promise<void> {
     const { o, ctx } = this;
     const admin = await openAdmin(o.kafka, { clientId: o.clientId });
     try {
       const existing = new Set(await admin.listTopics());
+      if (o.platform) {
+        const absent = [o.topics.input, o.topics.output, o.topics.dlq, o.topics.late, o.changelog].filter((t) => !existing.has(t));
+        if (absent.length) {
+          throw new ServiceError(`${o.platform.name} gave topics its broker does not show: ${absent.join(", ")}`, {
+            retriable: true,
+            remedy: "retry in a moment (a topic just created may take a while), or look at the topics in the platform's portal",
+            context: { topic: absent[0] },
+          });
+        }
+      }
       if (!existing.has(o.topics.input)) {
         await admin.createTopics([{ topic: o.topics.input, partitions: o.inputPartitions, replicationFactor: -1 }]);
         o.log(`created input topic ${o.topics.input} (${o.inputPartitions} partitions)`);

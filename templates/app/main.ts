@@ -1,9 +1,11 @@
 // Entry point of the {{deployment}} deployment: runs the feature of feature.ts ({{source}}) as a streaming step.
 // Configuration comes from environment variables named like the deployment's variables: input, output,
 // Quix__Broker__Address (or KAFKA_BROKERS), REDIS_URL, consumer_group... ('quixlab run --help' lists them all).
+// On Quix Cloud, which injects only Quix__Sdk__Token, Quix__Portal__Api and Quix__Workspace__Id, the broker and
+// its SASL login come from the Portal API, and the topics and group are the workspace's.
 // Written by 'quixlab promote', which regenerates it: change the notebook, not this file.
 import { fileURLToPath } from "node:url";
-import { InputError, QuixlabError, runStep, stepConfigFromEnv } from "quixlab";
+import { InputError, QuixlabError, resolveStepConfig, runStep } from "quixlab";
 import { {{export}} as feature } from "./feature.js";
 
 // The same feature by reference: the step loads it in a worker thread that decodes and windows while this thread
@@ -34,7 +36,8 @@ try {
       stop.abort();
     });
   }
-  const step = await runStep(feature, { ...stepConfigFromEnv(process.env), featureRef, signal: stop.signal, log });
+  const config = await resolveStepConfig(process.env, {}, { log });
+  const step = await runStep(feature, { ...config, featureRef, signal: stop.signal, log });
   // One line an operator (or a probe) can wait for: every assigned partition has its state restored.
   step.ready.then(() => log("ready: partitions assigned and restored; consuming"), () => undefined);
   await step.done;
