@@ -71,12 +71,13 @@ export async function startFakePortal(o: FakePortalOptions): Promise<FakePortal>
       res.end(JSON.stringify(value));
     };
     if (req.headers.authorization !== `Bearer ${o.token}`) return send(401, { message: "Unauthorized" });
-    let m: RegExpMatchArray | null;
     if (req.method === "GET" && path === "/workspaces") return send(200, [{ workspaceId: ws, name: ws, status: "Ready" }]);
-    if (req.method === "GET" && (m = path.match(/^\/workspaces\/([^/]+)\/broker\/librdkafka$/))) {
-      return m[1] === ws ? send(200, o.librdkafka) : send(404, { message: `workspace ${m[1]} not found` });
+    const settings = path.match(/^\/workspaces\/([^/]+)\/broker\/librdkafka$/);
+    if (req.method === "GET" && settings) {
+      return settings[1] === ws ? send(200, o.librdkafka) : send(404, { message: `workspace ${settings[1]} not found` });
     }
-    if ((m = path.match(/^\/([^/]+)\/topics(?:\/([^/]+))?$/))) {
+    const m = path.match(/^\/([^/]+)\/topics(?:\/([^/]+))?$/);
+    if (m) {
       if (m[1] !== ws) return send(404, { message: `workspace ${m[1]} not found` });
       const name = m[2];
       if (req.method === "GET" && name === undefined) {
