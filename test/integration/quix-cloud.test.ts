@@ -22,7 +22,7 @@ import { planPromote } from "../../src/promote/plan.js";
 import { readTemplate } from "../../src/promote/template.js";
 import { compareWindows } from "../../src/replay/parity.js";
 import { testBrokers, uniqueName } from "../harness/services.js";
-import { repoRoot as repo } from "../helpers/cli.js";
+import { bin, repoRoot as repo } from "../helpers/cli.js";
 import { type FakePortal, type ScramTarget, scramBroker, scramLibrdkafka, startFakePortal } from "../helpers/portal.js";
 import { dedupe, produceLines, readOutputUntilEof, until } from "./stream-helpers.js";
 
@@ -35,9 +35,9 @@ interface App {
   stop(): Promise<number | null>;
 }
 
-/** The promoted app as its image runs it (`node --import tsx main.ts`), with `vars` as its whole environment. */
-function startApp(dir: string, vars: Record<string, string>): App {
-  const child = spawn(process.execPath, ["--import", "tsx", "main.ts"], { cwd: dir, env: { PATH: process.env.PATH, HOME: process.env.HOME, ...vars }, stdio: ["ignore", "pipe", "pipe"] });
+/** The promoted app as its image runs it (`node --import tsx main.ts`, or `args`), with `vars` as its whole environment. */
+function startApp(dir: string, vars: Record<string, string>, args = ["--import", "tsx", "main.ts"]): App {
+  const child = spawn(process.execPath, args, { cwd: dir, env: { PATH: process.env.PATH, HOME: process.env.HOME, ...vars }, stdio: ["ignore", "pipe", "pipe"] });
   let log = "";
   child.stdout.on("data", (d: Buffer) => (log += d));
   child.stderr.on("data", (d: Buffer) => (log += d));
@@ -53,12 +53,12 @@ function startApp(dir: string, vars: Record<string, string>): App {
 }
 
 /** Run the app on `vars`, feed it the ticks on `input`, read its windows from `output` until end of input, stop it. */
-async function windowsOf(dir: string, vars: Record<string, string>, kafka: ReturnType<typeof kafkaClient>, input: string, output: string) {
+async function windowsOf(dir: string, vars: Record<string, string>, kafka: ReturnType<typeof kafkaClient>, input: string, output: string, args?: string[], ready = /ready: /) {
   const started = Date.now();
-  const app = startApp(dir, vars);
+  const app = startApp(dir, vars, args);
   try {
     await Promise.race([
-      until("the app's ready line", () => /ready: /.test(app.log()), 120_000),
+      until("the app's ready line", () => ready.test(app.log()), 120_000),
       app.exited.then(([code]) => Promise.reject(new Error(`the app exited (${code}) before it was ready:\n${app.log()}`))),
     ]);
     const readyMs = Date.now() - started;
@@ -163,6 +163,15 @@ describe("a promoted step on Quix Cloud (fake Portal API, the broker's SCRAM lis
     const same = compareWindows(plain.records, onQuix.records);
     assert.equal(same.ok, true, JSON.stringify({ ...same, mismatches: same.mismatches.slice(0, 2) }));
     assert.equal(compareWindows(batch, onQuix.records).ok, true, "and both are the batch's windows");
+  });
+
+  it("quixlab run, given only the Quix variables, runs the feature on the workspace too", async () => {
+    const { ws, portal, vars } = await workspace();
+    await portal.declare("ticks", 2);
+    await portal.declare("candles", 2);
+    const run = await windowsOf(appDir, vars, kafkaClient(sasl), `${ws}-ticks`, `${ws}-candles`, [bin, "run", "feature.ts#ohlc1m"], /running ohlc1m /);
+    assert.equal(compareWindows(batch, run.records).ok, true);
+    assert.match(run.log, /on Quix Cloud workspace \S+: topics ticks=\S+-ticks/);
   });
 
   it("a wrong broker password ends the app with the SASL error, exit 2, within seconds", async () => {

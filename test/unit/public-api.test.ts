@@ -13,7 +13,7 @@ import { repoRoot } from "../helpers/cli.js";
 
 describe("public API", () => {
   it("the root entry has what a notebook and a step use, and none of the tools", () => {
-    for (const name of ["defineFeature", "tumbling", "hopping", "ohlcv", "ohlc", "runStep", "stepConfigFromEnv", "getLatest", "getRange", "getKeys", "readTicks", "isEof", "EofTracker"]) {
+    for (const name of ["defineFeature", "tumbling", "hopping", "ohlcv", "ohlc", "runStep", "stepConfigFromEnv", "resolveStepConfig", "getLatest", "getRange", "getKeys", "readTicks", "isEof", "EofTracker"]) {
       assert.equal(typeof (root as Record<string, unknown>)[name], "function", `quixlab exports ${name}`);
     }
     assert.equal(root.ohlc1m.name, "ohlc1m", "the shipped features are exported as feature objects");
