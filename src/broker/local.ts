@@ -8,6 +8,7 @@ import { type LaunchOptions, launchServer, ownServer, relaunchServer } from "../
 import { freePort } from "../util/net.js";
 import { pingBroker } from "../kafka/index.js";
 import { ensureKafkaJars, KAFKA_VERSION } from "./jars.js";
+import { type BrokerTls, localBrokerTls } from "./tls.js";
 import type { BrokerHandle, ScramListener } from "./types.js";
 
 export const JAVA_REMEDY = "install a Java 17+ JRE (apt-get install -y openjdk-17-jre-headless)";
@@ -33,10 +34,11 @@ export interface LocalBrokerOptions {
   scram?: ScramUser;
 }
 
-/** A SCRAM user of the local broker. */
+/** A SCRAM user of the local broker; `tls`: also a SASL_SSL listener (a keytool-made CA, cached, see tls.ts). */
 export interface ScramUser {
   username: string;
   password: string;
+  tls?: boolean;
 }
 
 /** The SCRAM mechanisms the local broker's SASL listener accepts. */
@@ -47,8 +49,10 @@ export const SCRAM_MECHANISMS = ["SCRAM-SHA-256", "SCRAM-SHA-512"] as const;
  * topic is created explicitly with its partition count (as in quix.yaml), and a typo should fail loudly
  * rather than produce into a fresh one-partition topic.
  */
-export function serverProperties({ port, controllerPort, dataDir, scramPort }: { port: number; controllerPort: number; dataDir: string; scramPort?: number }): string {
-  const sasl = scramPort === undefined ? "" : `,SASL_PLAINTEXT://127.0.0.1:${scramPort}`;
+export function serverProperties(o: { port: number; controllerPort: number; dataDir: string; scramPort?: number; ssl?: { port: number; tls: BrokerTls } }): string {
+  const { port, controllerPort, dataDir, scramPort, ssl } = o;
+  const sasl = (scramPort === undefined ? "" : `,SASL_PLAINTEXT://127.0.0.1:${scramPort}`) + (ssl ? `,SASL_SSL://127.0.0.1:${ssl.port}` : "");
+  const names = ["sasl_plaintext", ...(ssl ? ["sasl_ssl"] : [])];
   return [
     "process.roles=broker,controller",
     "node.id=1",
@@ -57,13 +61,16 @@ export function serverProperties({ port, controllerPort, dataDir, scramPort }: {
     `advertised.listeners=PLAINTEXT://127.0.0.1:${port}${sasl}`,
     "controller.listener.names=CONTROLLER",
     "inter.broker.listener.name=PLAINTEXT",
-    `listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT${sasl ? ",SASL_PLAINTEXT:SASL_PLAINTEXT" : ""}`,
+    `listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT${sasl ? ",SASL_PLAINTEXT:SASL_PLAINTEXT" : ""}${ssl ? ",SASL_SSL:SASL_SSL" : ""}`,
     // The users are in the cluster metadata (StorageTool --add-scram); the broker side of SCRAM needs no secret.
     ...(sasl
       ? [
           `sasl.enabled.mechanisms=${SCRAM_MECHANISMS.join(",")}`,
-          ...SCRAM_MECHANISMS.map((m) => `listener.name.sasl_plaintext.${m.toLowerCase()}.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required;`),
+          ...names.flatMap((l) => SCRAM_MECHANISMS.map((m) => `listener.name.${l}.${m.toLowerCase()}.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required;`)),
         ]
+      : []),
+    ...(ssl
+      ? [`ssl.keystore.location=${ssl.tls.keystore}`, "ssl.keystore.type=PKCS12", `ssl.keystore.password=${ssl.tls.password}`, `ssl.key.password=${ssl.tls.password}`]
       : []),
     `log.dirs=${dataDir}`,
     "num.partitions=1",
@@ -168,18 +175,31 @@ export async function startLocalBroker(opts: LocalBrokerOptions = {}): Promise<B
     const propsFile = join(dir, "server.properties");
     writeFileSync(join(dir, "log4j.properties"), log4jProperties(join(dir, "server.log")));
     const jvm = jvmArgs(lib, dir, env);
+    // keytool's JVMs (only the first time: the keystore is cached) run while ports are picked.
+    const tls = opts.scram?.tls ? localBrokerTls(env) : undefined;
+    tls?.catch(() => undefined);
 
     // Ports are picked free but bound later by the JVM; on the rare clash, retry with new ones.
     for (let attempt = 1; ; attempt++) {
-      const [port, controllerPort, scramPort] = (await distinctPorts(opts.scram ? 3 : 2)) as [number, number, number?];
-      writeFileSync(propsFile, serverProperties({ port, controllerPort, dataDir, scramPort }));
+      const [port, controllerPort, scramPort, sslPort] = (await distinctPorts(opts.scram ? (opts.scram.tls ? 4 : 3) : 2)) as [number, number, number?, number?];
+      const ssl = sslPort && tls ? { port: sslPort, tls: await tls } : undefined;
+      writeFileSync(propsFile, serverProperties({ port, controllerPort, dataDir, scramPort, ssl }));
       if (attempt === 1) await formatStorage(java, jvm, propsFile, env, opts.scram);
       const address = `127.0.0.1:${port}`;
       const launch = brokerLaunch(java, jvm, dir, address, env, opts);
       const result = await launchServer(launch);
       if (result.kind === "ready") {
         cancelCleanup();
-        const scram = opts.scram && scramPort !== undefined ? { brokers: [`127.0.0.1:${scramPort}`], ...opts.scram, mechanisms: [...SCRAM_MECHANISMS] } : undefined;
+        const scram =
+          opts.scram && scramPort !== undefined
+            ? {
+                brokers: [`127.0.0.1:${scramPort}`],
+                username: opts.scram.username,
+                password: opts.scram.password,
+                mechanisms: [...SCRAM_MECHANISMS],
+                ...(ssl ? { tls: { brokers: [`127.0.0.1:${ssl.port}`], ca: ssl.tls.ca } } : {}),
+              }
+            : undefined;
         return handle(result.pid, address, dir, Date.now() - started, launch, opts, scram);
       }
       if (attempt < 3 && portTaken(dir)()) {
@@ -253,7 +273,7 @@ async function formatStorage(java: string, jvm: string[], propsFile: string, env
 const STOP_GRACE_MS = 20_000;
 
 function handle(pid: number, address: string, dir: string, startupMs: number, launch: LaunchOptions, opts: LocalBrokerOptions, scram?: ScramListener): BrokerHandle {
-  opts.log?.(`kafka: Apache Kafka ${KAFKA_VERSION} (local, pid ${pid}) ready at ${address}${scram ? ` (SASL SCRAM at ${scram.brokers.join(",")})` : ""} in ${startupMs} ms`);
+  opts.log?.(`kafka: Apache Kafka ${KAFKA_VERSION} (local, pid ${pid}) ready at ${address}${scram ? ` (SASL SCRAM at ${scram.brokers.join(",")}${scram.tls ? `, SASL_SSL at ${scram.tls.brokers.join(",")}` : ""})` : ""} in ${startupMs} ms`);
   const server = ownServer(pid, dir, Boolean(opts.detached), STOP_GRACE_MS);
   return {
     brokers: [address],

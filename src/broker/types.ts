@@ -31,7 +31,7 @@ export interface StartBrokerOptions extends StartServiceOptions<BrokerProvider> 
   /** `HOST:PORT[,HOST:PORT]` for `external`/`auto`; defaults to `KAFKA_BROKERS`. */
   address?: string;
   /** Local only: also a SASL_PLAINTEXT listener with SCRAM-SHA-256/512 and this user (`BrokerHandle.scram`). */
-  scram?: { username: string; password: string };
+  scram?: { username: string; password: string; tls?: boolean };
 }
 
 /** A SASL_PLAINTEXT listener with SCRAM and the user it was formatted with. */
@@ -40,4 +40,6 @@ export interface ScramListener {
   readonly username: string;
   readonly password: string;
   readonly mechanisms: string[];
+  /** With `scram.tls`: the same user on a SASL_SSL listener whose certificate `ca` (PEM) signed. */
+  readonly tls?: { readonly brokers: string[]; readonly ca: string };
 }

@@ -2,7 +2,8 @@
  * The test session: finds every `test/**\/*.test.ts`, starts ONE Kafka broker and ONE Redis for the whole run
  * (local providers: a JVM broker and redis-server, whether or not Docker answers), runs node's test runner
  * over the files with KAFKA_BROKERS and REDIS_URL set (and, on the local broker, its SASL SCRAM listener in
- * QUIXLAB_TEST_SCRAM_BROKERS with QUIXLAB_TEST_SCRAM_USERNAME/PASSWORD, a user made for this run), stops the services at the end (also on failure, Ctrl-C
+ * QUIXLAB_TEST_SCRAM_BROKERS with QUIXLAB_TEST_SCRAM_USERNAME/PASSWORD, a user made for this run, and the same
+ * user over SASL_SSL in QUIXLAB_TEST_SCRAM_SSL_BROKERS, whose CA certificate is QUIXLAB_TEST_SCRAM_SSL_CA), stops the services at the end (also on failure, Ctrl-C
  * or SIGTERM), and exits with the runner's code.
  *
  * Docker: when dockerd is installed and no engine answers, the engine is started once for the run
@@ -117,7 +118,7 @@ async function main(): Promise<number> {
     let docker: DockerState;
     [broker, redis, docker] = await Promise.all([
       // A SCRAM listener beside the plain one, for the tests of authenticated (Quix Cloud) connections.
-      startBroker({ provider: env.QUIXLAB_TEST_BROKER ?? "local", log: say, scram: { username: "quixlab-test", password: randomBytes(12).toString("hex") } }),
+      startBroker({ provider: env.QUIXLAB_TEST_BROKER ?? "local", log: say, scram: { username: "quixlab-test", password: randomBytes(12).toString("hex"), tls: true } }),
       startRedis({ provider: env.QUIXLAB_TEST_REDIS ?? (which("redis-server", env) ? "local" : "embedded"), log: say }),
       ensureDocker({ images, log: say }),
     ]);
@@ -126,6 +127,10 @@ async function main(): Promise<number> {
       childEnv.QUIXLAB_TEST_SCRAM_BROKERS = broker.scram.brokers.join(",");
       childEnv.QUIXLAB_TEST_SCRAM_USERNAME = broker.scram.username;
       childEnv.QUIXLAB_TEST_SCRAM_PASSWORD = broker.scram.password;
+      if (broker.scram.tls) {
+        childEnv.QUIXLAB_TEST_SCRAM_SSL_BROKERS = broker.scram.tls.brokers.join(",");
+        childEnv.QUIXLAB_TEST_SCRAM_SSL_CA = broker.scram.tls.ca;
+      }
     }
     childEnv.REDIS_URL = redis.url ?? "";
     childEnv.QUIXLAB_DOCKER = docker.ok ? "1" : "0";

@@ -131,6 +131,8 @@ export interface ScramTarget {
   brokers: string[];
   username: string;
   password: string;
+  /** The same user over SASL_SSL, and the CA (PEM) that signed the listener's certificate. */
+  ssl?: { brokers: string[]; ca: string };
 }
 
 let own: Promise<ScramTarget> | undefined;
@@ -139,13 +141,22 @@ let own: Promise<ScramTarget> | undefined;
 export function scramBroker(): Promise<ScramTarget> {
   const env = process.env;
   if (env.QUIXLAB_TEST_SCRAM_BROKERS && env.QUIXLAB_TEST_SCRAM_USERNAME && env.QUIXLAB_TEST_SCRAM_PASSWORD) {
-    return Promise.resolve({ brokers: env.QUIXLAB_TEST_SCRAM_BROKERS.split(","), username: env.QUIXLAB_TEST_SCRAM_USERNAME, password: env.QUIXLAB_TEST_SCRAM_PASSWORD });
+    const ssl = env.QUIXLAB_TEST_SCRAM_SSL_BROKERS && env.QUIXLAB_TEST_SCRAM_SSL_CA ? { brokers: env.QUIXLAB_TEST_SCRAM_SSL_BROKERS.split(","), ca: env.QUIXLAB_TEST_SCRAM_SSL_CA } : undefined;
+    return Promise.resolve({ brokers: env.QUIXLAB_TEST_SCRAM_BROKERS.split(","), username: env.QUIXLAB_TEST_SCRAM_USERNAME, password: env.QUIXLAB_TEST_SCRAM_PASSWORD, ...(ssl ? { ssl } : {}) });
   }
-  own ??= startBroker({ provider: "local", scram: { username: "quixlab-test", password: randomBytes(12).toString("hex") } }).then((b) => ({ brokers: b.brokers, ...b.scram! }));
+  own ??= startBroker({ provider: "local", scram: { username: "quixlab-test", password: randomBytes(12).toString("hex"), tls: true } }).then((b) => {
+    const s = b.scram!;
+    return { brokers: s.brokers, username: s.username, password: s.password, ...(s.tls ? { ssl: s.tls } : {}) };
+  });
   return own;
 }
 
 /** Quix's librdkafka settings for a SCRAM listener, as the Portal API returns them. */
 export function scramLibrdkafka(t: ScramTarget, mechanism = "SCRAM-SHA-256", password = t.password): Record<string, unknown> {
   return { "bootstrap.servers": t.brokers.join(","), "security.protocol": "SASL_PLAINTEXT", "sasl.mechanism": mechanism, "sasl.username": t.username, "sasl.password": password };
+}
+
+/** The same over SASL_SSL, with the CA as Quix sends it (`ssl.ca.cert`, base64 of the PEM). */
+export function saslSslLibrdkafka(t: ScramTarget & { ssl: NonNullable<ScramTarget["ssl"]> }, mechanism = "SCRAM-SHA-512"): Record<string, unknown> {
+  return { ...scramLibrdkafka(t, mechanism), "bootstrap.servers": t.ssl.brokers.join(","), "security.protocol": "SASL_SSL", "ssl.ca.cert": Buffer.from(t.ssl.ca).toString("base64") };
 }

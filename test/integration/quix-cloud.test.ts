@@ -23,7 +23,7 @@ import { readTemplate } from "../../src/promote/template.js";
 import { compareWindows } from "../../src/replay/parity.js";
 import { testBrokers, uniqueName } from "../harness/services.js";
 import { bin, repoRoot as repo } from "../helpers/cli.js";
-import { type FakePortal, type ScramTarget, scramBroker, scramLibrdkafka, startFakePortal } from "../helpers/portal.js";
+import { type FakePortal, type ScramTarget, saslSslLibrdkafka, scramBroker, scramLibrdkafka, startFakePortal } from "../helpers/portal.js";
 import { dedupe, produceLines, readOutputUntilEof, until } from "./stream-helpers.js";
 
 const TICKS = join(repo, "data", "coinbase-ticker-2021-04-17.jsonl");
@@ -163,6 +163,18 @@ describe("a promoted step on Quix Cloud (fake Portal API, the broker's SCRAM lis
     const same = compareWindows(plain.records, onQuix.records);
     assert.equal(same.ok, true, JSON.stringify({ ...same, mismatches: same.mismatches.slice(0, 2) }));
     assert.equal(compareWindows(batch, onQuix.records).ok, true, "and both are the batch's windows");
+  });
+
+  it("over SASL_SSL, trusting the CA the Portal API returns (base64 ssl.ca.cert), gives the batch's windows", async (t) => {
+    const ssl = scram.ssl;
+    if (!ssl) return t.skip("the broker has no SASL_SSL listener");
+    const { ws, portal, vars } = await workspace(saslSslLibrdkafka({ ...scram, ssl }));
+    await portal.declare("ticks", 2);
+    await portal.declare("candles", 2);
+    const run = await windowsOf(appDir, vars, kafkaClient(sasl), `${ws}-ticks`, `${ws}-candles`);
+    assert.equal(compareWindows(batch, run.records).ok, true);
+    assert.match(run.log, /brokers 127\.0\.0\.1:\d+, SASL scram-sha-512, TLS/);
+    process.stderr.write(`[quix-cloud] SASL_SSL: ready ${run.readyMs} ms after start, ${run.records.length} windows\n`);
   });
 
   it("quixlab run, given only the Quix variables, runs the feature on the workspace too", async () => {
