@@ -1,6 +1,6 @@
 import { Kafka, type KafkaConfig, logLevel } from "kafkajs";
 import type { Log } from "../infra/process.js";
-import { clientConfig, type KafkaTarget } from "./connection.js";
+import { clientConfig, explainConnectError, type KafkaTarget } from "./connection.js";
 
 export interface ClientOptions {
   clientId?: string;
@@ -37,7 +37,9 @@ export async function pingBroker(target: KafkaTarget, timeoutMs = 2_000): Promis
     config: { connectionTimeout: timeoutMs, requestTimeout: timeoutMs, retry: { retries: 0 } },
   }).admin();
   try {
-    await admin.connect();
+    await admin.connect().catch((e: unknown) => {
+      throw explainConnectError(e, target);
+    });
     const cluster = await admin.describeCluster();
     return cluster.brokers.length;
   } finally {
