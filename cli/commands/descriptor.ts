@@ -1,54 +1,74 @@
-import { existsSync } from "node:fs";
-import { dirname, join, relative, resolve } from "node:path";
+import { resolve } from "node:path";
 import {
-  type DescriptorError,
   formatDescriptorError,
   isSyntaxFailure,
-  loadAppDescriptor,
   loadDescriptor,
   pipelineGraph,
   readDescriptorText,
   renderGraphText,
   renderMermaid,
+  validateProject,
 } from "../../src/descriptor/index.js";
 import { InputError } from "../../src/errors/index.js";
 import { parse } from "../args.js";
 import type { Command, CommandIO } from "../io.js";
 import { paint, useColor } from "../io.js";
 
-const usage = "quixlab descriptor validate [file] [--json] | quixlab descriptor graph [file] [--mermaid] [--json]";
+const usage = "quixlab descriptor validate [file|dir] [--json] [--resolve] [--var NAME=VALUE]... | quixlab descriptor graph [file] [--mermaid] [--json]";
 
 const command: Command = {
-  summary: "check quix.yaml (and its apps' app.yaml) and draw its pipeline",
+  summary: "check a Quix project (quix.yaml and every app.yaml) and draw its pipeline",
   help: `usage:
-  quixlab descriptor validate [file] [--json]
+  quixlab descriptor validate [file|dir] [--json] [--resolve] [--var NAME=VALUE]...
   quixlab descriptor graph [file] [--mermaid] [--json]
 
-validate  Checks a Quix-style project descriptor (default ./quix.yaml) against the documented format:
-          metadata.version; deployments with name, application, version, deploymentType (Service|Job),
-          resources (cpu millicores, memory MB, replicas; flat or under resources.limits), desiredStatus,
-          variables (inputType InputTopic|OutputTopic|FreeText|HiddenText|Secret); topics with partitions,
-          replicationFactor, retentionInMinutes, retentionInBytes. Every deployment reading a topic must have
-          a writer or a topics: entry. The app.yaml of each application folder next to it is checked too.
-          A file named app.yaml is checked as an application descriptor.
-          Prints every problem as 'file:line:col message — remedy', one per line.
+validate  Checks a Quix project against Quix's documented format: quix.yaml (default ./quix.yaml; a folder
+          means its quix.yaml) and the app.yaml of every application folder its deployments use. A file
+          named app.yaml is checked on its own.
+          quix.yaml: metadata.version (1.0, or 2.0 where deployments inherit their variables from app.yaml and
+          list only name + value overrides, names matched case-insensitively); deployments with name,
+          application or image, version, deploymentType (Service|Job|Managed, a Managed one set up by its
+          configuration:), optional resources (cpu millicores, memory MB, replicas; flat or under
+          resources.limits; Quix's defaults when absent), desiredStatus (Running|Stopped), disabled
+          (true|false), variables (inputType InputTopic|OutputTopic|FreeText|HiddenText|Secret|Options|
+          ProjectVariable|VariableGroup); topics with partitions, replicationFactor, retentionInMinutes,
+          retentionInBytes and cleanupPolicy (Delete|Compact). Keys quixlab does not use are accepted.
+          app.yaml: name, language (any), dockerfile, variables with defaultValue (an Options variable lists
+          its options:, and its default must be one of them), optional runEntryPoint and defaultFile.
+          Across files: every topic a deployment reads (app.yaml defaults included) has a writer or a topics:
+          entry; an Options value is one of its app.yaml options; each application folder has an app.yaml.
+          {{NAME}} placeholders may stand anywhere and count as "a value known later".
+          Prints every problem as 'file:line:col  message — remedy', one per line.
 
 graph     Draws the pipeline: deployments linked by the topics they read and write, as a text tree
           (default) or a Mermaid 'flowchart LR' (--mermaid). Lists cycles and dangling topics.
 
 options:
-  --json      print the result as one JSON object
-  --mermaid   (graph) print Mermaid instead of text
+  --json            print the result as one JSON object: {"ok", "files": [{"file","kind","errors"}],
+                    "errors": [{"file","line","column","code","message","remedy","path"}]}
+                    (with --resolve also "unresolved": [names])
+  --resolve         (validate) fill the {{NAME}} placeholders and check the filled values' types; a name
+                    without a value is an error naming it. Values come from --var, then the project's
+                    .quix.yaml.variables (NAME=value lines next to quix.yaml), then the environment
+  --var NAME=VALUE  (validate) a placeholder value; repeatable; implies --resolve
+  --mermaid         (graph) print Mermaid instead of text
 
-exit codes: 0 valid, 1 invalid (every error listed), 2 file missing, unreadable or not YAML`,
+exit codes: 0 valid, 1 invalid (every error listed), 2 usage error, or a file missing, unreadable or not YAML`,
   async run(argv, io) {
     // biome-ignore lint/correctness/useHookAtTopLevel: useColor is a plain function, not a React hook.
     const color = useColor(io.stdout, io.env);
-    const { values, positionals } = parse(argv, { json: { type: "boolean" }, mermaid: { type: "boolean" } }, usage);
+    const { values, positionals } = parse(
+      argv,
+      { json: { type: "boolean" }, mermaid: { type: "boolean" }, resolve: { type: "boolean" }, var: { type: "string", multiple: true } },
+      usage,
+    );
     const [sub, fileArg, ...extra] = positionals;
     if (extra.length > 0) throw new InputError(`unexpected argument '${extra[0]}'`, { remedy: `usage: ${usage}` });
     const file = fileArg ?? "quix.yaml";
-    if (sub === "validate") return validate(file, Boolean(values.json), color, io);
+    if (sub === "validate") {
+      const vars = parseVars(values.var ?? []);
+      return validate(file, { json: Boolean(values.json), resolve: Boolean(values.resolve) || vars !== undefined, vars }, color, io);
+    }
     if (sub === "graph") return graph(file, Boolean(values.json), Boolean(values.mermaid), io);
     throw new InputError(sub ? `unknown descriptor command '${sub}'` : "missing descriptor command", { remedy: `usage: ${usage}` });
   },
@@ -56,43 +76,43 @@ exit codes: 0 valid, 1 invalid (every error listed), 2 file missing, unreadable 
 
 export default command;
 
-async function validate(file: string, json: boolean, color: boolean, io: CommandIO): Promise<number> {
-  const path = resolve(io.cwd, file);
-  const text = await readDescriptorText(path).catch((e: InputError) => {
+function parseVars(list: readonly string[]): Record<string, string> | undefined {
+  if (list.length === 0) return undefined;
+  const out: Record<string, string> = {};
+  for (const item of list) {
+    const eq = item.indexOf("=");
+    if (eq <= 0) throw new InputError(`bad --var '${item}'`, { remedy: "write --var NAME=VALUE (e.g. --var CPU=200)" });
+    out[item.slice(0, eq)] = item.slice(eq + 1);
+  }
+  return out;
+}
+
+interface ValidateFlags {
+  readonly json: boolean;
+  readonly resolve: boolean;
+  readonly vars: Record<string, string> | undefined;
+}
+
+async function validate(file: string, flags: ValidateFlags, color: boolean, io: CommandIO): Promise<number> {
+  const report = await validateProject(file, { cwd: io.cwd, resolve: flags.resolve, ...(flags.vars && { vars: flags.vars }), env: io.env }).catch((e: unknown) => {
     throw relabel(e, file);
   });
-  const isApp = /(^|[\\/])app\.ya?ml$/.test(file);
-  const errors: DescriptorError[] = [];
-  const apps: { file: string; errors: number }[] = [];
-  if (isApp) errors.push(...loadAppDescriptor(text, file).errors);
-  else {
-    const loaded = loadDescriptor(text, file);
-    errors.push(...loaded.errors);
-    // Application folders sit next to quix.yaml; deployments of prebuilt images or library items have none.
-    const seen = new Set<string>();
-    for (const d of loaded.value.deployments) {
-      if (!d.application || seen.has(d.application)) continue;
-      seen.add(d.application);
-      const appPath = join(dirname(path), d.application, "app.yaml");
-      if (!existsSync(appPath)) continue;
-      const label = relative(io.cwd, appPath) || appPath;
-      const app = loadAppDescriptor(await readDescriptorText(appPath), label);
-      apps.push({ file: label, errors: app.errors.length });
-      errors.push(...app.errors);
-    }
-  }
-  const code = errors.length === 0 ? 0 : isSyntaxFailure(errors) ? 2 : 1;
-  if (json) {
-    io.stdout.write(`${JSON.stringify({ file, valid: errors.length === 0, errors, apps })}\n`);
+  const code = report.ok ? 0 : report.syntax ? 2 : 1;
+  if (flags.json) {
+    const { ok, files, errors } = report;
+    io.stdout.write(`${JSON.stringify({ ok, files, errors, ...(flags.resolve && { unresolved: report.unresolved }) })}\n`);
     return code;
   }
-  if (errors.length === 0) {
-    const what = isApp ? "application descriptor" : `descriptor${apps.length ? ` and ${apps.length} app.yaml` : ""}`;
+  if (report.ok) {
+    const apps = report.files.filter((f) => f.kind === "app.yaml").length;
+    const isApp = report.files.length > 0 && report.files.every((f) => f.kind !== "quix.yaml");
+    const what = isApp ? "application descriptor" : `descriptor${apps ? ` and ${apps} app.yaml` : ""}`;
     io.stdout.write(`${file}: valid ${what}\n`);
     return 0;
   }
-  for (const e of errors) io.stdout.write(`${paint(color, 31, formatDescriptorError(e))}\n`);
-  io.stderr.write(`${errors.length} problem${errors.length === 1 ? "" : "s"} in ${file}\n`);
+  for (const e of report.errors) io.stdout.write(`${paint(color, 31, formatDescriptorError(e))}\n`);
+  const unresolved = report.unresolved.length > 0 ? ` (unresolved placeholders: ${report.unresolved.join(", ")})` : "";
+  io.stderr.write(`${report.errors.length} problem${report.errors.length === 1 ? "" : "s"} in ${file}${unresolved}\n`);
   return code;
 }
 

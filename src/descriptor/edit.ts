@@ -1,25 +1,17 @@
 /**
  * Edits of a parsed quix.yaml as pure functions on its `yaml.Document`. They change values in place (the node
  * and its comments stay), append what is new at the end of its list, and touch nothing else, so `String(doc)`
- * keeps every other byte of the file. Validate the result before writing it (file.ts `editDescriptor` does).
+ * keeps every other byte of the file, `{{NAME}}` placeholders included (a scalar holding one is never
+ * overwritten). They write in the form the file uses: v1.0 variables in full, v2.0 variables as overrides of
+ * app.yaml (edit-variables.ts), and resources flat or under `limits:` like the file's other deployments.
+ * Validate the result before writing it (file.ts `editDescriptor` does).
  */
-import { type Document, isMap, isScalar, isSeq, type Node, type Scalar, type YAMLMap, YAMLSeq } from "yaml";
+import { type Document, isMap, isScalar, isSeq, type YAMLMap, YAMLSeq } from "yaml";
 import { InputError } from "../errors/index.js";
-import {
-  type DeploymentType,
-  type DesiredStatus,
-  type InputType,
-  TOPIC_DEFAULTS,
-  type TopicConfiguration,
-} from "./types.js";
+import { append, documentVersion, newVariables, setScalar, upsertVariables, type VariableForm, type VariableSpec } from "./edit-variables.js";
+import { type AppDescriptor, type DeploymentType, type DesiredStatus, TOPIC_DEFAULTS, type TopicConfiguration } from "./types.js";
 
-export interface VariableSpec {
-  readonly name: string;
-  readonly inputType: InputType;
-  readonly description?: string;
-  readonly required?: boolean;
-  readonly value?: string;
-}
+export type { VariableSpec } from "./edit-variables.js";
 
 /** A deployment as the caller wants it; fields left undefined are left as they are in the file. */
 export interface DeploymentSpec {
@@ -27,14 +19,16 @@ export interface DeploymentSpec {
   readonly application?: string;
   readonly version?: string;
   readonly deploymentType: DeploymentType;
-  readonly resources: { readonly cpu: number; readonly memory: number; readonly replicas?: number };
+  readonly resources?: { readonly cpu: number; readonly memory: number; readonly replicas?: number };
   readonly desiredStatus?: DesiredStatus;
+  readonly disabled?: boolean;
   readonly variables?: readonly VariableSpec[];
 }
 
 export interface TopicSpec {
   readonly name: string;
   readonly persisted?: boolean;
+  /** e.g. `{ cleanupPolicy: "Compact" }` for a changelog topic. */
   readonly configuration?: Partial<TopicConfiguration>;
 }
 
@@ -43,6 +37,11 @@ export type EditOutcome = "inserted" | "updated" | "unchanged";
 export interface UpsertOptions {
   /** Also remove variables the file has but `spec.variables` does not (default: keep them, they may be hand-added). */
   readonly pruneVariables?: boolean;
+  /**
+   * The deployment's app.yaml (as it will be). In a v2.0 file, a value equal to its default is not written (Quix
+   * drops those when it saves); without it, every value is written as a `name` + `value` override.
+   */
+  readonly app?: AppDescriptor;
 }
 
 /**
@@ -52,8 +51,9 @@ export interface UpsertOptions {
 export function upsertDeployment(doc: Document, spec: DeploymentSpec, opts: UpsertOptions = {}): EditOutcome {
   const list = listOf(doc, "deployments");
   const existing = list.items.find((it): it is YAMLMap => isMap(it) && it.get("name") === spec.name);
+  const form = variableForm(doc, spec, existing, opts.app);
   if (!existing) {
-    append(list, doc.createNode(deploymentObject(spec)));
+    append(list, doc.createNode(deploymentObject(spec, form, limitsForm(list))));
     return "inserted";
   }
   let changed = false;
@@ -63,19 +63,23 @@ export function upsertDeployment(doc: Document, spec: DeploymentSpec, opts: Upse
   set(existing, "application", spec.application);
   set(existing, "version", spec.version);
   set(existing, "deploymentType", spec.deploymentType);
-  const res = existing.get("resources", true);
-  if (isMap(res)) {
-    const limits = res.get("limits", true);
-    const sizes = isMap(limits) ? limits : res;
-    set(sizes, "cpu", spec.resources.cpu);
-    set(sizes, "memory", spec.resources.memory);
-    set(res, "replicas", spec.resources.replicas);
-  } else {
-    existing.set("resources", doc.createNode(resourcesObject(spec)));
-    changed = true;
+  if (spec.resources) {
+    const res = existing.get("resources", true);
+    if (isMap(res)) {
+      const limits = res.get("limits", true);
+      const sizes = isMap(limits) ? limits : res;
+      set(sizes, "cpu", spec.resources.cpu);
+      set(sizes, "memory", spec.resources.memory);
+      set(res, "replicas", spec.resources.replicas);
+    } else {
+      existing.set("resources", doc.createNode(resourcesObject(spec.resources, limitsForm(list))));
+      changed = true;
+    }
   }
   set(existing, "desiredStatus", spec.desiredStatus);
-  if (spec.variables) changed = upsertVariables(doc, existing, spec.variables, opts.pruneVariables ?? false) || changed;
+  // `disabled: false` is Quix's default: only written over an existing key, never added.
+  if (spec.disabled === true || existing.has("disabled")) set(existing, "disabled", spec.disabled);
+  if (spec.variables) changed = upsertVariables(doc, existing, spec.variables, opts.pruneVariables ?? false, form) || changed;
   return changed ? "updated" : "unchanged";
 }
 
@@ -94,9 +98,9 @@ export function removeDeployment(doc: Document, name: string): boolean {
 /** Declare a topic when it is missing (with `TOPIC_DEFAULTS` for what `spec` leaves out); else apply the given fields. */
 export function upsertTopic(doc: Document, spec: TopicSpec): EditOutcome {
   const list = listOf(doc, "topics");
-  const existing = list.items.find((it): it is YAMLMap => isMap(it) && it.get("name") === spec.name);
+  const existing = findTopic(list, spec.name);
   if (!existing) {
-    append(list, doc.createNode({ name: spec.name, persisted: spec.persisted ?? false, configuration: { ...TOPIC_DEFAULTS, ...spec.configuration } }));
+    append(list, doc.createNode(topicObject(spec)));
     return "inserted";
   }
   let changed = setScalar(doc, existing, "persisted", spec.persisted);
@@ -111,6 +115,18 @@ export function upsertTopic(doc: Document, spec: TopicSpec): EditOutcome {
     }
   }
   return changed ? "updated" : "unchanged";
+}
+
+/**
+ * Declare a topic with this configuration if `topics:` does not have it yet; an existing entry is left exactly
+ * as it is (a user may have tuned it). `TOPIC_DEFAULTS` fill what `spec.configuration` leaves out.
+ * @example ensureTopic(doc, { name: "ohlc-changelog", configuration: { cleanupPolicy: "Compact" } }) // "inserted"
+ */
+export function ensureTopic(doc: Document, spec: TopicSpec): "inserted" | "unchanged" {
+  const list = listOf(doc, "topics");
+  if (findTopic(list, spec.name)) return "unchanged";
+  append(list, doc.createNode(topicObject(spec)));
+  return "inserted";
 }
 
 /**
@@ -146,82 +162,45 @@ topics: []
 `;
 }
 
-function deploymentObject(spec: DeploymentSpec): Record<string, unknown> {
+function deploymentObject(spec: DeploymentSpec, form: VariableForm, limits: boolean): Record<string, unknown> {
+  const variables = newVariables(spec.variables ?? [], form);
   return {
     name: spec.name,
     ...(spec.application !== undefined && { application: spec.application }),
     version: spec.version ?? "v1",
     deploymentType: spec.deploymentType,
-    resources: resourcesObject(spec),
+    ...(spec.resources && { resources: resourcesObject(spec.resources, limits) }),
     ...(spec.desiredStatus !== undefined && { desiredStatus: spec.desiredStatus }),
-    variables: (spec.variables ?? []).map(variableObject),
+    ...(spec.disabled === true && { disabled: true }),
+    // A v2.0 deployment that overrides nothing has no variables: block at all, as Quix writes it.
+    ...((!form.overrides || variables.length > 0) && { variables }),
   };
 }
 
-function resourcesObject(spec: DeploymentSpec): Record<string, number> {
-  return { cpu: spec.resources.cpu, memory: spec.resources.memory, replicas: spec.resources.replicas ?? 1 };
+function resourcesObject(r: NonNullable<DeploymentSpec["resources"]>, limits: boolean): Record<string, unknown> {
+  const replicas = r.replicas ?? 1;
+  return limits ? { limits: { cpu: r.cpu, memory: r.memory }, replicas } : { cpu: r.cpu, memory: r.memory, replicas };
 }
 
-function variableObject(v: VariableSpec): Record<string, unknown> {
-  return {
-    name: v.name,
-    inputType: v.inputType,
-    description: v.description ?? "",
-    required: v.required ?? false,
-    ...(v.value !== undefined && { value: v.value }),
-  };
+function topicObject(spec: TopicSpec): Record<string, unknown> {
+  return { name: spec.name, persisted: spec.persisted ?? false, configuration: { ...TOPIC_DEFAULTS, ...spec.configuration } };
 }
 
-function upsertVariables(doc: Document, dep: YAMLMap, specs: readonly VariableSpec[], prune: boolean): boolean {
-  const node = dep.get("variables", true);
-  if (!isSeq(node)) {
-    dep.set("variables", doc.createNode(specs.map(variableObject)));
-    return true;
-  }
-  let changed = false;
-  const wanted = new Set(specs.map((v) => v.name));
-  if (prune) {
-    const before = node.items.length;
-    node.items = node.items.filter((it) => !isMap(it) || wanted.has(String(it.get("name"))));
-    changed = node.items.length !== before;
-  }
-  for (const v of specs) {
-    const item = node.items.find((it): it is YAMLMap => isMap(it) && it.get("name") === v.name);
-    if (!item) {
-      append(node, doc.createNode(variableObject(v)));
-      changed = true;
-      continue;
-    }
-    for (const [k, val] of [
-      ["inputType", v.inputType],
-      ["description", v.description],
-      ["required", v.required],
-      ["value", v.value],
-    ] as const) {
-      changed = setScalar(doc, item, k, val) || changed;
-    }
-  }
-  return changed;
+function findTopic(list: YAMLSeq, name: string): YAMLMap | undefined {
+  return list.items.find((it): it is YAMLMap => isMap(it) && it.get("name") === name);
 }
 
-/** Set `key` to a scalar, reusing the existing node (so its comment stays); undefined leaves the key alone. */
-function setScalar(doc: Document, m: YAMLMap, key: string, value: string | number | boolean | undefined): boolean {
-  if (value === undefined) return false;
-  const cur = m.get(key, true) as Node | undefined;
-  if (isScalar(cur) && cur.value !== null) {
-    if (sameScalar(cur, value)) return false;
-    cur.value = value;
-    return true;
-  }
-  if (cur === undefined) m.add(doc.createPair(key, value));
-  else m.set(key, doc.createNode(value));
-  return true;
+/** v2.0 overrides for a deployment that inherits (application + version, not Managed); else the full v1.0 form. */
+function variableForm(doc: Document, spec: DeploymentSpec, existing: YAMLMap | undefined, app: AppDescriptor | undefined): VariableForm {
+  const application = spec.application ?? existing?.get("application");
+  const version = spec.version ?? existing?.get("version") ?? (existing ? undefined : "v1");
+  const overrides = documentVersion(doc) >= 2 && application != null && version != null && spec.deploymentType !== "Managed";
+  return { overrides, ...(app && { app }) };
 }
 
-/** `version: 1.0` parses as the number 1; it still equals the text "1.0". */
-function sameScalar(s: Scalar, value: string | number | boolean): boolean {
-  if (s.value === value) return true;
-  return typeof value === "string" && typeof s.value !== "string" && (s.source ?? String(s.value)) === value;
+/** True when the file's deployments write their sizes under `resources.limits:` (the newer form). */
+function limitsForm(list: YAMLSeq): boolean {
+  return list.items.some((d) => isMap(d) && isMap(d.get("resources")) && isMap((d.get("resources") as YAMLMap).get("limits")));
 }
 
 /** The top-level list `key`, created when missing or empty. */
@@ -239,10 +218,4 @@ function listOf(doc: Document, key: string): YAMLSeq {
   const seq = new YAMLSeq();
   root.set(key, seq);
   return seq;
-}
-
-/** Append in block style (a `[]` placeholder becomes a normal list once it has entries). */
-function append(list: YAMLSeq, node: unknown): void {
-  if (list.flow) list.flow = false;
-  list.items.push(node);
 }

@@ -2,10 +2,18 @@
  * Typed, located reading of a parsed YAML document: `Checker` collects errors with file:line:column (offsets mapped
  * through the parser's LineCounter), `Fields` reads the documented keys of one mapping and reports what is missing
  * or malformed. The section readers in sections.ts are written in terms of these two.
+ *
+ * A scalar holding a `{{NAME}}` placeholder stands for "a value of the right type, known later": without values
+ * to fill it, text fields read as the placeholder text and typed fields (numbers, booleans, enums) read as
+ * absent, with no error. Given a lookup, it is filled, read as YAML reads it, and type-checked where it stands.
  */
 import type { LineCounter, Node, YAMLError } from "yaml";
 import { isMap, isScalar, isSeq, type YAMLMap, type YAMLSeq } from "yaml";
+import { type Mask, type PlaceholderLookup, scalarValue, substitute, unmask, unmaskData } from "./placeholders.js";
 import type { DescriptorError, DescriptorErrorCode } from "./types.js";
+
+const NO_MASK: Mask = { text: "", tokens: new Map(), found: [] };
+const TOKEN = /[\uE000-\uE01F]/;
 
 /** Collects located errors. */
 export class Checker {
@@ -13,7 +21,19 @@ export class Checker {
   constructor(
     readonly file: string,
     private readonly lc: LineCounter,
+    readonly mask: Mask = NO_MASK,
+    /** Fills placeholders when given (`validate --resolve`, `up`); otherwise they stay unresolved, without error. */
+    readonly lookup?: PlaceholderLookup,
   ) {}
+
+  /** A value or plain data from the document, with its placeholders as written. */
+  unmask(s: string): string {
+    return unmask(s, this.mask);
+  }
+
+  data(node: Node | undefined): unknown {
+    return node === undefined ? undefined : unmaskData(node.toJSON(), this.mask);
+  }
 
   position(at: Node | number | undefined): { line: number; col: number } {
     const offset = typeof at === "number" ? at : (at?.range?.[0] ?? 0);
@@ -93,8 +113,11 @@ export class Fields {
     this.c.report(present ?? this.node, this.at(key), "missing-field", msg, remedy);
   }
 
-  /** The scalar node of `key`; undefined (after reporting) when absent-but-required, null or not a scalar. */
-  private scalar(key: string, opts: FieldOpts, expected: string): { node: Node; value: unknown; source: string } | undefined {
+  /**
+   * The scalar node of `key`; undefined (after reporting) when absent-but-required, null or not a scalar.
+   * `template` is set when it holds placeholders that are not filled: then `value` is the placeholder text.
+   */
+  private scalar(key: string, opts: FieldOpts, expected: string): { node: Node; value: unknown; source: string; template?: boolean } | undefined {
     const n = this.nodeOf(key);
     const empty = n === undefined || (isScalar(n) && (n.value === null || n.value === undefined)) || n === this.keyNode(key);
     if (empty) {
@@ -105,7 +128,30 @@ export class Fields {
       this.c.report(n, this.at(key), "wrong-type", `${this.label}: ${key} must be ${expected}, found ${kindOf(n)}`, opts.remedy ?? `write ${key}: as ${expected}`);
       return undefined;
     }
+    if (typeof n.value === "string" && TOKEN.test(n.value)) {
+      const template = this.c.unmask(n.value);
+      if (!this.c.lookup) return { node: n, value: template, source: template, template: true };
+      const filled = substitute(template, this.c.lookup);
+      if (filled.missing.length > 0) {
+        const names = filled.missing.map((m) => `{{${m}}}`).join(", ");
+        this.c.report(n, this.at(key), "unresolved-placeholder", `${this.label}: ${key} uses ${names}, which has no value`, `set ${filled.missing.map((m) => `${m}=...`).join(" ")} in .quix.yaml.variables, the environment, or with --var`);
+        return undefined;
+      }
+      const quoted = n.type === "QUOTE_DOUBLE" || n.type === "QUOTE_SINGLE";
+      const value = scalarValue(filled.text, quoted);
+      return { node: n, value, source: String(value) };
+    }
     return { node: n, value: n.value, source: n.source ?? String(n.value) };
+  }
+
+  /** The key's value as plain data (placeholders as written); undefined when absent. */
+  data(key: string): unknown {
+    return this.c.data(this.nodeOf(key));
+  }
+
+  /** The keys of this mapping, as written. */
+  keys(): string[] {
+    return this.node.items.flatMap((p) => (isScalar(p.key) ? [this.c.unmask(String(p.key.value))] : []));
   }
 
   /** A string-valued key; numbers and booleans are type errors here. */
@@ -113,7 +159,7 @@ export class Fields {
     const s = this.scalar(key, opts, "text");
     if (!s) return undefined;
     if (typeof s.value !== "string") {
-      this.c.report(s.node, this.at(key), "wrong-type", `${this.label}: ${key} must be text, found ${shown(s.node)}`, `quote it: ${key}: "${s.source}"`);
+      this.c.report(s.node, this.at(key), "wrong-type", `${this.label}: ${key} must be text, found ${shownValue(s.value, s.source)}`, `quote it: ${key}: "${s.source}"`);
       return undefined;
     }
     if (opts.required && s.value.trim() === "") {
@@ -132,9 +178,9 @@ export class Fields {
 
   boolean(key: string): boolean | undefined {
     const s = this.scalar(key, {}, "true or false");
-    if (!s) return undefined;
+    if (!s || s.template) return undefined;
     if (typeof s.value !== "boolean") {
-      this.c.report(s.node, this.at(key), "wrong-type", `${this.label}: ${key} must be true or false, found ${shown(s.node)}`, `write ${key}: true or ${key}: false (no quotes)`);
+      this.c.report(s.node, this.at(key), "wrong-type", `${this.label}: ${key} must be true or false, found ${shownValue(s.value, s.source)}`, `write ${key}: true or ${key}: false (no quotes)`);
       return undefined;
     }
     return s.value;
@@ -142,9 +188,9 @@ export class Fields {
 
   integer(key: string, opts: IntegerOpts): number | undefined {
     const s = this.scalar(key, opts, "a number");
-    if (!s) return undefined;
+    if (!s || s.template) return undefined;
     if (typeof s.value !== "number") {
-      this.c.report(s.node, this.at(key), "wrong-type", `${this.label}: ${key} must be a number, found ${shown(s.node)}`, opts.remedy ?? `write ${key}: as a number`);
+      this.c.report(s.node, this.at(key), "wrong-type", `${this.label}: ${key} must be a number, found ${shownValue(s.value, s.source)}`, opts.remedy ?? `write ${key}: as a number`);
       return undefined;
     }
     const v = s.value;
@@ -158,7 +204,7 @@ export class Fields {
 
   oneOf<T extends string>(key: string, allowed: readonly T[], code: DescriptorErrorCode, opts: FieldOpts = {}): T | undefined {
     const s = this.scalar(key, { ...opts, remedy: opts.remedy ?? `set ${key}: to one of ${allowed.join(", ")}` }, "text");
-    if (!s) return undefined;
+    if (!s || s.template) return undefined;
     if (typeof s.value === "string" && (allowed as readonly string[]).includes(s.value)) return s.value as T;
     const near = allowed.find((a) => a.toLowerCase() === String(s.value).toLowerCase());
     this.c.report(
@@ -185,6 +231,17 @@ export class Fields {
     return new Fields(this.c, n, this.at(key), this.label);
   }
 
+  /** Calls `each` for every text item of the sequence at `key` (absent or empty is an empty list). */
+  list(key: string, each: (item: string) => void): void {
+    const n = this.nodeOf(key);
+    if (n === undefined || (isScalar(n) && n.value === null)) return;
+    if (!isSeq(n)) {
+      this.c.report(n, this.at(key), "wrong-type", `${this.label}: ${key} must be a list, found ${kindOf(n)}`, `write each entry of ${key}: on its own line starting with "- "`);
+      return;
+    }
+    for (const it of (n as YAMLSeq).items) if (isScalar(it) && it.value !== null) each(this.c.unmask(String(it.value)));
+  }
+
   /** Calls `each` for every mapping item of the sequence at `key` (absent or empty is an empty list). */
   items(key: string, each: (item: Fields, path: string) => void): void {
     const n = this.nodeOf(key);
@@ -201,10 +258,10 @@ export class Fields {
   }
 }
 
-/** A scalar as a message shows it: `text "200m"`, `a number 42`. */
-function shown(n: Node): string {
-  const v = isScalar(n) ? n.value : undefined;
-  return typeof v === "string" ? `text ${JSON.stringify(v)}` : `${kindOf(n)} ${isScalar(n) ? (n.source ?? String(v)) : ""}`.trimEnd();
+/** A scalar value as a message shows it: `text "200m"`, `a number 42`. */
+function shownValue(v: unknown, source: string): string {
+  if (typeof v === "string") return `text ${JSON.stringify(v)}`;
+  return `${typeof v === "number" ? "a number" : typeof v === "boolean" ? "a boolean" : "nothing"} ${source}`.trimEnd();
 }
 
 function kindOf(n: unknown): string {

@@ -11,7 +11,7 @@ import { setTimeout as delay } from "node:timers/promises";
 import type { Document } from "yaml";
 import { CheckFailedError, InputError } from "../errors/index.js";
 import { newDescriptor } from "./edit.js";
-import { formatDescriptorError, isSyntaxFailure, type Loaded, loadDescriptor } from "./load.js";
+import { formatDescriptorError, isSyntaxFailure, type Loaded, type LoadOptions, loadDescriptor } from "./load.js";
 import type { Descriptor, DescriptorError } from "./types.js";
 
 /** A descriptor that failed validation; `errors` holds every problem, located. Exit 1. */
@@ -40,9 +40,9 @@ export async function readDescriptorText(file: string): Promise<string> {
 }
 
 /** Read and load a descriptor file (syntax and validation errors are in `errors`, not thrown). */
-export async function readDescriptor(file: string): Promise<Loaded<Descriptor> & { text: string }> {
+export async function readDescriptor(file: string, opts: LoadOptions = {}): Promise<Loaded<Descriptor> & { text: string }> {
   const text = await readDescriptorText(file);
-  return { text, ...loadDescriptor(text, file) };
+  return { text, ...loadDescriptor(text, file, opts) };
 }
 
 export interface WriteOptions {
@@ -226,8 +226,9 @@ export interface EditPlan {
 /**
  * Apply `edit` to descriptor text and validate the result, without touching disk (for --dry-run diffs).
  * Throws InputError when the text is not YAML and DescriptorInvalidError when the edited result is invalid.
+ * `opts.apps` lets the check of the result apply v2.0 inheritance (topics, options) as `validateProject` does.
  */
-export function planDescriptorEdit(text: string, file: string, edit: (doc: Document.Parsed) => void): EditPlan {
+export function planDescriptorEdit(text: string, file: string, edit: (doc: Document.Parsed) => void, opts: Pick<LoadOptions, "apps"> = {}): EditPlan {
   const loaded = loadDescriptor(text, file);
   if (isSyntaxFailure(loaded.errors)) {
     const e = loaded.errors[0]!;
@@ -235,7 +236,7 @@ export function planDescriptorEdit(text: string, file: string, edit: (doc: Docum
   }
   edit(loaded.doc);
   const after = String(loaded.doc);
-  const check = loadDescriptor(after, file);
+  const check = loadDescriptor(after, file, opts);
   if (check.errors.length > 0) {
     throw new DescriptorInvalidError(
       "the edit would make the descriptor invalid, so nothing was written (positions refer to the edited text)",
@@ -246,7 +247,7 @@ export function planDescriptorEdit(text: string, file: string, edit: (doc: Docum
   return { before: text, after, descriptor: check.value, doc: check.doc };
 }
 
-export interface EditOptions extends LockOptions {
+export interface EditOptions extends LockOptions, Pick<LoadOptions, "apps"> {
   /** Start from `newDescriptor()` when the file does not exist (default: a missing file is an error). */
   readonly create?: boolean;
 }
@@ -269,7 +270,7 @@ export async function editDescriptor(file: string, edit: (doc: Document.Parsed) 
         () => false,
       );
       const original = exists || !opts.create ? await readDescriptorText(file) : null;
-      const plan = planDescriptorEdit(original ?? newDescriptor(), file, edit);
+      const plan = planDescriptorEdit(original ?? newDescriptor(), file, edit, opts);
       const changed = plan.after !== original;
       if (changed) await writeDescriptorAtomic(file, plan.after, { expectedOriginal: original });
       return { ...plan, changed };

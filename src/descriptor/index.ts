@@ -1,9 +1,21 @@
 /** The descriptor library: load, validate, edit, graph and safely write quix.yaml / app.yaml. */
 export * from "./types.js";
-export { formatDescriptorError, isSyntaxFailure, type Loaded, loadAppDescriptor, loadDescriptor } from "./load.js";
+export { formatDescriptorError, isSyntaxFailure, type Loaded, type LoadOptions, loadAppDescriptor, loadDescriptor } from "./load.js";
+export { descriptorVersion, effectiveVariables, inheritsVariables, matchAppVariable } from "./inherit.js";
+export {
+  hasPlaceholder,
+  type PlaceholderLookup,
+  type PlaceholderSources,
+  parseVariablesFile,
+  placeholderLookup,
+  placeholderNames,
+  resolvePlaceholders,
+} from "./placeholders.js";
+export { type ProjectFile, type ProjectReport, readVariablesFile, validateProject, type ValidateProjectOptions } from "./project.js";
 export {
   type DeploymentSpec,
   type EditOutcome,
+  ensureTopic,
   newDescriptor,
   nextVersion,
   removeDeployment,

@@ -7,6 +7,9 @@
  * the original text byte for byte, and only edited or new nodes are printed by the `yaml` stringifier, indented
  * to where they sit. `String(doc)` on such a document does this. As a last guard the result is re-parsed and
  * must mean exactly what the edited document means; otherwise the plain stringifier's output is used.
+ *
+ * `{{NAME}}` placeholders are masked before parsing (placeholders.ts) and unmasked in whatever is rendered, so
+ * they come back byte for byte, wherever they stand (values, keys, comments).
  */
 import { isDeepStrictEqual } from "node:util";
 import {
@@ -25,6 +28,7 @@ import {
   YAMLMap,
   type YAMLSeq,
 } from "yaml";
+import { type Mask, maskPlaceholders, unmask } from "./placeholders.js";
 
 type Block = YAMLMap | YAMLSeq;
 
@@ -40,15 +44,18 @@ interface Original {
   /** The document's own comments as parsed. */
   readonly docPrint: string;
   readonly style: ToStringOptions;
+  readonly mask: Mask;
 }
 
 const originals = new WeakMap<Document, Original>();
 
 /** Parse YAML text into a Document that remembers its source, so `String(doc)` after edits keeps untouched bytes. */
-export function parseEditable(text: string): { doc: Document.Parsed; lineCounter: LineCounter } {
+export function parseEditable(source: string): { doc: Document.Parsed; lineCounter: LineCounter; mask: Mask } {
+  const mask = maskPlaceholders(source);
+  const text = mask.text;
   const lineCounter = new LineCounter();
   const doc = parseDocument(text, { lineCounter, prettyErrors: true });
-  if (doc.errors.length > 0) return { doc, lineCounter };
+  if (doc.errors.length > 0) return { doc, lineCounter, mask };
   const style = detectStyle(doc, text);
   const prints = new WeakMap<object, string>();
   const owns = new WeakMap<object, string>();
@@ -67,15 +74,24 @@ export function parseEditable(text: string): { doc: Document.Parsed; lineCounter
   };
   visit(doc.contents);
   const rootPrint = fingerprint(doc.contents);
-  originals.set(doc, { text, prints, owns, rootPrint, items, docPrint: docFingerprint(doc), style });
-  doc.toString = (opts?: ToStringOptions) => (opts ? plain(doc, { ...style, ...opts }) : renderEdited(doc));
-  return { doc, lineCounter };
+  originals.set(doc, { text, prints, owns, rootPrint, items, docPrint: docFingerprint(doc), style, mask });
+  doc.toString = (opts?: ToStringOptions) => (opts ? unmask(plain(doc, { ...style, ...opts }), mask) : renderEdited(doc));
+  return { doc, lineCounter, mask };
+}
+
+/** The placeholder mask of a document parsed by `parseEditable` (none for other documents). */
+export function maskOf(doc: Document): Mask | undefined {
+  return originals.get(doc)?.mask;
 }
 
 /** The document as text: untouched parts byte for byte from the source it was parsed from (see module doc). */
 export function renderEdited(doc: Document): string {
   const o = originals.get(doc);
   if (!o) return plain(doc, {});
+  return unmask(renderMasked(doc, o), o.mask);
+}
+
+function renderMasked(doc: Document, o: Original): string {
   if (docFingerprint(doc) !== o.docPrint) return plain(doc, o.style);
   const root = doc.contents;
   if (!(isMap(root) || isSeq(root)) || !o.prints.has(root) || !isBlockInSource(root, o)) {

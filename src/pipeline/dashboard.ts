@@ -16,7 +16,7 @@ import type { ExitInfo, StepState } from "./types.js";
 
 export interface StepView {
   name: string;
-  kind: "Service" | "Job";
+  kind: "Service" | "Job" | "Managed";
   state: StepState;
   replicas: number;
   running: number;

@@ -22,9 +22,9 @@ after(async () => {
 
 describe("quixlab descriptor validate", () => {
   it("exits 0 on a valid file", async () => {
-    const r = await runCli(dir, "descriptor", "validate", "quix-documented.yaml");
-    assert.equal(r.code, 0);
-    assert.equal(r.out, "quix-documented.yaml: valid descriptor\n");
+    const r = await runCli(join(fixtures, "projects", "v1"), "descriptor", "validate", "quix.yaml");
+    assert.equal(r.code, 0, r.out);
+    assert.equal(r.out, "quix.yaml: valid descriptor and 2 app.yaml\n");
   });
 
   it("defaults to ./quix.yaml and says so when it is missing (exit 2)", async () => {
@@ -37,24 +37,28 @@ describe("quixlab descriptor validate", () => {
     const r = await runCli(dir, "descriptor", "validate", "invalid-many.yaml");
     assert.equal(r.code, 1);
     const lines = r.out.trimEnd().split("\n");
-    assert.equal(lines.length, 10);
-    for (const l of lines) assert.match(l, /^invalid-many\.yaml:\d+:\d+ .+ — .+$/);
-    assert.equal(lines[0], 'invalid-many.yaml:6:21 deployment "source": unknown deploymentType "Daemon" — use one of Service, Job');
-    assert.equal(r.err, "10 problems in invalid-many.yaml\n");
+    // 10 in the file itself, and its 3 application folders are not next to it.
+    assert.equal(lines.length, 13);
+    for (const l of lines) assert.match(l, /^invalid-many\.yaml:\d+:\d+ {2}.+ — .+$/);
+    assert.equal(lines[0], 'invalid-many.yaml:6:21  deployment "source": unknown deploymentType "Daemon" — use one of Service, Job, Managed');
+    assert.equal(lines.filter((l) => l.includes("has no app.yaml")).length, 3);
+    assert.equal(r.err, "13 problems in invalid-many.yaml\n");
   });
 
   it("--json reports the same errors as data", async () => {
     const r = await runCli(dir, "descriptor", "validate", "invalid-many.yaml", "--json");
     assert.equal(r.code, 1);
-    const report = JSON.parse(r.out) as { valid: boolean; errors: { line: number; column: number; code: string }[] };
-    assert.equal(report.valid, false);
+    const report = JSON.parse(r.out) as { ok: boolean; files: unknown[]; errors: { line: number; column: number; code: string }[] };
+    assert.deepEqual(Object.keys(report), ["ok", "files", "errors"]);
+    assert.equal(report.ok, false);
+    assert.deepEqual(report.files, [{ file: "invalid-many.yaml", kind: "quix.yaml", errors: 13 }]);
     assert.deepEqual(report.errors[1], { ...report.errors[1], line: 9, column: 17, code: "invalid-replicas" });
   });
 
   it("exits 2 on a file that is not YAML, with its line and column", async () => {
     const r = await runCli(dir, "descriptor", "validate", "broken.yaml");
     assert.equal(r.code, 2);
-    assert.match(r.out, /^broken\.yaml:4:1 not valid YAML: Tabs are not allowed as indentation — /);
+    assert.match(r.out, /^broken\.yaml:4:1 {2}not valid YAML: Tabs are not allowed as indentation — /);
   });
 
   it("checks an app.yaml given directly, and the app.yaml of each application folder", async () => {
@@ -62,10 +66,18 @@ describe("quixlab descriptor validate", () => {
     const project = join(dir, "project");
     await mkdir(join(project, "ohlc-1m"), { recursive: true });
     await writeFile(join(project, "quix.yaml"), await readFile(join(fixtures, "design-form.yaml"), "utf8"));
-    await writeFile(join(project, "ohlc-1m", "app.yaml"), "name: ohlc-1m\nlanguage: typescript\ndockerfile: Dockerfile\n");
+    await writeFile(join(project, "ohlc-1m", "app.yaml"), "name: ohlc-1m\nlanguage: typescript\n");
     const r = await runCli(project, "descriptor", "validate");
     assert.equal(r.code, 1);
-    assert.equal(r.out, "ohlc-1m/app.yaml:1:1 app.yaml is missing runEntryPoint — set runEntryPoint: to the file that starts the app (e.g. main.ts)\n");
+    assert.equal(
+      r.out,
+      [
+        'quix.yaml:7:18  deployment "coinbase-ticks": application folder "coinbase-ticks" has no app.yaml (coinbase-ticks/app.yaml) — create the folder with its app.yaml next to quix.yaml, fix application:, or use image: for a prebuilt image',
+        'quix.yaml:64:18  deployment "backfill": application folder "backfill" has no app.yaml (backfill/app.yaml) — create the folder with its app.yaml next to quix.yaml, fix application:, or use image: for a prebuilt image',
+        "ohlc-1m/app.yaml:1:1  app.yaml is missing dockerfile — set dockerfile: to the Dockerfile's path in the app folder (e.g. dockerfile or build/dockerfile)",
+        "",
+      ].join("\n"),
+    );
   });
 
   it("rejects an unknown subcommand with usage (exit 2)", async () => {
@@ -77,7 +89,10 @@ describe("quixlab descriptor validate", () => {
   it("has --help covering both subcommands", async () => {
     const r = await runCli(dir, "descriptor", "graph", "--help");
     assert.equal(r.code, 0);
-    assert.match(r.out, /quixlab descriptor validate \[file\] \[--json\]/);
+    assert.match(r.out, /quixlab descriptor validate \[file\|dir\] \[--json\] \[--resolve\] \[--var NAME=VALUE\]\.\.\./);
+    for (const word of ["Managed", "disabled", "ProjectVariable", "VariableGroup", "Options", "2.0", "{{NAME}}", ".quix.yaml.variables", "cleanupPolicy", '"ok"']) {
+      assert.ok(r.out.includes(word), `--help mentions ${word}`);
+    }
     assert.match(r.out, /quixlab descriptor graph \[file\] \[--mermaid\] \[--json\]/);
     assert.match(r.out, /exit codes: 0 valid, 1 invalid/);
   });
@@ -104,7 +119,7 @@ describe("quixlab descriptor graph", () => {
     const r = await runCli(dir, "descriptor", "graph", "invalid-many.yaml");
     assert.equal(r.code, 1);
     assert.match(r.out, /\(nowhere\) undeclared\n└─▶ \[reader\] Service/);
-    assert.match(r.err, /invalid-many\.yaml:33:16 deployment "reader" reads topic "nowhere"/);
+    assert.match(r.err, /invalid-many\.yaml:33:16 {2}deployment "reader" reads topic "nowhere"/);
   });
 });
 
@@ -112,7 +127,7 @@ describe("the quixlab binary", () => {
   it("exits 1 and prints uncoloured errors when stdout is not a TTY", async () => {
     const r = await quixlab(["descriptor", "validate", join(dir, "invalid-many.yaml")], { env: { NO_COLOR: "" } });
     assert.equal(r.code, 1, r.err);
-    assert.equal(r.out.trimEnd().split("\n").length, 10);
+    assert.equal(r.out.trimEnd().split("\n").length, 13);
     assert.ok(!r.out.includes("\u001b["), "no ANSI colour codes");
   });
 });

@@ -99,7 +99,7 @@ describe("editDescriptor", () => {
           e.errors.map((x) => x.code),
           ["invalid-resource", "invalid-replicas", "unknown-topic"],
         );
-        assert.match(e.message, /edit-bad\.yaml:\d+:\d+ deployment "ohlc-1h": cpu must be a positive whole number/);
+        assert.match(e.message, /edit-bad\.yaml:\d+:\d+ {2}deployment "ohlc-1h": cpu must be a positive whole number/);
         return true;
       },
     );

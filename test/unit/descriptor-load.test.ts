@@ -157,7 +157,7 @@ describe("loadDescriptor: each rule, located", () => {
     assert.deepEqual(errors.map((e) => `${e.line}:${e.column} ${e.code}`), ["29:16 unknown-topic"]);
     assert.equal(
       formatDescriptorError(errors[0]!),
-      'quix.yaml:29:16 deployment "ohlc" reads topic "tickz" (variable "input"), which no deployment writes and topics: does not declare — declare "tickz" under topics:, add the deployment that writes it (an OutputTopic variable), or fix the name',
+      'quix.yaml:29:16  deployment "ohlc" reads topic "tickz" (variable "input"), which no deployment writes and topics: does not declare — declare "tickz" under topics:, add the deployment that writes it (an OutputTopic variable), or fix the name',
     );
   });
 
@@ -190,10 +190,14 @@ describe("loadDescriptor: each rule, located", () => {
 
   it("missing required fields, at the mapping that lacks them", () => {
     assert.deepEqual(where(edit(BASE, 20)), ["17:5 missing-field"]);
-    const noResources = loadDescriptor(drop(BASE, 21, 24)).errors;
-    assert.deepEqual(noResources.map((e) => `${e.line}:${e.column} ${e.code} ${e.path}`), ["17:5 missing-field deployments[1].resources"]);
-    assert.match(noResources[0]!.message, /deployment "ohlc" is missing resources/);
-    assert.deepEqual(where(edit(BASE, 9)), ["9:7 missing-field"], "cpu missing: reported at the resources mapping");
+    // resources and each of its fields are optional in Quix (its defaults apply): not an error.
+    const noResources = loadDescriptor(drop(BASE, 21, 24));
+    assert.deepEqual(noResources.errors, []);
+    assert.deepEqual(noResources.value.deployments[1]!.resources, { cpu: 200, memory: 500, replicas: 1, form: "flat" });
+    assert.equal(noResources.value.deployments[1]!.resourcesDeclared, false);
+    assert.equal(noResources.value.deployments[0]!.resourcesDeclared, true);
+    assert.deepEqual(where(edit(BASE, 9)), [], "cpu missing: Quix's default");
+    assert.equal(loadDescriptor(edit(BASE, 9)).value.deployments[0]!.resources.cpu, 200);
     assert.deepEqual(where(edit(BASE, 18)), ["17:5 missing-field"], "application missing");
     assert.deepEqual(where(edit(edit(BASE, 26, "      - inputType: InputTopic"), 27)), ["26:9 missing-field"], "variable name missing");
     assert.deepEqual(where(edit(BASE, 2)), ["1:1 missing-field"], "metadata.version missing");
@@ -276,7 +280,7 @@ describe("loadAppDescriptor", () => {
     );
   });
 
-  it("reports missing entry points, unknown input types and malformed defaults", () => {
+  it("accepts an app.yaml without runEntryPoint; reports unknown input types and malformed defaults", () => {
     const text = fixture("app.yaml")
       .replace("runEntryPoint: main.ts\n", "")
       .replace("inputType: FreeText", "inputType: Number")
@@ -284,14 +288,14 @@ describe("loadAppDescriptor", () => {
     const errors = loadAppDescriptor(text, "app.yaml").errors;
     assert.deepEqual(
       errors.map((e) => `${e.line}:${e.column} ${e.code}`),
-      ["1:1 missing-field", "12:19 wrong-type", "15:16 unknown-input-type"],
+      ["12:19 wrong-type", "15:16 unknown-input-type"],
     );
-    assert.match(errors[0]!.message, /app\.yaml is missing runEntryPoint/);
+    assert.equal(loadAppDescriptor(fixture("app.yaml").replace("runEntryPoint: main.ts\n", "")).value.runEntryPoint, undefined);
   });
 });
 
 describe("deploymentEnvironment", () => {
-  it("gives app.yaml defaults overridden by the deployment's values, under the variables' names", () => {
+  it("under v1.0 gives the deployment's own values only (Quix inherits nothing in 1.0)", () => {
     const ohlc = loadDescriptor(fixture("design-form.yaml")).value.deployments[1]!;
     const app = loadAppDescriptor(fixture("app.yaml")).value;
     const withApp = {
@@ -302,7 +306,7 @@ describe("deploymentEnvironment", () => {
       ],
     };
     // REDIS_PASSWORD is a Secret given by secretKey: not resolved here.
-    assert.deepEqual(deploymentEnvironment(ohlc, withApp), { input: "ticks", output: "candles-1m", grace_ms: "2000", LOG_LEVEL: "info" });
+    assert.deepEqual(deploymentEnvironment(ohlc, withApp), { input: "ticks", output: "candles-1m", grace_ms: "2000" });
     assert.deepEqual(deploymentEnvironment(ohlc), { input: "ticks", output: "candles-1m", grace_ms: "2000" });
   });
 });
