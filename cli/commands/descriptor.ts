@@ -1,7 +1,12 @@
-import { resolve } from "node:path";
+import { readFile } from "node:fs/promises";
+import { dirname, join, resolve } from "node:path";
 import {
+  type AppDescriptor,
+  type AppLookup,
+  type Deployment,
   formatDescriptorError,
   isSyntaxFailure,
+  loadAppDescriptor,
   loadDescriptor,
   pipelineGraph,
   readDescriptorText,
@@ -126,7 +131,7 @@ async function graph(file: string, json: boolean, mermaid: boolean, io: CommandI
     for (const e of loaded.errors) io.stderr.write(`${formatDescriptorError(e)}\n`);
     return 2;
   }
-  const g = pipelineGraph(loaded.value);
+  const g = pipelineGraph(loaded.value, await appsNextTo(path, loaded.value.deployments));
   if (json) io.stdout.write(`${JSON.stringify({ file, valid: loaded.errors.length === 0, ...g, errors: loaded.errors })}\n`);
   else io.stdout.write(mermaid ? renderMermaid(g) : renderGraphText(g));
   // Still draw an invalid file (the picture often shows what is wrong), but say so and fail.
@@ -134,6 +139,17 @@ async function graph(file: string, json: boolean, mermaid: boolean, io: CommandI
     for (const e of loaded.errors) io.stderr.write(`${formatDescriptorError(e)}\n`);
   }
   return loaded.errors.length === 0 ? 0 : 1;
+}
+
+/** The app.yaml files of the deployments that inherit from them (v2.0), read when present. */
+async function appsNextTo(path: string, deployments: readonly Deployment[]): Promise<AppLookup> {
+  const apps = new Map<string, AppDescriptor>();
+  for (const d of deployments) {
+    if (!d.inherits || !d.application || apps.has(d.application)) continue;
+    const text = await readFile(join(dirname(path), d.application, "app.yaml"), "utf8").catch(() => undefined);
+    if (text !== undefined) apps.set(d.application, loadAppDescriptor(text).value);
+  }
+  return (a) => apps.get(a);
 }
 
 /** Errors name the file as the user typed it, not its absolute path. */

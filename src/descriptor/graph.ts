@@ -2,7 +2,16 @@
  * The pipeline a descriptor describes: deployments linked by the topics their InputTopic / OutputTopic
  * variables name. Pure functions over a `Descriptor`, plus text and Mermaid renderings.
  */
-import type { Descriptor, DeploymentType } from "./types.js";
+import { effectiveVariables } from "./inherit.js";
+import { hasPlaceholder } from "./placeholders.js";
+import type { AppDescriptor, Deployment, Descriptor, DeploymentType, Variable } from "./types.js";
+
+/** The app.yaml of an application folder, for v2.0 deployments that inherit their topics from it. */
+export type AppLookup = (application: string) => AppDescriptor | undefined;
+
+function variablesOf(dep: Deployment, apps: AppLookup | undefined): readonly Variable[] {
+  return apps && dep.application ? effectiveVariables(dep, apps(dep.application)) : dep.variables;
+}
 
 export interface VariableRef {
   readonly deployment: string;
@@ -50,8 +59,8 @@ export interface PipelineGraph {
   readonly danglingTopics: readonly DanglingTopic[];
 }
 
-/** Readers, writers and declaration of every topic named anywhere, in order of first mention. */
-export function topicUsage(d: Descriptor): Map<string, TopicUse> {
+/** Readers, writers and declaration of every topic named anywhere, in order of first mention (`apps`: v2.0 inheritance). */
+export function topicUsage(d: Descriptor, apps?: AppLookup): Map<string, TopicUse> {
   const out = new Map<string, { readers: VariableRef[]; writers: VariableRef[]; declared: boolean }>();
   const use = (topic: string) => {
     const u = out.get(topic) ?? { readers: [], writers: [], declared: false };
@@ -59,8 +68,9 @@ export function topicUsage(d: Descriptor): Map<string, TopicUse> {
     return u;
   };
   for (const dep of d.deployments) {
-    for (const v of dep.variables) {
-      if (v.value === undefined || v.value === "") continue;
+    for (const v of variablesOf(dep, apps)) {
+      // A {{NAME}} topic is known only per environment: not a node of its own.
+      if (v.value === undefined || v.value === "" || hasPlaceholder(v.value)) continue;
       if (v.inputType === "InputTopic") use(v.value).readers.push({ deployment: dep.name, variable: v.name });
       if (v.inputType === "OutputTopic") use(v.value).writers.push({ deployment: dep.name, variable: v.name });
     }
@@ -71,17 +81,18 @@ export function topicUsage(d: Descriptor): Map<string, TopicUse> {
 
 const MAX_CYCLES = 50;
 
-/** Nodes, edges, cycles and dangling topics of the pipeline. */
-export function pipelineGraph(d: Descriptor): PipelineGraph {
-  const usage = topicUsage(d);
+/** Nodes, edges, cycles and dangling topics of the pipeline (`apps`: v2.0 inheritance from app.yaml). */
+export function pipelineGraph(d: Descriptor, apps?: AppLookup): PipelineGraph {
+  const usage = topicUsage(d, apps);
   const nodes: GraphNode[] = [
     ...d.deployments.map((x) => ({ id: depId(x.name), kind: "deployment" as const, name: x.name, deploymentType: x.deploymentType })),
     ...[...usage].map(([name, u]) => ({ id: topicId(name), kind: "topic" as const, name, declared: u.declared })),
   ];
   const edges: GraphEdge[] = [];
   for (const dep of d.deployments) {
-    for (const v of dep.variables) {
-      if (v.value === undefined || v.value === "") continue;
+    for (const v of variablesOf(dep, apps)) {
+      // A {{NAME}} topic is known only per environment: not a node of its own.
+      if (v.value === undefined || v.value === "" || hasPlaceholder(v.value)) continue;
       if (v.inputType === "InputTopic") edges.push({ from: topicId(v.value), to: depId(dep.name), variable: v.name });
       if (v.inputType === "OutputTopic") edges.push({ from: depId(dep.name), to: topicId(v.value), variable: v.name });
     }

@@ -26,6 +26,7 @@ export {
   type VariableSpec,
 } from "./edit.js";
 export {
+  type AppLookup,
   type DanglingTopic,
   type GraphEdge,
   type GraphNode,

@@ -174,3 +174,18 @@ describe("placeholders", () => {
     assert.deepEqual(r.bad, [6]);
   });
 });
+
+describe("pipelineGraph of a v2.0 project", () => {
+  it("links deployments through the topics their app.yaml defaults name", async () => {
+    const { pipelineGraph } = await import("../../src/descriptor/index.js");
+    const d = loadDescriptor(V2).value;
+    const app = (a: string) => loadAppDescriptor(project(`${a}/app.yaml`)).value;
+    const edges = (g: ReturnType<typeof pipelineGraph>) => g.edges.map((e) => `${e.from} -> ${e.to}`);
+    const full = edges(pipelineGraph(d, (a) => (a === "DynamicConfiguration" ? undefined : app(a))));
+    assert.ok(full.includes("deployment:Demo Data -> topic:f1-data"), full.join("\n"));
+    assert.ok(full.includes("topic:f1-data -> deployment:Order processor"));
+    assert.ok(full.includes("deployment:Order processor -> topic:processed-orders"));
+    assert.ok(full.includes("topic:processed-orders -> deployment:Dashboard"));
+    assert.ok(!edges(pipelineGraph(d)).includes("topic:processed-orders -> deployment:Dashboard"), "without app.yaml the inherited links are unknown");
+  });
+});

@@ -295,7 +295,7 @@ describe("loadAppDescriptor", () => {
 });
 
 describe("deploymentEnvironment", () => {
-  it("under v1.0 gives the deployment's own values only (Quix inherits nothing in 1.0)", () => {
+  it("gives app.yaml defaults overridden by the deployment's values, under the variables' names", () => {
     const ohlc = loadDescriptor(fixture("design-form.yaml")).value.deployments[1]!;
     const app = loadAppDescriptor(fixture("app.yaml")).value;
     const withApp = {
@@ -306,7 +306,7 @@ describe("deploymentEnvironment", () => {
       ],
     };
     // REDIS_PASSWORD is a Secret given by secretKey: not resolved here.
-    assert.deepEqual(deploymentEnvironment(ohlc, withApp), { input: "ticks", output: "candles-1m", grace_ms: "2000" });
+    assert.deepEqual(deploymentEnvironment(ohlc, withApp), { input: "ticks", output: "candles-1m", grace_ms: "2000", LOG_LEVEL: "info" });
     assert.deepEqual(deploymentEnvironment(ohlc), { input: "ticks", output: "candles-1m", grace_ms: "2000" });
   });
 });
