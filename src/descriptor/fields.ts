@@ -92,15 +92,15 @@ export class Fields {
     return this.node.has(key);
   }
 
-  /** The value node of `key`, or undefined when the key is absent. */
+  /** The value node of `key` (its last occurrence: a repeated key counts once, as its last value). */
   nodeOf(key: string): Node | undefined {
-    const pair = this.node.items.find((p) => isScalar(p.key) && p.key.value === key);
+    const pair = this.node.items.findLast((p) => isScalar(p.key) && p.key.value === key);
     if (!pair) return undefined;
     return (pair.value as Node | null) ?? (pair.key as Node);
   }
 
   private keyNode(key: string): Node | undefined {
-    return this.node.items.find((p) => isScalar(p.key) && p.key.value === key)?.key as Node | undefined;
+    return this.node.items.findLast((p) => isScalar(p.key) && p.key.value === key)?.key as Node | undefined;
   }
 
   report(key: string, code: DescriptorErrorCode, message: string, remedy: string): void {

@@ -54,7 +54,9 @@ export function parseEditable(source: string): { doc: Document.Parsed; lineCount
   const mask = maskPlaceholders(source);
   const text = mask.text;
   const lineCounter = new LineCounter();
-  const doc = parseDocument(text, { lineCounter, prettyErrors: true });
+  // Quix's own templates repeat a key now and then (a topic's configuration listing replicationFactor twice) and
+  // Quix accepts them: so does quixlab, the last one counting, as in the parsed value (`toJS`).
+  const doc = parseDocument(text, { lineCounter, prettyErrors: true, uniqueKeys: false });
   if (doc.errors.length > 0) return { doc, lineCounter, mask };
   const style = detectStyle(doc, text);
   const prints = new WeakMap<object, string>();
@@ -102,7 +104,7 @@ function renderMasked(doc: Document, o: Original): string {
   if (body === undefined) return plain(doc, o.style);
   const out = o.text.slice(0, r.start(root)) + body + o.text.slice(r.end(root));
   // Never hand out text whose meaning differs from the edited document.
-  const check = parseDocument(out);
+  const check = parseDocument(out, { uniqueKeys: false });
   if (check.errors.length > 0 || !isDeepStrictEqual(check.toJS(), doc.toJS())) return plain(doc, o.style);
   return out;
 }

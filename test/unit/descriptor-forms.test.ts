@@ -189,3 +189,13 @@ describe("pipelineGraph of a v2.0 project", () => {
     assert.ok(!edges(pipelineGraph(d)).includes("topic:processed-orders -> deployment:Dashboard"), "without app.yaml the inherited links are unknown");
   });
 });
+
+describe("keys Quix's own templates repeat", () => {
+  it("count once, as their last value (template-predictive-maintenance lists replicationFactor twice)", () => {
+    const text = "metadata:\n  version: 1.0\ntopics:\n  - name: t\n    configuration:\n      replicationFactor: 1\n      retentionInMinutes: 60\n      replicationFactor: 2\n";
+    const l = loadDescriptor(text);
+    assert.deepEqual(l.errors, []);
+    assert.equal(l.value.topics[0]!.configuration.replicationFactor, 2);
+    assert.equal(l.value.topics[0]!.configuration.retentionInMinutes, 60);
+  });
+});
