@@ -16,7 +16,7 @@ process still alive (the supervisor died or hung) is ended here, so nothing is l
 nothing runs.
 
 options:
-  --json   print {found, supervisorPid, running: [pids], forced: [pids]}
+  --json   print {found, supervisorPid, running: [pids], forced: [pids], containers: [ids]}
 
 exit codes: 0 stopped (or nothing to stop), 2 bad flags`,
 

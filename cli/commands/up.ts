@@ -3,6 +3,7 @@ import { relative } from "node:path";
 import { InputError } from "../../src/errors/index.js";
 import { INFRA_ENV } from "../../src/pipeline/plan.js";
 import { pipelineLogFile } from "../../src/pipeline/state.js";
+import { RUNTIMES, type Runtime } from "../../src/pipeline/runtime.js";
 import { pipelineStatus } from "../../src/pipeline/status.js";
 import { runPipeline, startDetached } from "../../src/pipeline/up.js";
 import { stateDir } from "../../src/util/paths.js";
@@ -10,23 +11,29 @@ import { parse } from "../args.js";
 import { type Command, colorEnabled, paint } from "../io.js";
 import { statusTable } from "../ui/dashboard/plain.js";
 
-const usage = "quixlab up [--descriptor quix.yaml] [--detach] [--broker auto|local|testcontainers|HOST:PORT] [--redis auto|local|none|URL] [--json]";
+const usage = "quixlab up [--descriptor quix.yaml] [--detach] [--broker auto|local|testcontainers|HOST:PORT] [--redis auto|local|none|URL] [--runtime auto|process|docker] [--json]";
 
 const infra = Object.entries(INFRA_ENV)
   .map(([name, what]) => `  ${name.padEnd(24)} ${what}`)
   .join("\n");
 
 const command: Command = {
-  summary: "run quix.yaml locally: Kafka, Redis, topics, and every deployment as supervised processes",
+  summary: "run quix.yaml locally: Kafka, Redis, topics, and every deployment as supervised processes or containers",
   help: `usage: ${usage}
 
 Provisions a Kafka broker and Redis (a broker/Redis from 'quixlab services up' is reused; otherwise the auto
 providers: KAFKA_BROKERS / REDIS_URL, Docker, else a local JVM broker and redis-server), creates the topics of
 quix.yaml with their partitions (replication capped at the brokers there are), and starts every deployment whose
-desiredStatus is Running (or unset):
+desiredStatus is Running (or unset) and that is not disabled:
 
-  each replica runs  node --import tsx <application>/<runEntryPoint>   in its application folder
-  (runEntryPoint comes from the application's app.yaml; e.g. a main.ts that calls runStep)
+  a Node app         node --import tsx <application>/<runEntryPoint>   per replica, in its application folder
+                     (runEntryPoint comes from the application's app.yaml; e.g. a main.ts that calls runStep)
+  any other app      (Python, a Dockerfile that is not Node's, no runEntryPoint): its Dockerfile is built
+                     (docker build, classic builder) and each replica runs in a container on the host network
+  a prebuilt image   run as a container when the local engine has it
+
+Without a Docker engine the deployments that need one are not started, and 'up' says which and why; so are
+Managed deployments (Quix Cloud runs them from its own images) and disabled ones.
 
 with the deployment's variables as environment variables of the same name (app.yaml defaults, overridden by
 the deployment's values) and:
@@ -43,6 +50,8 @@ options:
   --detach           run the supervisor in the background and return once every replica runs
   --broker P         auto (default), local, testcontainers, or HOST:PORT
   --redis P          auto (default), local, none, or redis://HOST:PORT
+  --runtime R        auto (default): Node apps as processes, the others in Docker when an engine answers;
+                     process: Node processes only; docker: every app with a Dockerfile in a container
   --timeout SEC      --detach: how long to wait for the steps (default 180)
   --json             --detach: print the status as one JSON object
 
@@ -57,6 +66,7 @@ exit codes: 0 running (foreground: stopped cleanly), 1 a step did not start or a
         detach: { type: "boolean" },
         broker: { type: "string" },
         redis: { type: "string" },
+        runtime: { type: "string" },
         timeout: { type: "string" },
         json: { type: "boolean" },
         // Internal: this process is the background supervisor started by --detach (output goes to the log file).
@@ -67,7 +77,11 @@ exit codes: 0 running (foreground: stopped cleanly), 1 a step did not start or a
     if (positionals.length > 0) throw new InputError(`unexpected argument '${positionals[0]}'`, { remedy: `usage: ${usage}` });
     const timeout = values.timeout === undefined ? 180 : Number(values.timeout);
     if (!Number.isFinite(timeout) || timeout <= 0) throw new InputError(`bad --timeout '${values.timeout}'`, { remedy: "give seconds, e.g. --timeout 120" });
-    const common = { cwd: io.cwd, descriptor: values.descriptor, broker: values.broker, redis: values.redis, env: io.env };
+    if (values.runtime !== undefined && !(RUNTIMES as readonly string[]).includes(values.runtime)) {
+      throw new InputError(`bad --runtime '${values.runtime}'`, { remedy: `use one of ${RUNTIMES.join(", ")}` });
+    }
+    const runtime = values.runtime as Runtime | undefined;
+    const common = { cwd: io.cwd, descriptor: values.descriptor, broker: values.broker, redis: values.redis, runtime, env: io.env };
 
     if (values.detach) {
       await startDetached({ ...common, timeoutMs: timeout * 1000 });

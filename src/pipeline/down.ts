@@ -1,4 +1,5 @@
 import { readdirSync, readFileSync, rmSync } from "node:fs";
+import { dockerApi } from "../infra/docker.js";
 import type { Log } from "../infra/process.js";
 import { pidAlive, pidRuns, stopPid } from "../infra/process.js";
 import { controlDir } from "./control.js";
@@ -12,6 +13,8 @@ export interface DownResult {
   running: number[];
   /** Those `down` had to end itself because the supervisor did not (it had died, or hung). */
   forced: number[];
+  /** Containers of the pipeline `down` removed itself (ids), left by a supervisor that died. */
+  containers: string[];
 }
 
 /**
@@ -22,7 +25,7 @@ export interface DownResult {
  */
 export async function pipelineDown(cwd: string, opts: { timeoutMs?: number; log?: Log } = {}): Promise<DownResult> {
   const state = readPipelineState(cwd);
-  if (!state) return { found: false, running: [], forced: [] };
+  if (!state) return { found: false, running: [], forced: [], containers: [] };
   const log = opts.log ?? (() => undefined);
   // What counts as ours: a replica runs its step's entry point, owned services their program.
   const ours: { pid: number; needle: string }[] = [];
@@ -58,10 +61,24 @@ export async function pipelineDown(cwd: string, opts: { timeoutMs?: number; log?
       // gone meanwhile
     }
   }
+  const containers = state.containerLabel ? await removeContainers(state.containerLabel, log) : [];
   for (const o of [state.owned.broker, state.owned.redis]) if (o?.dir) rmSync(o.dir, { recursive: true, force: true });
   removePipelineState(cwd);
   rmSync(controlDir(cwd), { recursive: true, force: true });
-  return { found: true, supervisorPid: sup, running, forced };
+  return { found: true, supervisorPid: sup, running, forced, containers };
+}
+
+/** Remove the containers labelled `quixlab.pipeline=<label>` that are still there (their supervisor died); their ids. */
+async function removeContainers(label: string, log: Log): Promise<string[]> {
+  const filters = encodeURIComponent(JSON.stringify({ label: [`quixlab.pipeline=${label}`] }));
+  const list = await dockerApi("GET", `/containers/json?all=1&filters=${filters}`).catch(() => undefined);
+  if (list?.status !== 200) return [];
+  const ids = (JSON.parse(list.body) as { Id: string }[]).map((c) => c.Id);
+  for (const id of ids) {
+    log(`removing leftover container ${id.slice(0, 12)}`);
+    await dockerApi("DELETE", `/containers/${id}?force=1`).catch(() => undefined);
+  }
+  return ids;
 }
 
 /** True when some live process (not a zombie) is still in process group `pgid`. */

@@ -1,9 +1,10 @@
-import { existsSync } from "node:fs";
+import { existsSync, readFileSync, statSync } from "node:fs";
 import { dirname, relative, resolve } from "node:path";
 import { DescriptorInvalidError, readDescriptor, readDescriptorText } from "../descriptor/file.js";
 import { loadAppDescriptor } from "../descriptor/load.js";
-import type { AppDescriptor, Descriptor, DescriptorError } from "../descriptor/types.js";
+import type { AppDescriptor, Deployment, Descriptor, DescriptorError } from "../descriptor/types.js";
 import { InputError } from "../errors/index.js";
+import { type AppFiles, dockerfileBase, isNodeApp } from "./runtime.js";
 
 export interface LoadedPipeline {
   /** Absolute path of quix.yaml. */
@@ -12,11 +13,19 @@ export interface LoadedPipeline {
   readonly dir: string;
   readonly descriptor: Descriptor;
   readonly apps: ReadonlyMap<string, AppDescriptor>;
+  /** What each application folder holds besides app.yaml (entry point, Dockerfile), keyed like `apps`. */
+  readonly files: ReadonlyMap<string, AppFiles>;
+}
+
+/** Deployments `quixlab up` would start: not Stopped, not disabled. */
+export function wanted(d: Deployment): boolean {
+  return d.desiredStatus !== "Stopped" && !d.disabled;
 }
 
 /**
- * Read and validate quix.yaml and the app.yaml of every application a runnable deployment uses; any problem
- * in either is an error listing every location (nothing starts from a descriptor that does not validate).
+ * Read and validate quix.yaml and the app.yaml of every application a wanted deployment uses; any problem in
+ * either is an error listing every location (nothing starts from a descriptor that does not validate). A Node app
+ * that could run neither as a process (its runEntryPoint is missing) nor from a Dockerfile is an error too.
  * @example const { descriptor, apps } = await loadPipeline("quix.yaml", process.cwd())
  */
 export async function loadPipeline(file: string, cwd: string): Promise<LoadedPipeline> {
@@ -28,8 +37,9 @@ export async function loadPipeline(file: string, cwd: string): Promise<LoadedPip
   }
   const dir = dirname(path);
   const apps = new Map<string, AppDescriptor>();
+  const files = new Map<string, AppFiles>();
   for (const d of loaded.value.deployments) {
-    if (!d.application || apps.has(d.application) || d.desiredStatus === "Stopped") continue;
+    if (!d.application || apps.has(d.application) || !wanted(d) || d.deploymentType === "Managed") continue;
     const appFile = resolve(dir, d.application, "app.yaml");
     const appLabel = relative(cwd, appFile) || appFile;
     if (!existsSync(appFile)) {
@@ -40,19 +50,39 @@ export async function loadPipeline(file: string, cwd: string): Promise<LoadedPip
     }
     const app = loadAppDescriptor(await readDescriptorText(appFile), appLabel);
     if (app.errors.length > 0) throw new DescriptorInvalidError(`${appLabel} is not a valid app.yaml`, app.errors, "fix it ('quixlab descriptor validate' checks it too)");
-    if (!app.value.runEntryPoint) {
-      throw new InputError(`${appLabel} has no runEntryPoint`, { remedy: "set runEntryPoint: to the file the step runs, e.g. main.ts", context: { file: appLabel, field: "runEntryPoint" } });
-    }
-    const entry = resolve(dir, d.application, app.value.runEntryPoint);
-    if (!existsSync(entry)) {
+    const found = appFiles(resolve(dir, d.application), app.value);
+    if (isNodeApp(app.value) && !found.entryExists && !found.dockerfile) {
+      const entry = resolve(dir, d.application, app.value.runEntryPoint!);
       throw new InputError(`runEntryPoint ${app.value.runEntryPoint} not found (${relative(cwd, entry) || entry})`, {
         remedy: "create that file (it starts the step, e.g. with runStep) or fix runEntryPoint:",
         context: { file: appLabel, field: "runEntryPoint" },
       });
     }
+    if (!app.value.runEntryPoint && !found.dockerfile) {
+      throw new InputError(`${appLabel} has no runEntryPoint and its folder no Dockerfile`, {
+        remedy: "set runEntryPoint: to the file the step runs (e.g. main.ts), or add the Dockerfile app.yaml names",
+        context: { file: appLabel, field: "runEntryPoint" },
+      });
+    }
     apps.set(d.application, app.value);
+    files.set(d.application, found);
   }
-  return { file: path, dir, descriptor: loaded.value, apps };
+  return { file: path, dir, descriptor: loaded.value, apps, files };
+}
+
+/** The entry point and Dockerfile of an application folder. Quix's templates name it `dockerfile`; either case is found. */
+function appFiles(appDir: string, app: AppDescriptor): AppFiles {
+  const isFile = (p: string) => existsSync(p) && statSync(p).isFile();
+  const entryExists = !!app.runEntryPoint && isFile(resolve(appDir, app.runEntryPoint));
+  const named = app.dockerfile?.trim() || "dockerfile";
+  const candidates = named.toLowerCase() === "dockerfile" ? [named, "dockerfile", "Dockerfile"] : [named];
+  for (const name of candidates) {
+    const p = resolve(appDir, name);
+    if (!isFile(p)) continue;
+    const text = readFileSync(p, "utf8");
+    return { entryExists, dockerfile: { path: p, from: dockerfileBase(text), text } };
+  }
+  return { entryExists };
 }
 
 function relabel(errors: readonly DescriptorError[], path: string, label: string): DescriptorError[] {

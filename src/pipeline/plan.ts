@@ -11,6 +11,8 @@ import { isAbsolute, join, resolve } from "node:path";
 import { deploymentEnvironment } from "../descriptor/env.js";
 import { type AppDescriptor, type Deployment, type Descriptor, TOPIC_DEFAULTS, type TopicConfiguration } from "../descriptor/types.js";
 import { InputError } from "../errors/index.js";
+import type { AppFiles, DecideInput, RunDecision, Runtime } from "./runtime.js";
+import { decideRun, dockerRunCommand, pipelineLabel } from "./runtime.js";
 import type { PipelinePlan, StepPlan, TopicPlan } from "./types.js";
 
 /** Variables every step gets from `quixlab up`, besides its own. */
@@ -37,6 +39,14 @@ export interface PlanInput {
   /** The node executable, and the tsx loader passed to `--import` (a file URL works from any folder). */
   readonly node: string;
   readonly tsx: string;
+  /** What each application folder holds (entry point, Dockerfile), from `loadPipeline`; absent: none known. */
+  readonly files?: ReadonlyMap<string, AppFiles>;
+  /** How to run deployments (default auto: Node apps as processes, the others in Docker when an engine answers). */
+  readonly runtime?: Runtime;
+  /** A Docker engine answers (default false). */
+  readonly docker?: boolean;
+  /** Whether the engine has an image, for deployments naming a prebuilt `image`. */
+  readonly hasImage?: DecideInput["hasImage"];
 }
 
 /**
@@ -48,23 +58,30 @@ export function planPipeline(input: PlanInput): PipelinePlan {
   const steps: StepPlan[] = [];
   const skipped: { name: string; reason: string }[] = [];
   const warnings: string[] = [];
+  const decide: DecideInput = { runtime: input.runtime ?? "auto", docker: input.docker ?? false, hasImage: input.hasImage };
   for (const d of input.descriptor.deployments) {
     if (d.desiredStatus === "Stopped") {
       skipped.push({ name: d.name, reason: "desiredStatus is Stopped" });
       continue;
     }
-    if (!d.application) {
-      skipped.push({ name: d.name, reason: `runs the prebuilt image ${d.image ?? "(none)"}, which needs Docker` });
+    if (d.disabled) {
+      skipped.push({ name: d.name, reason: "disabled: true (Quix does not deploy it either)" });
       continue;
     }
-    const app = input.apps.get(d.application);
-    if (!app) {
+    const app = d.application ? input.apps.get(d.application) : undefined;
+    if (d.application && !app && d.deploymentType !== "Managed") {
       throw new InputError(`deployment "${d.name}": no app.yaml loaded for application "${d.application}"`, {
         remedy: `create ${join(d.application, "app.yaml")} next to quix.yaml (or fix the deployment's application:)`,
         context: { field: `deployments.${d.name}.application` },
       });
     }
-    steps.push(stepPlan(d, app, input));
+    const appDir = d.application ? resolve(input.dir, d.application) : undefined;
+    const how = decideRun(d, app, d.application ? input.files?.get(d.application) : undefined, appDir, decide);
+    if (how.how === "skip") {
+      skipped.push({ name: d.name, reason: how.reason });
+      continue;
+    }
+    steps.push(stepPlan(d, app, appDir ?? input.dir, how, input));
     for (const v of d.variables) {
       if (v.inputType === "Secret" && v.value === undefined && v.required) {
         warnings.push(`deployment "${d.name}": secret ${v.name} is not resolved locally; export ${v.name} before 'quixlab up'`);
@@ -74,7 +91,7 @@ export function planPipeline(input: PlanInput): PipelinePlan {
   return { steps, topics: topicPlans(input, steps, warnings), skipped, warnings };
 }
 
-function stepPlan(d: Deployment, app: AppDescriptor, input: PlanInput): StepPlan {
+function stepPlan(d: Deployment, app: AppDescriptor | undefined, cwd: string, how: Exclude<RunDecision, { how: "skip" }>, input: PlanInput): StepPlan {
   const own = deploymentEnvironment(d, app);
   const consumerGroup = own.consumer_group?.trim() || d.name;
   const brokers = input.brokers.join(",");
@@ -87,25 +104,28 @@ function stepPlan(d: Deployment, app: AppDescriptor, input: PlanInput): StepPlan
     Quix__Deployment__Name: d.name,
     QUIXLAB_STEP: d.name,
   };
-  const appDir = resolve(input.dir, d.application!);
-  const entry = isAbsolute(app.runEntryPoint) ? app.runEntryPoint : join(appDir, app.runEntryPoint);
-  return {
+  const base = {
     name: d.name,
     kind: d.deploymentType,
     replicas: Math.max(1, d.resources.replicas),
-    cwd: appDir,
-    command: [input.node, "--import", input.tsx, entry],
+    cwd,
     env,
     consumerGroup,
     inputs: topicsOf(d, app, own, "InputTopic"),
     outputs: topicsOf(d, app, own, "OutputTopic"),
   };
+  if (how.how === "docker") {
+    return { ...base, runtime: "docker", image: how.image, ...(how.build && { build: how.build }), command: dockerRunCommand(how.image, Object.keys(env), pipelineLabel(input.dir)) };
+  }
+  const entryPoint = app!.runEntryPoint!;
+  const entry = isAbsolute(entryPoint) ? entryPoint : join(cwd, entryPoint);
+  return { ...base, runtime: "process", command: [input.node, "--import", input.tsx, entry] };
 }
 
 /** Topic names a deployment reads or writes: its topic variables' values, defaults from app.yaml included. */
-function topicsOf(d: Deployment, app: AppDescriptor, env: Record<string, string>, type: "InputTopic" | "OutputTopic"): string[] {
+function topicsOf(d: Deployment, app: AppDescriptor | undefined, env: Record<string, string>, type: "InputTopic" | "OutputTopic"): string[] {
   const names = new Set<string>();
-  for (const v of [...app.variables, ...d.variables]) {
+  for (const v of [...(app?.variables ?? []), ...d.variables]) {
     const value = env[v.name];
     if (v.inputType === type && value) names.add(value);
   }
@@ -125,6 +145,7 @@ function topicPlans(input: PlanInput, steps: readonly StepPlan[], warnings: stri
       config: {
         "retention.ms": c.retentionInMinutes < 0 ? "-1" : String(c.retentionInMinutes * 60_000),
         "retention.bytes": c.retentionInBytes < 0 ? "-1" : String(c.retentionInBytes),
+        ...cleanupConfig(c),
       },
       declared,
     };
@@ -139,6 +160,11 @@ function topicPlans(input: PlanInput, steps: readonly StepPlan[], warnings: stri
     }
   }
   return out;
+}
+
+/** Kafka's `cleanup.policy` for Quix's `cleanupPolicy` (Delete or Compact); none when the file gives none. */
+function cleanupConfig(c: TopicConfiguration): Record<string, string> {
+  return c.cleanupPolicy ? { "cleanup.policy": c.cleanupPolicy === "Compact" ? "compact" : "delete" } : {};
 }
 
 /** Environment of one replica process: the supervisor's, then the step's, then the replica's identity. */

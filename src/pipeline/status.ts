@@ -28,6 +28,8 @@ export interface StepStatus {
   name: string;
   kind: StepRecord["kind"];
   state: StepState;
+  /** How its replicas run: Node processes, or containers (`pids` are then the docker clients attached to them). */
+  runtime: "process" | "docker";
   consumerGroup: string;
   inputs: string[];
   outputs: string[];
@@ -91,6 +93,7 @@ export function stepStatus(s: StepRecord, metrics: readonly StepMetrics[] | unde
     name: s.name,
     kind: s.kind,
     state: stepState(s),
+    runtime: s.runtime ?? "process",
     consumerGroup: s.consumerGroup,
     inputs: s.inputs,
     outputs: s.outputs,

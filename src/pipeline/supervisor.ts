@@ -79,6 +79,7 @@ export class Supervisor {
     return this.steps.map((s) => ({
       name: s.name,
       kind: s.kind,
+      runtime: s.runtime,
       consumerGroup: s.consumerGroup,
       inputs: [...s.inputs],
       outputs: [...s.outputs],

@@ -3,15 +3,22 @@
  * supervisor keeps in `.quixlab/pipeline.json` for `status`, `down` and the dashboard.
  */
 import type { DeploymentType } from "../descriptor/types.js";
+import type { ImageBuild } from "./runtime.js";
 
 /** One deployment to run: `replicas` processes of `command`, each with `env` plus its replica index. */
 export interface StepPlan {
   readonly name: string;
   readonly kind: DeploymentType;
   readonly replicas: number;
+  /** A Node process per replica, or a container (the app's Dockerfile built first, or a prebuilt image). */
+  readonly runtime: "process" | "docker";
+  /** The container image (runtime docker). */
+  readonly image?: string;
+  /** The build that makes `image`, before the step starts (absent for a prebuilt image). */
+  readonly build?: ImageBuild;
   /** The application folder; the processes run there. */
   readonly cwd: string;
-  /** argv, executable first (`node --import <tsx> <app>/<runEntryPoint>`). */
+  /** argv, executable first (`node --import <tsx> <app>/<runEntryPoint>`, or `docker run ... <image>`). */
   readonly command: readonly string[];
   /** Added to the supervisor's own environment (replica variables are added at spawn). */
   readonly env: Readonly<Record<string, string>>;
@@ -66,6 +73,8 @@ export interface ReplicaRecord {
 export interface StepRecord {
   name: string;
   kind: DeploymentType;
+  /** A Node process or a container per replica (absent in state files written before containers). */
+  runtime?: "process" | "docker";
   consumerGroup: string;
   inputs: string[];
   outputs: string[];
@@ -98,6 +107,8 @@ export interface PipelineState {
   brokers: string[];
   redisUrl: string | null;
   owned: { broker?: OwnedService; redis?: OwnedService };
+  /** Label of this pipeline's containers (`quixlab.pipeline=<label>`), so `down` removes any a dead supervisor left. */
+  containerLabel?: string;
   steps: StepRecord[];
   skipped: { name: string; reason: string }[];
   updatedAt: string;

@@ -5,12 +5,15 @@ import { startBroker } from "../broker/index.js";
 import { pingBroker } from "../kafka/index.js";
 import type { BrokerHandle } from "../broker/types.js";
 import { CheckFailedError, ServiceError } from "../errors/index.js";
+import { dockerAvailable } from "../infra/docker.js";
 import { type Log, tailFile } from "../infra/process.js";
 import { type RedisHandle, startRedis } from "../redis/provider.js";
 import { packageRoot, stateDir } from "../util/paths.js";
 import { controlDir, takeRequests } from "./control.js";
 import { loadPipeline } from "./load.js";
+import { buildImages, imageExists } from "./images.js";
 import { planPipeline } from "./plan.js";
+import { pipelineLabel, type Runtime } from "./runtime.js";
 import { pipelineLogFile, readPipelineState, removePipelineState, supervisorAlive, writePipelineState } from "./state.js";
 import { Supervisor, type SupervisorOptions } from "./supervisor.js";
 import { ensureTopics } from "./topics.js";
@@ -24,6 +27,8 @@ export interface UpOptions {
   broker?: string;
   /** `auto` (default), `local`, `none`, or a redis:// URL. */
   redis?: string;
+  /** `auto` (default: Node apps as processes, the others in Docker when an engine answers), `process`, or `docker`. */
+  runtime?: Runtime;
   env?: NodeJS.ProcessEnv;
   /** Every line of the run: the supervisor's and the steps' (prefixed `[step#replica]`). */
   log: Log;
@@ -101,9 +106,19 @@ export async function runPipeline(opts: UpOptions): Promise<RunningPipeline> {
     const or = owned(redis);
     if (or) state.owned.redis = or;
     save();
-    const plan = planPipeline({
+    const runtime = opts.runtime ?? "auto";
+    const docker = runtime !== "process" && (await dockerAvailable(env));
+    if (runtime === "docker" && !docker) {
+      throw new ServiceError("--runtime docker: no Docker engine answers", { remedy: "start dockerd (or point DOCKER_HOST at an engine), or run with --runtime auto" });
+    }
+    const images = docker ? await imageExists(loaded.descriptor.deployments.flatMap((d) => (d.image ? [d.image] : [])), env) : new Set<string>();
+    let plan = planPipeline({
       descriptor: loaded.descriptor,
       apps: loaded.apps,
+      files: loaded.files,
+      runtime,
+      docker,
+      hasImage: (image) => images.has(image),
       dir: loaded.dir,
       brokers: broker.brokers,
       brokerCount: await pingBroker(broker.brokers, 5_000),
@@ -111,6 +126,11 @@ export async function runPipeline(opts: UpOptions): Promise<RunningPipeline> {
       node: process.execPath,
       tsx: import.meta.resolve("tsx"),
     });
+    if (plan.steps.some((st) => st.runtime === "docker")) {
+      state.containerLabel = pipelineLabel(loaded.dir);
+      save();
+      plan = await buildImages(plan, { env, log: say });
+    }
     for (const w of plan.warnings) say(`warning: ${w}`);
     for (const s of plan.skipped) say(`not starting ${s.name}: ${s.reason}`);
     state.skipped = [...plan.skipped];
@@ -181,6 +201,7 @@ export async function startDetached(opts: DetachOptions): Promise<PipelineState>
   const args = [join(packageRoot(), "bin/quixlab.js"), "up", "--supervisor", "--descriptor", descriptor];
   if (opts.broker) args.push("--broker", opts.broker);
   if (opts.redis) args.push("--redis", opts.redis);
+  if (opts.runtime) args.push("--runtime", opts.runtime);
   const child = spawn(process.execPath, args, { cwd, env: opts.env ?? process.env, detached: true, stdio: ["ignore", fd, fd] });
   closeSync(fd);
   child.unref();

@@ -27,7 +27,7 @@ export function statusTable(s: PipelineStatus): string {
     const crash = st.instances.map((r) => r.lastExit).find((e) => e && (e.code !== 0 || e.signal));
     rows.push([
       st.name,
-      st.kind,
+      st.runtime === "docker" ? `${st.kind} (docker)` : st.kind,
       st.state,
       `${st.running}/${st.replicas}`,
       st.pids.join(",") || "-",
