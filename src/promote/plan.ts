@@ -2,7 +2,6 @@
  * The promote planner: from a notebook, an exported feature and the current files, compute everything promote
  * would write (the app folder and the quix.yaml edit) without touching disk. apply.ts carries the plan out.
  */
-import { createHash } from "node:crypto";
 import { type Document, isMap, isSeq, type YAMLMap } from "yaml";
 import {
   type DeploymentSpec,
@@ -14,13 +13,17 @@ import {
   newDescriptor,
   planDescriptorEdit,
   upsertDeployment,
-  upsertTopic,
+  ensureTopic,
   type VariableSpec,
 } from "../descriptor/index.js";
 import { InputError } from "../errors/index.js";
 import { type Extraction, extractFeature } from "../notebook/extract.js";
 import type { Notebook } from "../notebook/model.js";
+import { changelogTopic } from "../stream/changelog.js";
+import { withQuixlabDependency, withVendoredLock } from "./package.js";
 import { fillTemplate, outputName, type TemplateFiles } from "./template.js";
+
+export { withQuixlabDependency, withVendoredLock } from "./package.js";
 
 export type ParamValue = string | number | boolean;
 
@@ -59,6 +62,8 @@ export interface PromoteInput {
   readonly cpu?: number;
   /** MB. */
   readonly memory?: number;
+  /** The feature's `name` (its changelog topic is `<consumer group>.<name>.changelog`); default the export's name. */
+  readonly featureName?: string;
   /** The feature's parameters (`Feature.params`); each becomes a FreeText variable. */
   readonly params?: Readonly<Record<string, ParamValue>>;
   /** `readTemplate("app")`. */
@@ -125,8 +130,6 @@ export function isDeploymentTag(deployment: string, version: string | undefined)
   return !!version?.startsWith(`${deployment}-v`) && /^\d+$/.test(version.slice(deployment.length + 2));
 }
 
-/** A quixlab dependency promote manages: a tarball it vendored beside the app's package.json. */
-const VENDORED = /^file:quixlab-[^/]+\.tgz$/;
 
 /** Variable names the step itself reads; a feature parameter may not take one. */
 const STEP_VARIABLES = new Set(["input", "output", "consumer_group", "processing", "dlq", "late", "REDIS_URL", "KAFKA_BROKERS", "Quix__Broker__Address"]);
@@ -226,7 +229,22 @@ function checkOwnership(input: PromoteInput, source: string): void {
   });
 }
 
-function appYaml(input: PromoteInput, topics: { input: string; output: string }, source: string): string {
+/** Every topic a promoted step uses, by the variable that names it (the changelog is named by the group). */
+export interface StepTopics {
+  readonly input: string;
+  readonly output: string;
+  readonly dlq: string;
+  readonly late: string;
+  readonly consumerGroup: string;
+  readonly changelog: string;
+}
+
+/** The topics of a step promoted as `deployment`: the group is the deployment's name, as `quixlab up` gives it. */
+export function stepTopics(deployment: string, featureName: string, topics: { input: string; output: string }): StepTopics {
+  return { ...topics, dlq: `${topics.input}.dlq`, late: `${topics.output}.late`, consumerGroup: deployment, changelog: changelogTopic(deployment, featureName) };
+}
+
+function appYaml(input: PromoteInput, topics: StepTopics, source: string): string {
   const text = fillTemplate(input.template["app.yaml"] ?? "", { deployment: input.deployment, source }, "app.yaml");
   const { doc, errors } = loadAppDescriptor(text, "templates/app/app.yaml");
   if (errors.length) throw new Error(`quixlab: templates/app/app.yaml is invalid: ${errors[0]!.message}`);
@@ -236,7 +254,8 @@ function appYaml(input: PromoteInput, topics: { input: string; output: string },
   for (const v of vars.items) {
     if (!isMap(v)) continue;
     const name = v.get("name");
-    if (name === "input" || name === "output") v.set("defaultValue", topics[name]);
+    if (name === "input" || name === "output" || name === "dlq" || name === "late") v.set("defaultValue", topics[name]);
+    if (name === "consumer_group") v.set("defaultValue", topics.consumerGroup);
   }
   for (const [name, value] of Object.entries(input.params ?? {})) {
     vars.items.push(
@@ -253,7 +272,7 @@ function appYaml(input: PromoteInput, topics: { input: string; output: string },
  * The app folder's files by name inside it, as promote would write them now, and which of them it rewrites
  * when present (the generated files, the vendored tarball, package.json when only its quixlab line moves).
  */
-function appFiles(input: PromoteInput, x: Extraction, topics: { input: string; output: string }, source: string): { files: Map<string, string | Buffer>; regenerated: Set<string> } {
+function appFiles(input: PromoteInput, x: Extraction, topics: StepTopics, source: string): { files: Map<string, string | Buffer>; regenerated: Set<string> } {
   const vars: Record<string, string> = {
     deployment: input.deployment,
     packageName: input.deployment.toLowerCase(),
@@ -279,48 +298,6 @@ function appFiles(input: PromoteInput, x: Extraction, topics: { input: string; o
   return { files, regenerated: new Set<string>(regenerated) };
 }
 
-/**
- * The app's own package.json with its quixlab dependency moved to `spec`, when promote manages that dependency
- * (a vendored `file:quixlab-*.tgz`) and it differs; undefined when there is nothing to change or it is the
- * user's (a registry range or another path stays as they wrote it).
- */
-export function withQuixlabDependency(text: string, spec: string): string | undefined {
-  let pkg: { dependencies?: Record<string, string> };
-  try {
-    pkg = JSON.parse(text);
-  } catch {
-    return undefined;
-  }
-  const now = pkg.dependencies?.quixlab;
-  if (now === undefined || now === spec || !VENDORED.test(now) || !spec) return undefined;
-  pkg.dependencies!.quixlab = spec;
-  return `${JSON.stringify(pkg, null, 2)}\n`;
-}
-
-/**
- * The app's package-lock.json (committed for `npm ci` in the image) with its vendored quixlab entry moved to
- * `vendor`: npm checks a file: tarball's integrity, so a re-vendored tarball with the old lock fails to install.
- * Undefined when the lock does not pin a vendored quixlab, or already pins this one.
- */
-export function withVendoredLock(text: string, vendor: { readonly file: string; readonly bytes: Buffer }): string | undefined {
-  let lock: { packages?: Record<string, { resolved?: string; integrity?: string; version?: string; dependencies?: Record<string, string> }> };
-  try {
-    lock = JSON.parse(text);
-  } catch {
-    return undefined;
-  }
-  const entry = lock.packages?.["node_modules/quixlab"];
-  if (!entry || !VENDORED.test(entry.resolved ?? "")) return undefined;
-  const spec = `file:${vendor.file}`;
-  const integrity = `sha512-${createHash("sha512").update(vendor.bytes).digest("base64")}`;
-  const version = /^quixlab-(.+)\.tgz$/.exec(vendor.file)?.[1] ?? entry.version;
-  if (entry.resolved === spec && entry.integrity === integrity && entry.version === version) return undefined;
-  Object.assign(entry, { resolved: spec, integrity, version });
-  const root = lock.packages?.[""];
-  if (root?.dependencies?.quixlab !== undefined) root.dependencies.quixlab = spec;
-  return `${JSON.stringify(lock, null, 2)}\n`;
-}
-
 const same = (a: string | Buffer | undefined, b: string | Buffer) =>
   a !== undefined && (typeof a === "string" || typeof b === "string" ? a === b : a.equals(b));
 
@@ -339,10 +316,11 @@ export function planPromote(input: PromoteInput): PromotePlan {
   // Topic names and resources: the flags, else what the deployment says now, else the defaults.
   const before = input.descriptorText;
   const current = before === null ? { exists: false } : currentDeployment(loadValid(before, descriptorFile), input.deployment);
-  const topics = { input: input.input ?? current.input ?? DEFAULTS.input, output: input.output ?? current.output ?? input.deployment };
-  if (topics.input === topics.output) {
-    throw new InputError(`input and output are the same topic '${topics.input}'`, { remedy: "pass a different --output", context: { field: "--output" } });
+  const named = { input: input.input ?? current.input ?? DEFAULTS.input, output: input.output ?? current.output ?? input.deployment };
+  if (named.input === named.output) {
+    throw new InputError(`input and output are the same topic '${named.input}'`, { remedy: "pass a different --output", context: { field: "--output" } });
   }
+  const topics = stepTopics(input.deployment, input.featureName ?? input.exportName, named);
 
   const wanted = appFiles(input, x, topics, source);
   const files: PlannedFile[] = [];
@@ -357,6 +335,9 @@ export function planPromote(input: PromoteInput): PromotePlan {
   const variables: VariableSpec[] = [
     { name: "input", inputType: "InputTopic", description: "Ticks to aggregate", required: true, value: topics.input },
     { name: "output", inputType: "OutputTopic", description: `Final windows of ${input.exportName}`, required: true, value: topics.output },
+    { name: "dlq", inputType: "OutputTopic", description: "Dead letters: input messages the step could not read, with the reason", required: false, value: topics.dlq },
+    { name: "late", inputType: "OutputTopic", description: "Ticks that arrived after their window closed", required: false, value: topics.late },
+    { name: "consumer_group", inputType: "FreeText", description: "Consumer group; its changelog topic is <group>.<feature>.changelog", required: false, value: topics.consumerGroup },
     ...Object.entries(input.params ?? {}).map(
       ([name, v]): VariableSpec => ({ name, inputType: "FreeText", description: "Feature parameter (set in the notebook)", required: false, value: String(v) }),
     ),
@@ -381,7 +362,11 @@ export function planPromote(input: PromoteInput): PromotePlan {
       variables,
     };
     const deployment = upsertDeployment(doc, spec);
-    const topicOutcomes = [...new Set([topics.input, topics.output])].map((name) => ({ name, action: upsertTopic(doc, { name }) }));
+    const topicOutcomes = [
+      ...[...new Set([topics.input, topics.output, topics.dlq, topics.late])].map((name) => ({ name, action: ensureTopic(doc, { name }) })),
+      // The step's state: one compacted record per input partition (the last checkpoint), kept until replaced.
+      { name: topics.changelog, action: ensureTopic(doc, { name: topics.changelog, configuration: { cleanupPolicy: "Compact" } }) },
+    ];
     return { deployment, version, topics: topicOutcomes };
   };
 

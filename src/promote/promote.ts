@@ -158,6 +158,7 @@ export async function promote(opts: PromoteOptions): Promise<PromoteResult> {
     replicas: opts.replicas,
     cpu: opts.cpu,
     memory: opts.memory,
+    featureName: feature.name,
     params: feature.params,
     template,
     versions: { ...appVersions(), quixlab: dependency.spec },

@@ -6,7 +6,8 @@
  *   4. `quixlab init` in a temp folder, `npm install` there (no registry serves quixlab: it is vendored);
  *   5. `notebook check`, then `promote --commit` (a tag names the version);
  *   6. `docker build` of the app folder alone, the container run with parity, `docker stop`;
- *   7. `up --detach`, ticks into the `ticks` topic, `status --json` shows the windows, `down`.
+ *   7. `up --detach --runtime docker` (the app's Dockerfile built and run by up), ticks into the `ticks` topic,
+ *      `status --json` shows the windows, `down`.
  * Step 6 skips only when no Docker engine can start here (never under CI=true).
  */
 import assert from "node:assert/strict";
@@ -160,12 +161,16 @@ describe("the newcomer path: clone, demo, pack, init, promote, docker build, up"
     say(`container: ready ${result.readyMs} ms after docker run; ${result.windows} windows matched`);
   });
 
-  it("7: up --detach, ticks into the ticks topic, status --json shows the windows, down", async () => {
-    const up = await timed("up --detach", () => cli(["up", "--detach", "--broker", "local", "--redis", services.redisUrl, "--timeout", "120"]));
+  it("7: up --detach (the step built and run in its container where Docker answers), ticks into the ticks topic, status --json shows the windows, down", async () => {
+    // test/integration/pipeline.test.ts runs deployments as Node processes; here up builds the app folder's
+    // Dockerfile and runs the promoted step in its image, as Quix would.
+    const runtime = docker.ok ? "docker" : "process";
+    const up = await timed("up --detach", () => cli(["up", "--detach", "--runtime", runtime, "--broker", "local", "--redis", services.redisUrl, "--timeout", "180"]));
     try {
       ok(up, "up --detach");
-      const status = JSON.parse((await cli(["status", "--json"])).out) as { running: boolean; brokers: string[] };
+      const status = JSON.parse((await cli(["status", "--json"])).out) as { running: boolean; brokers: string[]; steps: { name: string; runtime?: string }[] };
       assert.equal(status.running, true);
+      assert.equal(status.steps.find((x) => x.name === "candles-1m")?.runtime, runtime);
       const kafka = kafkaClient(status.brokers);
       const admin = kafka.admin();
       await admin.connect();

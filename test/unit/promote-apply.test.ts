@@ -144,7 +144,7 @@ describe("applyPromote", () => {
     await writeFile(quix, meanwhile);
     await applyPromote(plan, { root: dir, descriptorFile: quix });
     const topics = loadDescriptor(await readFile(quix, "utf8")).value.topics.map((t) => t.name);
-    assert.deepEqual(topics, ["ticks", "added-meanwhile", "candles-1m"]);
+    assert.deepEqual(topics, ["ticks", "added-meanwhile", "candles-1m", "ticks.dlq", "candles-1m.late", "candles-1m.ohlc1m.changelog"]);
   });
 
   it("two promotes racing on one quix.yaml both land, and the file stays valid", async () => {
@@ -173,7 +173,16 @@ describe("applyPromote", () => {
     const loaded = loadDescriptor(await readFile(quix, "utf8"), "quix.yaml");
     assert.deepEqual(loaded.errors, []);
     assert.deepEqual(loaded.value.deployments.map((d) => d.name).sort(), ["candles-1h", "candles-1m", "ticks-source"]);
-    assert.deepEqual(loaded.value.topics.map((t) => t.name).sort(), ["candles-1h", "candles-1m", "ticks"]);
+    assert.deepEqual(loaded.value.topics.map((t) => t.name).sort(), [
+      "candles-1h",
+      "candles-1h.late",
+      "candles-1h.ohlc1h.changelog",
+      "candles-1m",
+      "candles-1m.late",
+      "candles-1m.ohlc1m.changelog",
+      "ticks",
+      "ticks.dlq",
+    ]);
     assert.ok((await readFile(quix, "utf8")).startsWith("# ============"), "the header comment survived both edits");
     assert.ok((await stat(join(dir, "candles-1h", "feature.ts"))).isFile());
     assert.ok((await stat(join(dir, "candles-1m", "feature.ts"))).isFile());

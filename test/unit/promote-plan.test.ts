@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { changelogTopic } from "../../src/stream/changelog.js";
 import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { describe, it } from "node:test";
@@ -87,8 +88,9 @@ describe("planPromote: a first promote", () => {
   it("main.ts runs that export with the stream runtime, configured from the environment", () => {
     const main = plan.files.find((f) => f.path.endsWith("main.ts"))!.content;
     assert.match(main, /import \{ ohlc1m as feature \} from "\.\/feature\.js";/);
-    assert.match(main, /import \{[^}]*runStep[^}]*stepConfigFromEnv[^}]*\} from "quixlab";/);
-    assert.match(main, /stepConfigFromEnv\(process\.env\)/);
+    assert.match(main, /import \{[^}]*resolveStepConfig[^}]*runStep[^}]*\} from "quixlab";/);
+    // The async form: on Quix Cloud the connection comes from the Portal API (src/kafka/quix/).
+    assert.match(main, /await resolveStepConfig\(process\.env/);
   });
 
   it("app.yaml is a valid app descriptor with the topics and the feature's parameters", () => {
@@ -96,7 +98,7 @@ describe("planPromote: a first promote", () => {
     const app = loadAppDescriptor(text, "app.yaml");
     assert.deepEqual(app.errors, []);
     assert.equal(app.value.name, "candles-1m");
-    assert.equal(app.value.language, "typescript");
+    assert.equal(app.value.language, "nodejs", "what Quix's Node templates write");
     assert.equal(app.value.runEntryPoint, "main.ts");
     assert.equal(app.value.defaultFile, "feature.ts");
     assert.equal(app.value.dockerfile, "Dockerfile");
@@ -105,6 +107,9 @@ describe("planPromote: a first promote", () => {
       [
         ["input", "InputTopic", "ticks"],
         ["output", "OutputTopic", "candles-1m"],
+        ["dlq", "OutputTopic", "ticks.dlq"],
+        ["late", "OutputTopic", "candles-1m.late"],
+        ["consumer_group", "FreeText", "candles-1m"],
         ["threshold", "FreeText", "5"],
       ],
     );
@@ -122,7 +127,7 @@ describe("planPromote: a first promote", () => {
     assert.match(docker, /^CMD \["node", "--import", "tsx", "main\.ts"\]$/m);
   });
 
-  it("adds the deployment and the output topic to quix.yaml and keeps every other line", () => {
+  it("adds the deployment and every topic its step uses to quix.yaml, and keeps every other line", () => {
     const loaded = loadDescriptor(plan.descriptorAfter, "quix.yaml");
     assert.deepEqual(loaded.errors, []);
     const dep = loaded.value.deployments.find((d) => d.name === "candles-1m")!;
@@ -136,11 +141,18 @@ describe("planPromote: a first promote", () => {
       [
         ["input", "InputTopic", "ticks"],
         ["output", "OutputTopic", "candles-1m"],
+        ["dlq", "OutputTopic", "ticks.dlq"],
+        ["late", "OutputTopic", "candles-1m.late"],
+        ["consumer_group", "FreeText", "candles-1m"],
         ["threshold", "FreeText", "5"],
       ],
     );
     const topic = loaded.value.topics.find((t) => t.name === "candles-1m")!;
     assert.deepEqual(topic.configuration, TOPIC_DEFAULTS);
+    // The changelog is named as the step names it (src/stream/changelog.ts), from the group promote gives it.
+    const changelog = loaded.value.topics.find((t) => t.name === changelogTopic("candles-1m", "ohlc1m"))!;
+    assert.equal(changelog.name, "candles-1m.ohlc1m.changelog");
+    assert.equal(changelog.configuration.cleanupPolicy, "Compact");
     // The existing `ticks` topic keeps its own settings.
     assert.equal(loaded.value.topics.find((t) => t.name === "ticks")!.configuration.partitions, 3);
     assert.ok(keepsEveryLine(commented, plan.descriptorAfter), "no line of the original was removed or changed");
@@ -151,6 +163,9 @@ describe("planPromote: a first promote", () => {
         { kind: "deployment", name: "candles-1m", action: "inserted", version: SHA1 },
         { kind: "topic", name: "ticks", action: "unchanged" },
         { kind: "topic", name: "candles-1m", action: "inserted" },
+        { kind: "topic", name: "ticks.dlq", action: "inserted" },
+        { kind: "topic", name: "candles-1m.late", action: "inserted" },
+        { kind: "topic", name: "candles-1m.ohlc1m.changelog", action: "inserted" },
       ],
     );
   });
@@ -170,7 +185,7 @@ describe("planPromote: a first promote", () => {
     assert.deepEqual(loaded.errors, []);
     assert.deepEqual(
       loaded.value.topics.map((t) => t.name),
-      ["ticks", "candles-1m"],
+      ["ticks", "candles-1m", "ticks.dlq", "candles-1m.late", "candles-1m.ohlc1m.changelog"],
     );
     assert.equal(p.descriptorBefore, null);
     assert.equal(p.noop, false);
