@@ -9,8 +9,11 @@
 import { parseDocument } from "yaml";
 import type { Placeholder } from "./types.js";
 
-/** A placeholder: `{{ NAME }}` (spaces allowed inside the braces); names as Quix and its CLI write them. */
-const PLACEHOLDER = /\{\{\s*([A-Za-z0-9_.-]+)\s*\}\}/g;
+/**
+ * A placeholder: `{{ NAME }}` (spaces allowed inside the braces): a project variable (`{{CPU}}`) or a member of a
+ * global-variable group (`{{ release-tiers:REPLICA_COUNT }}`, quix-docs deployments/variables-overview.md).
+ */
+const PLACEHOLDER = /\{\{\s*([A-Za-z0-9_.:-]+)\s*\}\}/g;
 /** Tokens: U+E000 then hex digits U+E010..U+E01F then padding U+E001. */
 const TOKEN = /\uE000[\uE001\uE010-\uE01F]*/g;
 const TOKEN_CHARS = /[\uE000-\uE01F]/;

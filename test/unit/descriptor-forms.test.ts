@@ -199,3 +199,44 @@ describe("keys Quix's own templates repeat", () => {
     assert.equal(l.value.topics[0]!.configuration.retentionInMinutes, 60);
   });
 });
+
+describe("a global-variable group member as a placeholder", () => {
+  // quix-docs deployments/variables-overview.md, "A complete example".
+  const DOC = `metadata:
+  version: 2.0
+deployments:
+  - name: Order processor
+    application: order-processor
+    deploymentType: Service
+    resources:
+      limits:
+        cpu: {{CPU}}                              # project variable
+        memory: {{MEMORY}}                        # project variable
+      replicas: {{release-tiers:REPLICA_COUNT}}   # global-variable group member
+    variables:
+      - name: redis
+        inputType: VariableGroup                  # the whole redis-config group
+        variableGroupId: redis-config
+        required: true
+`;
+
+  it("parses, and resolves from the exact token as .quix.yaml.variables names it", () => {
+    const plain = loadDescriptor(DOC);
+    assert.deepEqual(plain.errors, []);
+    assert.deepEqual(
+      plain.placeholders.map((p) => p.name),
+      ["CPU", "MEMORY", "release-tiers:REPLICA_COUNT"],
+    );
+    const file = parseVariablesFile("CPU=200\nMEMORY=500\nrelease-tiers:REPLICA_COUNT=3\n").values;
+    const r = loadDescriptor(DOC, "quix.yaml", { resolve: placeholderLookup({ file }) });
+    assert.deepEqual(r.errors, []);
+    assert.deepEqual(r.value.deployments[0]!.resources, { cpu: 200, memory: 500, replicas: 3, form: "limits" });
+    assert.equal(String(plain.doc), DOC);
+  });
+
+  it("a required VariableGroup reference needs its variableGroupId where the deployment does not inherit", () => {
+    const errors = loadDescriptor(DOC.replace("        variableGroupId: redis-config\n", "")).errors;
+    assert.deepEqual(where(errors), ["13:9 missing-field"]);
+    assert.match(errors[0]!.remedy, /variableGroupId/);
+  });
+});
