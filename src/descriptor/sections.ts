@@ -81,8 +81,12 @@ function readDeployment(f: Fields, path: string, version: string): { deployment:
   if (name === undefined) return undefined;
   f.label = `deployment "${name}"`;
   const image = f.string("image");
-  // Quix also deploys prebuilt images; only then may a deployment have no application (folder or managed service id).
-  const application = f.string("application", { required: image === undefined, remedy: "set application: to the application folder (the one holding its app.yaml), or image: to a prebuilt image" });
+  // Quix also deploys prebuilt images and library items straight from its library (`libraryItemId`, no folder);
+  // only then may a deployment have no application (its folder, or a managed service's id).
+  const application = f.string("application", {
+    required: image === undefined && !f.has("libraryItemId"),
+    remedy: "set application: to the application folder (the one holding its app.yaml), or image: to a prebuilt image",
+  });
   const appVersion = f.text("version");
   const deploymentType = f.oneOf<DeploymentType>("deploymentType", DEPLOYMENT_TYPES, "unknown-deployment-type", { required: true }) ?? "Service";
   const desiredStatus = f.oneOf<DesiredStatus>("desiredStatus", DESIRED_STATUSES, "unknown-desired-status");

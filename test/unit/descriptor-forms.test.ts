@@ -240,3 +240,14 @@ deployments:
     assert.match(errors[0]!.remedy, /variableGroupId/);
   });
 });
+
+describe("a deployment of a library item without an application folder", () => {
+  it("is valid with libraryItemId alone (as Quix writes it, e.g. PatrickMiraP/iac-test)", () => {
+    const text = "metadata:\n  version: 1.0\ndeployments:\n  - name: Demo Data\n    deploymentType: Service\n    libraryItemId: 7abe02e1-1e75-4783-864c-46b930b42afe\n";
+    const l = loadDescriptor(text);
+    assert.deepEqual(l.errors, []);
+    assert.equal(l.value.deployments[0]!.application, undefined);
+    assert.equal(l.value.deployments[0]!.extra.libraryItemId, "7abe02e1-1e75-4783-864c-46b930b42afe");
+    assert.deepEqual(where(loadDescriptor(text.replace("    libraryItemId: 7abe02e1-1e75-4783-864c-46b930b42afe\n", "")).errors), ["4:5 missing-field"]);
+  });
+});
