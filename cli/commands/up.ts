@@ -7,11 +7,11 @@ import { RUNTIMES, type Runtime } from "../../src/pipeline/runtime.js";
 import { pipelineStatus } from "../../src/pipeline/status.js";
 import { runPipeline, startDetached } from "../../src/pipeline/up.js";
 import { stateDir } from "../../src/util/paths.js";
-import { parse } from "../args.js";
+import { parse, parseVarFlags } from "../args.js";
 import { type Command, colorEnabled, paint } from "../io.js";
 import { statusTable } from "../ui/dashboard/plain.js";
 
-const usage = "quixlab up [--descriptor quix.yaml] [--detach] [--broker auto|local|testcontainers|HOST:PORT] [--redis auto|local|none|URL] [--runtime auto|process|docker] [--json]";
+const usage = "quixlab up [--descriptor quix.yaml] [--detach] [--broker auto|local|testcontainers|HOST:PORT] [--redis auto|local|none|URL] [--runtime auto|process|docker] [--var NAME=VALUE]... [--json]";
 
 const infra = Object.entries(INFRA_ENV)
   .map(([name, what]) => `  ${name.padEnd(24)} ${what}`)
@@ -52,6 +52,9 @@ options:
   --redis P          auto (default), local, none, or redis://HOST:PORT
   --runtime R        auto (default): Node apps as processes, the others in Docker when an engine answers;
                      process: Node processes only; docker: every app with a Dockerfile in a container
+  --var NAME=VALUE   a value for quix.yaml's {{NAME}} placeholders (repeatable); before it come the project's
+                     .quix.yaml.variables (NAME=VALUE lines) and then the environment; one left without a value
+                     is an error naming it and its line
   --timeout SEC      --detach: how long to wait for the steps (default 180)
   --json             --detach: print the status as one JSON object
 
@@ -67,6 +70,7 @@ exit codes: 0 running (foreground: stopped cleanly), 1 a step did not start or a
         broker: { type: "string" },
         redis: { type: "string" },
         runtime: { type: "string" },
+        var: { type: "string", multiple: true },
         timeout: { type: "string" },
         json: { type: "boolean" },
         // Internal: this process is the background supervisor started by --detach (output goes to the log file).
@@ -81,7 +85,8 @@ exit codes: 0 running (foreground: stopped cleanly), 1 a step did not start or a
       throw new InputError(`bad --runtime '${values.runtime}'`, { remedy: `use one of ${RUNTIMES.join(", ")}` });
     }
     const runtime = values.runtime as Runtime | undefined;
-    const common = { cwd: io.cwd, descriptor: values.descriptor, broker: values.broker, redis: values.redis, runtime, env: io.env };
+    const vars = parseVarFlags(values.var ?? []);
+    const common = { cwd: io.cwd, descriptor: values.descriptor, broker: values.broker, redis: values.redis, runtime, vars, env: io.env };
 
     if (values.detach) {
       await startDetached({ ...common, timeoutMs: timeout * 1000 });

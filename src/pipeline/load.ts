@@ -2,6 +2,8 @@ import { existsSync, readFileSync, statSync } from "node:fs";
 import { dirname, relative, resolve } from "node:path";
 import { DescriptorInvalidError, readDescriptor, readDescriptorText } from "../descriptor/file.js";
 import { loadAppDescriptor } from "../descriptor/load.js";
+import { type PlaceholderLookup, placeholderLookup } from "../descriptor/placeholders.js";
+import { readVariablesFile } from "../descriptor/project.js";
 import type { AppDescriptor, Deployment, Descriptor, DescriptorError } from "../descriptor/types.js";
 import { InputError } from "../errors/index.js";
 import { type AppFiles, dockerfileBase, isNodeApp } from "./runtime.js";
@@ -22,16 +24,27 @@ export function wanted(d: Deployment): boolean {
   return d.desiredStatus !== "Stopped" && !d.disabled;
 }
 
+export interface LoadPipelineOptions {
+  /** `--var NAME=VALUE`: placeholder values that win over `.quix.yaml.variables` and the environment. */
+  readonly vars?: Readonly<Record<string, string>>;
+  /** The environment placeholders fall back to (default: this process's). */
+  readonly env?: NodeJS.ProcessEnv;
+}
+
 /**
  * Read and validate quix.yaml and the app.yaml of every application a wanted deployment uses; any problem in
- * either is an error listing every location (nothing starts from a descriptor that does not validate). A Node app
- * that could run neither as a process (its runEntryPoint is missing) nor from a Dockerfile is an error too.
- * @example const { descriptor, apps } = await loadPipeline("quix.yaml", process.cwd())
+ * either is an error listing every location (nothing starts from a descriptor that does not validate). `{{NAME}}`
+ * placeholders are filled, as Quix fills them from project variables, from `--var`, the project's
+ * `.quix.yaml.variables` and the environment; one without a value is an error at its line naming it. A Node app
+ * whose runEntryPoint is missing and that has no Dockerfile is an error too (an app that needs a Dockerfile it
+ * lacks is skipped by the plan, with the reason).
+ * @example const { descriptor, apps } = await loadPipeline("quix.yaml", process.cwd(), { vars: { CPU: "200" } })
  */
-export async function loadPipeline(file: string, cwd: string): Promise<LoadedPipeline> {
+export async function loadPipeline(file: string, cwd: string, opts: LoadPipelineOptions = {}): Promise<LoadedPipeline> {
   const path = resolve(cwd, file);
   const label = relative(cwd, path) || path;
-  const loaded = await readDescriptor(path);
+  const resolveWith = await lookup(dirname(path), opts);
+  const loaded = await readDescriptor(path, { resolve: resolveWith });
   if (loaded.errors.length > 0) {
     throw new DescriptorInvalidError(`${label} is not a valid descriptor`, relabel(loaded.errors, path, label), "fix it ('quixlab descriptor validate' lists the same problems)");
   }
@@ -48,7 +61,7 @@ export async function loadPipeline(file: string, cwd: string): Promise<LoadedPip
         context: { file: label, field: `deployments.${d.name}.application` },
       });
     }
-    const app = loadAppDescriptor(await readDescriptorText(appFile), appLabel);
+    const app = loadAppDescriptor(await readDescriptorText(appFile), appLabel, { resolve: resolveWith });
     if (app.errors.length > 0) throw new DescriptorInvalidError(`${appLabel} is not a valid app.yaml`, app.errors, "fix it ('quixlab descriptor validate' checks it too)");
     const found = appFiles(resolve(dir, d.application), app.value);
     if (isNodeApp(app.value) && !found.entryExists && !found.dockerfile) {
@@ -58,16 +71,23 @@ export async function loadPipeline(file: string, cwd: string): Promise<LoadedPip
         context: { file: appLabel, field: "runEntryPoint" },
       });
     }
-    if (!app.value.runEntryPoint && !found.dockerfile) {
-      throw new InputError(`${appLabel} has no runEntryPoint and its folder no Dockerfile`, {
-        remedy: "set runEntryPoint: to the file the step runs (e.g. main.ts), or add the Dockerfile app.yaml names",
-        context: { file: appLabel, field: "runEntryPoint" },
-      });
-    }
     apps.set(d.application, app.value);
     files.set(d.application, found);
   }
   return { file: path, dir, descriptor: loaded.value, apps, files };
+}
+
+/** The placeholder values of a project; a line of `.quix.yaml.variables` that is no `NAME=VALUE` is an error. */
+async function lookup(dir: string, opts: LoadPipelineOptions): Promise<PlaceholderLookup> {
+  const file = await readVariablesFile(dir);
+  if (file && file.bad.length > 0) {
+    throw new InputError(`${file.file}:${file.bad[0]} is not a NAME=VALUE line`, {
+      remedy: "write one NAME=VALUE per line (# starts a comment)",
+      context: { file: file.file, line: file.bad[0] },
+    });
+  }
+  const env = opts.env ?? process.env;
+  return placeholderLookup({ vars: opts.vars, file: file?.values, env: env as Record<string, string | undefined> });
 }
 
 /** The entry point and Dockerfile of an application folder. Quix's templates name it `dockerfile`; either case is found. */

@@ -29,6 +29,8 @@ export interface UpOptions {
   redis?: string;
   /** `auto` (default: Node apps as processes, the others in Docker when an engine answers), `process`, or `docker`. */
   runtime?: Runtime;
+  /** `--var NAME=VALUE`: values for quix.yaml's `{{NAME}}` placeholders (over .quix.yaml.variables and env). */
+  vars?: Readonly<Record<string, string>>;
   env?: NodeJS.ProcessEnv;
   /** Every line of the run: the supervisor's and the steps' (prefixed `[step#replica]`). */
   log: Log;
@@ -69,7 +71,7 @@ export async function runPipeline(opts: UpOptions): Promise<RunningPipeline> {
   const { cwd, log } = opts;
   const env = opts.env ?? process.env;
   refuseIfRunning(cwd);
-  const loaded = await loadPipeline(opts.descriptor ?? "quix.yaml", cwd);
+  const loaded = await loadPipeline(opts.descriptor ?? "quix.yaml", cwd, { vars: opts.vars, env });
   const say = (line: string) => log(`[quixlab] ${line}`);
   const state: PipelineState = {
     version: 1,
@@ -193,7 +195,7 @@ export async function startDetached(opts: DetachOptions): Promise<PipelineState>
   refuseIfRunning(cwd);
   const descriptor = resolve(cwd, opts.descriptor ?? "quix.yaml");
   // Validate here, so a bad descriptor is reported by this command with its own exit code.
-  await loadPipeline(descriptor, cwd);
+  await loadPipeline(descriptor, cwd, { vars: opts.vars, env: opts.env });
   removePipelineState(cwd);
   const logFile = pipelineLogFile(cwd);
   mkdirSync(stateDir(cwd), { recursive: true });
@@ -202,6 +204,7 @@ export async function startDetached(opts: DetachOptions): Promise<PipelineState>
   if (opts.broker) args.push("--broker", opts.broker);
   if (opts.redis) args.push("--redis", opts.redis);
   if (opts.runtime) args.push("--runtime", opts.runtime);
+  for (const [k, v] of Object.entries(opts.vars ?? {})) args.push("--var", `${k}=${v}`);
   const child = spawn(process.execPath, args, { cwd, env: opts.env ?? process.env, detached: true, stdio: ["ignore", fd, fd] });
   closeSync(fd);
   child.unref();
