@@ -1,7 +1,7 @@
 /**
  * Checks across entries and across files, on the effective variables (v2.0 inheritance applied when the
  * app.yaml files are known): every topic a deployment reads has a writer or a `topics:` entry; an `Options`
- * value is one of the options its app.yaml lists; an inherited required variable has a value somewhere.
+ * value is one of the options its app.yaml lists.
  * Placeholder values are skipped (known later).
  */
 import type { Node } from "yaml";
@@ -52,10 +52,6 @@ export function crossCheck(d: Descriptor, sites: readonly DeploymentSite[], c: C
         if (v.inputType === "Options" && v.source === "deployment" && options && options.length > 0 && !options.some((o) => o.value === value)) {
           c.report(at?.node, at?.path ?? site.path, "invalid-option", `deployment "${dep.name}": variable "${v.name}" is "${value}", not one of its options in app.yaml (${options.map((o) => o.value).join(", ")})`, "set value: to the value: of one of the options listed in the application's app.yaml");
         }
-      }
-      if (dep.inherits && app && v.required && v.source === "none" && v.inputType !== "VariableGroup") {
-        const what = v.inputType === "ProjectVariable" ? "variableKey:" : v.inputType === "Secret" ? "secretKey:" : "value:";
-        c.report(site.nameNode, `${site.path}.variables`, "missing-field", `deployment "${dep.name}": required variable "${v.name}" has no value (app.yaml gives no default and the deployment does not override it)`, `add '- name: ${v.name}' with ${what} under the deployment's variables:, or a defaultValue: in app.yaml`);
       }
     }
   });

@@ -14,7 +14,9 @@ const NAME_REMEDY = "name the variable (it becomes an environment variable of th
 
 /**
  * A deployment's variable. `inherits`: a v2.0 override, where only `name` is needed and everything else may come
- * from app.yaml; otherwise the entry must say its `inputType` and give what a required variable needs.
+ * from app.yaml; otherwise the entry must say its `inputType`. A required variable left without a value is not a
+ * file error: Quix's own templates ship such blanks for the user to fill in, and Quix refuses only to start the
+ * deployment (`quixlab up` says so when it plans the run).
  */
 export function readDeploymentVariable(v: Fields, deployment: string, inherits: boolean): Variable | undefined {
   const name = v.string("name", { required: true, remedy: NAME_REMEDY });
@@ -30,14 +32,6 @@ export function readDeploymentVariable(v: Fields, deployment: string, inherits: 
   const secretKey = v.string("secretKey");
   const required = v.boolean("required");
   checkTopicName(v, inputType, value);
-  if (!inherits && required === true) {
-    const type = inputType ?? "FreeText";
-    if (type === "ProjectVariable" && variableKey === undefined) v.missing("variableKey", "set variableKey: to the key of the project variable to read");
-    else if (type === "VariableGroup" && common.variableGroupId === undefined) v.missing("variableGroupId", "set variableGroupId: to the variable group's id");
-    else if (type !== "ProjectVariable" && type !== "VariableGroup" && value === undefined && secretKey === undefined && variableKey === undefined) {
-      v.missing("value", type === "Secret" ? "set secretKey: to the secret's key (or use a ProjectVariable with variableKey:)" : "set value:, or make the variable required: false");
-    }
-  }
   return {
     name,
     ...(inputType !== undefined && { inputType }),
