@@ -178,7 +178,8 @@ function currentDeployment(doc: Document, name: string): Current {
   };
   const num = (v: unknown) => (typeof v === "number" ? v : undefined);
   const value = (n: string) => {
-    const v = js.variables?.find((x) => x?.name === n)?.value;
+    // Names match case-insensitively, as Quix matches a v2.0 override to its app.yaml variable.
+    const v = js.variables?.find((x) => typeof x?.name === "string" && x.name.toLowerCase() === n)?.value;
     return v === undefined || v === null ? undefined : String(v);
   };
   const sizes = js.resources?.limits ?? js.resources;
@@ -316,13 +317,20 @@ export function planPromote(input: PromoteInput): PromotePlan {
   // Topic names and resources: the flags, else what the deployment says now, else the defaults.
   const before = input.descriptorText;
   const current = before === null ? { exists: false } : currentDeployment(loadValid(before, descriptorFile), input.deployment);
-  const named = { input: input.input ?? current.input ?? DEFAULTS.input, output: input.output ?? current.output ?? input.deployment };
+  // In a v2.0 file a value equal to its app.yaml default is not written: the app folder's app.yaml has it then.
+  const oldApp = typeof input.existingFiles["app.yaml"] === "string" ? loadAppDescriptor(input.existingFiles["app.yaml"], "app.yaml").value : undefined;
+  const appDefault = (n: string) => oldApp?.variables.find((v) => v.name.toLowerCase() === n)?.defaultValue;
+  const named = {
+    input: input.input ?? current.input ?? appDefault("input") ?? DEFAULTS.input,
+    output: input.output ?? current.output ?? appDefault("output") ?? input.deployment,
+  };
   if (named.input === named.output) {
     throw new InputError(`input and output are the same topic '${named.input}'`, { remedy: "pass a different --output", context: { field: "--output" } });
   }
   const topics = stepTopics(input.deployment, input.featureName ?? input.exportName, named);
 
   const wanted = appFiles(input, x, topics, source);
+  const newApp = loadAppDescriptor(String(wanted.files.get("app.yaml")), "app.yaml").value;
   const files: PlannedFile[] = [];
   for (const [name, content] of wanted.files) {
     const old = input.existingFiles[name];
@@ -361,7 +369,7 @@ export function planPromote(input: PromoteInput): PromotePlan {
       desiredStatus: now.exists ? undefined : "Running",
       variables,
     };
-    const deployment = upsertDeployment(doc, spec);
+    const deployment = upsertDeployment(doc, spec, { app: newApp });
     const topicOutcomes = [
       ...[...new Set([topics.input, topics.output, topics.dlq, topics.late])].map((name) => ({ name, action: ensureTopic(doc, { name }) })),
       // The step's state: one compacted record per input partition (the last checkpoint), kept until replaced.

@@ -1,5 +1,4 @@
 import assert from "node:assert/strict";
-import { changelogTopic } from "../../src/stream/changelog.js";
 import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { describe, it } from "node:test";
@@ -10,6 +9,7 @@ import { InputError } from "../../src/errors/index.js";
 import { type Notebook, parseNotebook } from "../../src/notebook/model.js";
 import { isDeploymentTag, type PromoteInput, type PromotePlan, planPromote, promotedSource, UNCOMMITTED, withQuixlabDependency, withVendoredLock } from "../../src/promote/plan.js";
 import { readTemplate } from "../../src/promote/template.js";
+import { changelogTopic } from "../../src/stream/changelog.js";
 import { keepsEveryLine } from "../helpers/text.js";
 
 const root = fileURLToPath(new URL("../..", import.meta.url));
