@@ -72,7 +72,10 @@ export function decideRun(d: Deployment, app: AppDescriptor | undefined, files: 
     return { how: "skip", reason: "a Managed deployment: Quix Cloud runs it from its own service image, which does not exist outside Quix" };
   }
   if (!d.application || !app || !appDir) {
-    if (!d.image) return { how: "skip", reason: "it names neither an application folder nor an image" };
+    if (!d.image) {
+      const item = d.extra.libraryItemId;
+      return { how: "skip", reason: item === undefined ? "it names neither an application folder nor an image" : `a Quix library item (libraryItemId ${String(item)}): Quix builds it from its library, which is not here` };
+    }
     if (o.runtime === "process") return { how: "skip", reason: `it runs the prebuilt image ${d.image}, and --runtime process runs no containers` };
     if (!o.docker) return { how: "skip", reason: `it runs the prebuilt image ${d.image}, and ${NO_ENGINE}` };
     if (o.hasImage && !o.hasImage(d.image)) return { how: "skip", reason: `it runs the prebuilt image ${d.image}, which the local Docker engine does not have (docker pull or docker build it first)` };

@@ -83,9 +83,18 @@ describe("quixlab promote (real Kafka and Redis)", { timeout: 600_000 }, () => {
       [
         ["input", "ticks"],
         ["output", "candles-1m"],
+        ["dlq", "ticks.dlq"],
+        ["late", "candles-1m.late"],
+        ["consumer_group", "candles-1m"],
       ],
     );
-    assert.ok(loaded.value.topics.some((t) => t.name === "candles-1m"));
+    // Every topic the step uses is declared, so Quix creates them; the changelog is compacted.
+    const declared = new Map(loaded.value.topics.map((t) => [t.name, t]));
+    for (const t of ["ticks", "candles-1m", "ticks.dlq", "candles-1m.late", "candles-1m.ohlc1m.changelog"]) assert.ok(declared.has(t), `${t} is declared`);
+    assert.equal(declared.get("candles-1m.ohlc1m.changelog")!.configuration.cleanupPolicy, "Compact");
+    const validate = await quixlab(["descriptor", "validate", "--json"], { cwd: proj });
+    assert.equal(validate.code, 0, validate.out + validate.err);
+    assert.equal((JSON.parse(validate.out) as { ok: boolean }).ok, true);
     assert.ok(keepsEveryLine(original, after), "every original line, comments included, is still there in order");
 
     const show = await git("show", "--name-only", "--format=%s", "HEAD");

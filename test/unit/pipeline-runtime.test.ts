@@ -49,6 +49,11 @@ deployments:
       limits: { cpu: 200, memory: 500 }
       replicas: 1
     variables: []
+  - name: library
+    libraryItemId: 7abe02e1-1e75-4783-864c-46b930b42afe
+    version: latest
+    deploymentType: Service
+    variables: []
   - name: prebuilt
     image: example/thing:1.0
     version: v1
@@ -97,7 +102,8 @@ describe("how up runs each deployment", () => {
       [["candles", "process", 2]],
     );
     const why = reasons(plan);
-    assert.deepEqual(Object.keys(why).sort(), ["grafana", "old", "prebuilt", "settings", "sink"]);
+    assert.deepEqual(Object.keys(why).sort(), ["grafana", "library", "old", "prebuilt", "settings", "sink"]);
+    assert.match(why.library!, /a Quix library item \(libraryItemId 7abe02e1-1e75-4783-864c-46b930b42afe\)/);
     assert.match(why.settings!, /a Managed deployment: Quix Cloud runs it from its own service image/);
     assert.match(why.sink!, /a python app \(runEntryPoint main\.py\) runs only in its Docker image; its Dockerfile builds FROM python:3\.11-slim, and no Docker engine answers/);
     assert.match(why.grafana!, /a docker app \(no runEntryPoint\).*FROM grafana\/grafana:10\.0\.0.*no Docker engine/);
