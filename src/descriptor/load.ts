@@ -4,7 +4,7 @@
  * Unknown extra keys are kept (Quix files carry more than quixlab uses); the documented keys are checked strictly.
  * `{{NAME}}` placeholders parse anywhere; pass `resolve` to fill them and type-check the filled values.
  */
-import type { Document, Node } from "yaml";
+import { type Document, type Node, visit } from "yaml";
 import { readApp } from "./app.js";
 import { Checker } from "./fields.js";
 import { locatePlaceholders, type PlaceholderLookup } from "./placeholders.js";
@@ -34,7 +34,7 @@ export interface LoadOptions extends ReadOptions {
 export function loadDescriptor(text: string, file = "quix.yaml", opts: LoadOptions = {}): Loaded<Descriptor> {
   const { doc, lineCounter, mask } = parseEditable(text);
   const c = new Checker(file, lineCounter, mask, opts.resolve);
-  const placeholders = locatePlaceholders(mask, (o) => lineCounter.linePos(o));
+  const placeholders = locatePlaceholders(mask, (o) => lineCounter.linePos(o), inScalars(doc));
   if (doc.errors.length > 0) return syntaxFailure(doc, c, EMPTY_DESCRIPTOR, placeholders);
   const value = readQuixYaml(doc.contents as Node | null, c, opts) ?? EMPTY_DESCRIPTOR;
   return { doc, value: deepFreeze(value), errors: Object.freeze(c.errors), placeholders };
@@ -44,10 +44,21 @@ export function loadDescriptor(text: string, file = "quix.yaml", opts: LoadOptio
 export function loadAppDescriptor(text: string, file = "app.yaml", opts: Pick<LoadOptions, "resolve"> = {}): Loaded<AppDescriptor> {
   const { doc, lineCounter, mask } = parseEditable(text);
   const c = new Checker(file, lineCounter, mask, opts.resolve);
-  const placeholders = locatePlaceholders(mask, (o) => lineCounter.linePos(o));
+  const placeholders = locatePlaceholders(mask, (o) => lineCounter.linePos(o), inScalars(doc));
   if (doc.errors.length > 0) return syntaxFailure(doc, c, EMPTY_APP, placeholders);
   const value = readApp(doc.contents as Node | null, c) ?? EMPTY_APP;
   return { doc, value: deepFreeze(value), errors: Object.freeze(c.errors), placeholders };
+}
+
+/** True for an offset inside a key or value (a placeholder in a comment is only text). */
+function inScalars(doc: Document): (offset: number) => boolean {
+  const ranges: [number, number][] = [];
+  visit(doc, {
+    Scalar(_, n) {
+      if (n.range) ranges.push([n.range[0], n.range[1]]);
+    },
+  });
+  return (o) => ranges.some(([a, b]) => o >= a && o < b);
 }
 
 /** `file:line:col  message — remedy`, the one-line form the CLI prints. */

@@ -158,9 +158,9 @@ export function parseVariablesFile(text: string): { values: Record<string, strin
   return { values, bad };
 }
 
-/** Each placeholder of a mask, located by 1-based line and column. */
-export function locatePlaceholders(mask: Mask, linePos: (offset: number) => { line: number; col: number }): Placeholder[] {
-  return mask.found.map((f) => {
+/** Each placeholder of a mask (those `keep` accepts, e.g. not in comments), located by 1-based line and column. */
+export function locatePlaceholders(mask: Mask, linePos: (offset: number) => { line: number; col: number }, keep: (offset: number) => boolean = () => true): Placeholder[] {
+  return mask.found.filter((f) => keep(f.offset)).map((f) => {
     const { line, col } = linePos(f.offset);
     return Object.freeze({ name: f.name, line, column: col });
   });

@@ -251,3 +251,13 @@ describe("a deployment of a library item without an application folder", () => {
     assert.deepEqual(where(loadDescriptor(text.replace("    libraryItemId: 7abe02e1-1e75-4783-864c-46b930b42afe\n", "")).errors), ["4:5 missing-field"]);
   });
 });
+
+describe("a placeholder in a comment", () => {
+  it("is kept as text, not listed, and not reported unresolved", () => {
+    const text = "# set {{CPU}} per environment\nmetadata:\n  version: 1.0 # or {{VERSION}}\ndeployments: []\n";
+    const l = loadDescriptor(text, "quix.yaml", { resolve: placeholderLookup({}) });
+    assert.deepEqual(l.errors, []);
+    assert.deepEqual(l.placeholders, []);
+    assert.equal(String(l.doc), text);
+  });
+});
