@@ -32,8 +32,8 @@ validate  Checks a Quix project against Quix's documented format: quix.yaml (def
           named app.yaml is checked on its own.
           quix.yaml: metadata.version (1.0, or 2.0 where deployments inherit their variables from app.yaml and
           list only name + value overrides, names matched case-insensitively); deployments with name,
-          application or image, version, deploymentType (Service|Job|Managed, a Managed one set up by its
-          configuration:), optional resources (cpu millicores, memory MB, replicas; flat or under
+          application (or image, or libraryItemId), version, deploymentType (Service|Job|Managed; Managed
+          ones are set up by configuration:), optional resources (cpu millicores, memory MB, replicas; flat or under
           resources.limits; Quix's defaults when absent), desiredStatus (Running|Stopped), disabled
           (true|false), variables (inputType InputTopic|OutputTopic|FreeText|HiddenText|Secret|Options|
           ProjectVariable|VariableGroup); topics with partitions, replicationFactor, retentionInMinutes,
