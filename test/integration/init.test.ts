@@ -51,11 +51,25 @@ describe("quixlab init, then the README's two commands", { timeout: 300_000 }, (
       [["candles-1m", "candles-1m", "uncommitted"]],
     );
     assert.deepEqual(
-      loaded.value.topics.map((t) => t.name),
-      ["ticks", "candles-1m"],
+      loaded.value.topics.map((t) => [t.name, t.configuration.cleanupPolicy ?? "-"]),
+      [
+        ["ticks", "-"],
+        ["candles-1m", "-"],
+        ["ticks.dlq", "-"],
+        ["candles-1m.late", "-"],
+        ["candles-1m.candles_1m.changelog", "Compact"],
+      ],
+      "every topic the step uses is declared, so Quix creates them",
     );
-    const validated = await quixlab(["descriptor", "validate"], { cwd: proj });
+    const validated = await quixlab(["descriptor", "validate", "--json"], { cwd: proj });
     assert.equal(validated.code, 0, validated.out + validated.err);
+    const report = JSON.parse(validated.out) as { ok: boolean; files: { file: string }[] };
+    assert.equal(report.ok, true);
+    assert.deepEqual(
+      report.files.map((f) => f.file),
+      ["quix.yaml", "candles-1m/app.yaml"],
+      "the whole project: quix.yaml and the app's app.yaml",
+    );
     const synced = await quixlab(["promote", "--check"], { cwd: proj });
     assert.equal(synced.code, 0, synced.out);
   });

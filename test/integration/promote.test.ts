@@ -92,9 +92,14 @@ describe("quixlab promote (real Kafka and Redis)", { timeout: 600_000 }, () => {
     const declared = new Map(loaded.value.topics.map((t) => [t.name, t]));
     for (const t of ["ticks", "candles-1m", "ticks.dlq", "candles-1m.late", "candles-1m.ohlc1m.changelog"]) assert.ok(declared.has(t), `${t} is declared`);
     assert.equal(declared.get("candles-1m.ohlc1m.changelog")!.configuration.cleanupPolicy, "Compact");
+    // The fixture's ticks-source deployment has no app folder here; everything promote wrote validates.
     const validate = await quixlab(["descriptor", "validate", "--json"], { cwd: proj });
-    assert.equal(validate.code, 0, validate.out + validate.err);
-    assert.equal((JSON.parse(validate.out) as { ok: boolean }).ok, true);
+    const report = JSON.parse(validate.out) as { errors: { code: string; path: string }[] };
+    assert.deepEqual(
+      report.errors.map((e) => [e.code, e.path]),
+      [["missing-app", "deployments[0].application"]],
+      validate.out,
+    );
     assert.ok(keepsEveryLine(original, after), "every original line, comments included, is still there in order");
 
     const show = await git("show", "--name-only", "--format=%s", "HEAD");
