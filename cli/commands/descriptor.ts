@@ -15,7 +15,7 @@ import {
   validateProject,
 } from "../../src/descriptor/index.js";
 import { InputError } from "../../src/errors/index.js";
-import { parse } from "../args.js";
+import { parse, parseVarFlags } from "../args.js";
 import type { Command, CommandIO } from "../io.js";
 import { paint, useColor } from "../io.js";
 
@@ -71,7 +71,7 @@ exit codes: 0 valid, 1 invalid (every error listed), 2 usage error, or a file mi
     if (extra.length > 0) throw new InputError(`unexpected argument '${extra[0]}'`, { remedy: `usage: ${usage}` });
     const file = fileArg ?? "quix.yaml";
     if (sub === "validate") {
-      const vars = parseVars(values.var ?? []);
+      const vars = parseVarFlags(values.var ?? []);
       return validate(file, { json: Boolean(values.json), resolve: Boolean(values.resolve) || vars !== undefined, vars }, color, io);
     }
     if (sub === "graph") return graph(file, Boolean(values.json), Boolean(values.mermaid), io);
@@ -80,17 +80,6 @@ exit codes: 0 valid, 1 invalid (every error listed), 2 usage error, or a file mi
 };
 
 export default command;
-
-function parseVars(list: readonly string[]): Record<string, string> | undefined {
-  if (list.length === 0) return undefined;
-  const out: Record<string, string> = {};
-  for (const item of list) {
-    const eq = item.indexOf("=");
-    if (eq <= 0) throw new InputError(`bad --var '${item}'`, { remedy: "write --var NAME=VALUE (e.g. --var CPU=200)" });
-    out[item.slice(0, eq)] = item.slice(eq + 1);
-  }
-  return out;
-}
 
 interface ValidateFlags {
   readonly json: boolean;
