@@ -58,8 +58,9 @@ options:
   --timeout SEC      --detach: how long to wait for the steps (default 180)
   --json             --detach: print the status as one JSON object
 
-exit codes: 0 running (foreground: stopped cleanly), 1 a step did not start or a pipeline already runs here,
-2 bad flags, invalid quix.yaml/app.yaml, or a missing program (java, mvn, redis-server)`,
+exit codes: 0 running (foreground: stopped cleanly), 1 a step did not start, a pipeline already runs here, or
+quix.yaml/app.yaml is invalid (every problem listed at its line, unresolved placeholders too), 2 bad flags, a
+missing file, or a missing program (java, mvn, redis-server)`,
 
   async run(argv, io) {
     const { values, positionals } = parse(
