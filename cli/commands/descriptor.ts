@@ -37,7 +37,7 @@ validate  Checks a Quix project against Quix's documented format: quix.yaml (def
           resources.limits; Quix's defaults when absent), desiredStatus (Running|Stopped), disabled
           (true|false), variables (inputType InputTopic|OutputTopic|FreeText|HiddenText|Secret|Options|
           ProjectVariable|VariableGroup); topics with partitions, replicationFactor, retentionInMinutes,
-          retentionInBytes and cleanupPolicy (Delete|Compact). Keys quixlab does not use are accepted.
+          retentionInBytes and cleanupPolicy (Delete|Compact|DeleteAndCompact). Keys quixlab does not use are accepted.
           app.yaml: name, language (any), dockerfile, variables with defaultValue (an Options variable lists
           its options:, and its default must be one of them), optional runEntryPoint and defaultFile.
           Across files: every topic a deployment reads (app.yaml defaults included) has a writer or a topics:

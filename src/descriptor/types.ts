@@ -17,8 +17,8 @@ export type DeploymentType = (typeof DEPLOYMENT_TYPES)[number];
 export const DESIRED_STATUSES = ["Running", "Stopped"] as const;
 export type DesiredStatus = (typeof DESIRED_STATUSES)[number];
 
-/** A topic's `configuration.cleanupPolicy` (Quix changelog 2024: "Delete or Compact"). */
-export const CLEANUP_POLICIES = ["Delete", "Compact"] as const;
+/** A topic's `configuration.cleanupPolicy`: the three quix-streams maps (platforms/quix/config.py). */
+export const CLEANUP_POLICIES = ["Delete", "Compact", "DeleteAndCompact"] as const;
 export type CleanupPolicy = (typeof CLEANUP_POLICIES)[number];
 
 /**

@@ -162,9 +162,10 @@ function topicPlans(input: PlanInput, steps: readonly StepPlan[], warnings: stri
   return out;
 }
 
-/** Kafka's `cleanup.policy` for Quix's `cleanupPolicy` (Delete or Compact); none when the file gives none. */
+/** Kafka's `cleanup.policy` for Quix's `cleanupPolicy`, as quix-streams maps it; none when the file gives none. */
+const CLEANUP = { Delete: "delete", Compact: "compact", DeleteAndCompact: "delete,compact" } as const;
 function cleanupConfig(c: TopicConfiguration): Record<string, string> {
-  return c.cleanupPolicy ? { "cleanup.policy": c.cleanupPolicy === "Compact" ? "compact" : "delete" } : {};
+  return c.cleanupPolicy ? { "cleanup.policy": CLEANUP[c.cleanupPolicy] } : {};
 }
 
 /** Environment of one replica process: the supervisor's, then the step's, then the replica's identity. */

@@ -102,16 +102,27 @@ export function decideRun(d: Deployment, app: AppDescriptor | undefined, files: 
   return { how: "docker", image: tag, build: { tag, context: appDir, dockerfile: dockerfile.path } };
 }
 
-/** The first FROM image of a Dockerfile (`FROM --platform=x node:20-slim AS build` → `node:20-slim`). */
+/**
+ * The image the container runs: the last stage's FROM (`FROM node:20 AS build` … `FROM python:3.11-slim` →
+ * `python:3.11-slim`), flags skipped, `${ARG}` filled from ARG defaults before the first FROM; a stage that builds
+ * on an earlier one (`FROM build`) stands for that one's base.
+ */
 export function dockerfileBase(text: string): string | undefined {
+  const args = new Map<string, string>();
+  const stages = new Map<string, string>();
+  let base: string | undefined;
   for (const raw of text.split("\n")) {
     const line = raw.trim();
+    const arg = /^ARG\s+([A-Za-z_][A-Za-z0-9_]*)=(\S+)/i.exec(line);
+    if (arg && base === undefined) args.set(arg[1]!, arg[2]!.replace(/^["']|["']$/g, ""));
     const m = /^FROM\s+(.+)$/i.exec(line);
     if (!m) continue;
     const words = m[1]!.split(/\s+/).filter((w) => !w.startsWith("--"));
-    return words[0];
+    const image = words[0]?.replace(/\$\{?([A-Za-z_][A-Za-z0-9_]*)\}?/g, (whole, name: string) => args.get(name) ?? whole);
+    base = image && stages.has(image) ? stages.get(image) : image;
+    if (words[1]?.toLowerCase() === "as" && words[2] && base) stages.set(words[2], base);
   }
-  return undefined;
+  return base;
 }
 
 /**

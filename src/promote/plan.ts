@@ -2,7 +2,7 @@
  * The promote planner: from a notebook, an exported feature and the current files, compute everything promote
  * would write (the app folder and the quix.yaml edit) without touching disk. apply.ts carries the plan out.
  */
-import { type Document, isMap, isSeq, type YAMLMap } from "yaml";
+import { type Document, isMap, isSeq } from "yaml";
 import {
   type DeploymentSpec,
   type EditOutcome,
@@ -19,10 +19,11 @@ import {
 import { InputError } from "../errors/index.js";
 import { type Extraction, extractFeature } from "../notebook/extract.js";
 import type { Notebook } from "../notebook/model.js";
-import { changelogTopic } from "../stream/changelog.js";
+import { type Current, currentDeployment, declareChangelog, type StepTopics, stepTopics } from "./deployment.js";
 import { withQuixlabDependency, withVendoredLock } from "./package.js";
 import { fillTemplate, outputName, type TemplateFiles } from "./template.js";
 
+export { type StepTopics, stepTopics } from "./deployment.js";
 export { withQuixlabDependency, withVendoredLock } from "./package.js";
 
 export type ParamValue = string | number | boolean;
@@ -156,44 +157,6 @@ export function extractForPromote(notebook: Notebook, notebookPath: string, expo
   return x;
 }
 
-interface Current {
-  exists: boolean;
-  version?: string;
-  input?: string;
-  output?: string;
-  cpu?: number;
-  memory?: number;
-  replicas?: number;
-}
-
-/** What the descriptor says about the deployment now (raw values; the file was validated when it was loaded). */
-function currentDeployment(doc: Document, name: string): Current {
-  const deps = doc.get("deployments");
-  const dep = isSeq(deps) ? deps.items.find((d): d is YAMLMap => isMap(d) && d.get("name") === name) : undefined;
-  if (!dep) return { exists: false };
-  const js = dep.toJSON() as {
-    version?: unknown;
-    resources?: { cpu?: unknown; memory?: unknown; replicas?: unknown; limits?: { cpu?: unknown; memory?: unknown } };
-    variables?: { name?: unknown; value?: unknown }[];
-  };
-  const num = (v: unknown) => (typeof v === "number" ? v : undefined);
-  const value = (n: string) => {
-    // Names match case-insensitively, as Quix matches a v2.0 override to its app.yaml variable.
-    const v = js.variables?.find((x) => typeof x?.name === "string" && x.name.toLowerCase() === n)?.value;
-    return v === undefined || v === null ? undefined : String(v);
-  };
-  const sizes = js.resources?.limits ?? js.resources;
-  return {
-    exists: true,
-    version: js.version === undefined || js.version === null ? undefined : String(js.version),
-    input: value("input"),
-    output: value("output"),
-    cpu: num(sizes?.cpu),
-    memory: num(sizes?.memory),
-    replicas: num(js.resources?.replicas),
-  };
-}
-
 function checkInput(input: PromoteInput): void {
   const bad = (message: string, remedy: string, field: string) => new InputError(message, { remedy, context: { field } });
   if (!NAME.test(input.deployment)) {
@@ -228,21 +191,6 @@ function checkOwnership(input: PromoteInput, source: string): void {
     remedy: `pass another --name (or --apps-dir), or delete ${input.appDir} to replace it`,
     context: { file: input.appDir },
   });
-}
-
-/** Every topic a promoted step uses, by the variable that names it (the changelog is named by the group). */
-export interface StepTopics {
-  readonly input: string;
-  readonly output: string;
-  readonly dlq: string;
-  readonly late: string;
-  readonly consumerGroup: string;
-  readonly changelog: string;
-}
-
-/** The topics of a step promoted as `deployment`: the group is the deployment's name, as `quixlab up` gives it. */
-export function stepTopics(deployment: string, featureName: string, topics: { input: string; output: string }): StepTopics {
-  return { ...topics, dlq: `${topics.input}.dlq`, late: `${topics.output}.late`, consumerGroup: deployment, changelog: changelogTopic(deployment, featureName) };
 }
 
 function appYaml(input: PromoteInput, topics: StepTopics, source: string): string {
@@ -316,18 +264,33 @@ export function planPromote(input: PromoteInput): PromotePlan {
 
   // Topic names and resources: the flags, else what the deployment says now, else the defaults.
   const before = input.descriptorText;
-  const current = before === null ? { exists: false } : currentDeployment(loadValid(before, descriptorFile), input.deployment);
+  const current: Current = before === null ? { exists: false, placeholders: new Set() } : currentDeployment(loadValid(before, descriptorFile), input.deployment);
   // In a v2.0 file a value equal to its app.yaml default is not written: the app folder's app.yaml has it then.
   const oldApp = typeof input.existingFiles["app.yaml"] === "string" ? loadAppDescriptor(input.existingFiles["app.yaml"], "app.yaml").value : undefined;
   const appDefault = (n: string) => oldApp?.variables.find((v) => v.name.toLowerCase() === n)?.defaultValue;
+  for (const [name, flag] of [["input", input.input], ["output", input.output], ["consumer_group", undefined]] as const) {
+    if (flag === undefined && current.placeholders.has(name)) {
+      throw new InputError(`deployment "${input.deployment}" in ${descriptorFile} sets ${name} with a {{NAME}} placeholder, so promote cannot tell which topic${name === "consumer_group" ? " its changelog is" : " it is"}`, {
+        remedy: name === "consumer_group" ? "give consumer_group a plain value in quix.yaml (the changelog topic is named after it), then promote again" : `pass --${name} NAME (the placeholder stays in quix.yaml; NAME goes to app.yaml and names the declared topics)`,
+        context: { file: descriptorFile, field: `deployments.${input.deployment}.variables.${name}` },
+      });
+    }
+  }
   const named = {
     input: input.input ?? current.input ?? appDefault("input") ?? DEFAULTS.input,
     output: input.output ?? current.output ?? appDefault("output") ?? input.deployment,
   };
+  // dlq and late given by a placeholder stay unknown here: not declared, and not moved.
+  const kept = {
+    dlq: current.placeholders.has("dlq") ? undefined : (current.dlq ?? appDefault("dlq")),
+    late: current.placeholders.has("late") ? undefined : (current.late ?? appDefault("late")),
+    consumerGroup: current.consumerGroup ?? appDefault("consumer_group"),
+  };
   if (named.input === named.output) {
     throw new InputError(`input and output are the same topic '${named.input}'`, { remedy: "pass a different --output", context: { field: "--output" } });
   }
-  const topics = stepTopics(input.deployment, input.featureName ?? input.exportName, named);
+  const topics = stepTopics(input.deployment, input.featureName ?? input.exportName, named, kept);
+  const undeclared = new Set([...(current.placeholders.has("dlq") ? [topics.dlq] : []), ...(current.placeholders.has("late") ? [topics.late] : [])]);
 
   const wanted = appFiles(input, x, topics, source);
   const newApp = loadAppDescriptor(String(wanted.files.get("app.yaml")), "app.yaml").value;
@@ -371,9 +334,9 @@ export function planPromote(input: PromoteInput): PromotePlan {
     };
     const deployment = upsertDeployment(doc, spec, { app: newApp });
     const topicOutcomes = [
-      ...[...new Set([topics.input, topics.output, topics.dlq, topics.late])].map((name) => ({ name, action: ensureTopic(doc, { name }) })),
+      ...[...new Set([topics.input, topics.output, topics.dlq, topics.late])].filter((n) => !undeclared.has(n)).map((name) => ({ name, action: ensureTopic(doc, { name }) })),
       // The step's state: one compacted record per input partition (the last checkpoint), kept until replaced.
-      { name: topics.changelog, action: ensureTopic(doc, { name: topics.changelog, configuration: { cleanupPolicy: "Compact" } }) },
+      { name: topics.changelog, action: declareChangelog(doc, topics.changelog) },
     ];
     return { deployment, version, topics: topicOutcomes };
   };

@@ -62,7 +62,7 @@ deployments:
     variables: []
 topics:
   - name: ticks
-    configuration: { partitions: 1, replicationFactor: 1, retentionInMinutes: 60, retentionInBytes: 1000000 }
+    configuration: { partitions: 1, replicationFactor: 1, retentionInMinutes: 60, retentionInBytes: 1000000, cleanupPolicy: DeleteAndCompact }
 `;
 
 const app = (name: string, language: string, entry?: string) =>
@@ -108,6 +108,7 @@ describe("how up runs each deployment", () => {
     assert.match(why.sink!, /a python app \(runEntryPoint main\.py\) runs only in its Docker image; its Dockerfile builds FROM python:3\.11-slim, and no Docker engine answers/);
     assert.match(why.grafana!, /a docker app \(no runEntryPoint\).*FROM grafana\/grafana:10\.0\.0.*no Docker engine/);
     assert.match(why.old!, /disabled: true/);
+    assert.equal(plan.topics.find((t) => t.name === "ticks")!.config["cleanup.policy"], "delete,compact", "as quix-streams maps DeleteAndCompact");
     assert.match(why.prebuilt!, /prebuilt image example\/thing:1\.0.*no Docker engine/);
   });
 
@@ -149,8 +150,10 @@ describe("how up runs each deployment", () => {
     assert.match(reasons(plan).sink!, /--runtime process runs no containers/);
   });
 
-  it("reads a Dockerfile's base image past flags and comments", () => {
-    assert.equal(dockerfileBase("# x\nARG V=1\nfrom --platform=$BUILDPLATFORM node:20-slim as build\nFROM scratch\n"), "node:20-slim");
+  it("reads the image a Dockerfile runs: the last stage, past flags, ARGs and stage names", () => {
+    assert.equal(dockerfileBase("# x\nARG V=1\nfrom --platform=$BUILDPLATFORM node:20-slim as build\nRUN npm ci\n"), "node:20-slim");
+    assert.equal(dockerfileBase("FROM node:20 AS build\nRUN npm ci\nFROM python:3.11-slim\nCOPY --from=build /a /a\n"), "python:3.11-slim", "the last stage runs");
+    assert.equal(dockerfileBase("ARG PY=3.12\nFROM python:${PY}-slim AS base\nFROM base AS run\n"), "python:3.12-slim", "ARG defaults and stage names resolved");
     assert.equal(dockerfileBase("RUN true\n"), undefined);
     assert.deepEqual(dockerRunCommand("img:1", ["b", "a"], "L", "/bin/docker"), [
       "/bin/docker",

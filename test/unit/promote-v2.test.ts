@@ -10,6 +10,7 @@ import { describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
 import { parseDocument } from "yaml";
 import { loadAppDescriptor, loadDescriptor } from "../../src/descriptor/index.js";
+import { InputError } from "../../src/errors/index.js";
 import { parseNotebook } from "../../src/notebook/model.js";
 import { type PromoteInput, type PromotePlan, planPromote } from "../../src/promote/plan.js";
 import { readTemplate } from "../../src/promote/template.js";
@@ -92,5 +93,43 @@ describe("promote into a v2.0 quix.yaml with placeholders", () => {
     // app.yaml follows the flag (its default becomes "orders"), so even now there is nothing to override.
     assert.equal(raw.deployments.find((d) => d.name === "candles-1m")!.variables, undefined);
     assert.match(moved.descriptorAfter, /replicas: 3/);
+  });
+});
+
+describe("promote over values it must keep", () => {
+  const v1 = (vars: string) =>
+    `metadata:\n  version: 1.0\ndeployments:\n  - name: candles-1m\n    application: candles-1m\n    version: v1\n    deploymentType: Service\n    resources:\n      cpu: 200\n      memory: 500\n      replicas: 1\n    variables:\n${vars}topics: []\n`;
+  const variable = (name: string, value: string, type = "FreeText") => `      - name: ${name}\n        inputType: ${type}\n        required: false\n        value: ${value}\n`;
+
+  it("an input given by a {{NAME}} placeholder needs --input, and the placeholder stays", () => {
+    const text = v1(variable("input", "{{IN_TOPIC}}", "InputTopic"));
+    assert.throws(
+      () => planPromote(input({ descriptorText: text })),
+      (e: unknown) => e instanceof InputError && /sets input with a \{\{NAME\}\} placeholder/.test(e.message) && /--input/.test(e.remedy ?? ""),
+    );
+    const plan = planPromote(input({ descriptorText: text, input: "ticks" }));
+    assert.match(plan.descriptorAfter, /value: \{\{IN_TOPIC\}\}/, "promote does not overwrite the placeholder");
+    const names = loadDescriptor(plan.descriptorAfter).value.topics.map((t) => t.name);
+    assert.deepEqual(names, ["ticks", "candles-1m", "ticks.dlq", "candles-1m.late", "candles-1m.ohlc1m.changelog"]);
+    assert.ok(!names.some((n) => /[\uE000-\uE01F]/.test(n)), "no masked token leaks into a topic name");
+  });
+
+  it("a consumer group set in quix.yaml is kept, and the changelog is declared under it", () => {
+    const plan = planPromote(input({ descriptorText: v1(variable("consumer_group", "candles-prod")) }));
+    const loaded = loadDescriptor(plan.descriptorAfter);
+    const dep = loaded.value.deployments[0]!;
+    assert.equal(dep.variables.find((v) => v.name === "consumer_group")!.value, "candles-prod");
+    assert.ok(loaded.value.topics.some((t) => t.name === "candles-prod.ohlc1m.changelog" && t.configuration.cleanupPolicy === "Compact"));
+    assert.ok(!loaded.value.topics.some((t) => t.name === "candles-1m.ohlc1m.changelog"), "no second changelog under the deployment's name");
+  });
+
+  it("a declared changelog without a cleanupPolicy is made Compact; one with a policy is left as it is", () => {
+    const topic = (policy: string) =>
+      `  - name: candles-1m.ohlc1m.changelog\n    persisted: false\n    configuration:\n      partitions: 1\n      replicationFactor: 1\n      retentionInMinutes: -1\n      retentionInBytes: -1\n${policy}`;
+    const bare = v1("").replace("topics: []\n", `topics:\n${topic("")}`);
+    assert.equal(loadDescriptor(planPromote(input({ descriptorText: bare })).descriptorAfter).value.topics[0]!.configuration.cleanupPolicy, "Compact");
+    const both = v1("").replace("topics: []\n", `topics:\n${topic("      cleanupPolicy: DeleteAndCompact\n")}`);
+    assert.deepEqual(loadDescriptor(both).errors, [], "DeleteAndCompact is one of Quix's values");
+    assert.equal(loadDescriptor(planPromote(input({ descriptorText: both })).descriptorAfter).value.topics[0]!.configuration.cleanupPolicy, "DeleteAndCompact");
   });
 });
