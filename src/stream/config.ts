@@ -16,7 +16,7 @@ export const STEP_ENV = {
   Quix__Portal__Api: "Quix Cloud's Portal API URL, required with Quix__Sdk__Token",
   Quix__Workspace__Id: "Quix Cloud workspace: topics are its topic ids, the group gets its prefix (default: the token's only workspace)",
   REDIS_URL: "online store; unset or 'none' = no online store",
-  consumer_group: "consumer group (default quixlab-<feature>); replicas share it",
+  consumer_group: "consumer group (default Quix__Consumer_Group, as quix-streams reads it, else quixlab-<feature>); replicas share it",
   processing: "at-least-once (default) or exactly-once",
   dlq: "dead-letter topic (default <input>.dlq)",
   late: "late-tick topic (default <output>.late)",
@@ -144,7 +144,7 @@ function baseConfig(env: NodeJS.ProcessEnv, flags: StepOverrides): Omit<StepConf
   return {
     inputTopic,
     outputTopic,
-    consumerGroup: nonEmpty(flags.group) ?? nonEmpty(env.consumer_group),
+    consumerGroup: nonEmpty(flags.group) ?? nonEmpty(env.consumer_group) ?? nonEmpty(env.Quix__Consumer_Group),
     redis,
     processing: processingText as Processing,
     dlqTopic: nonEmpty(flags.dlq) ?? nonEmpty(env.dlq),

@@ -40,6 +40,8 @@ describe("quixlab run configuration", () => {
     assert.equal(c.processing, "exactly-once");
     assert.equal(stepConfigFromEnv(base, { broker: "x:1" }).brokers[0], "x:1");
     assert.equal(stepConfigFromEnv(base).processing, "at-least-once");
+    assert.equal(stepConfigFromEnv({ ...base, Quix__Consumer_Group: "qg" }).consumerGroup, "qg", "quix-streams' variable, when consumer_group is not set");
+    assert.equal(stepConfigFromEnv({ ...base, Quix__Consumer_Group: "qg", consumer_group: "mine" }).consumerGroup, "mine");
     assert.equal(stepConfigFromEnv(base).redis, null);
   });
 

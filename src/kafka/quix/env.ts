@@ -14,7 +14,7 @@ export interface QuixCloudCredentials {
   token: string;
   /** Base URL of the Portal API, e.g. `https://portal-api.platform.quix.io/`. */
   portalApi: string;
-  /** The workspace; when unset, the token's only workspace (as quix-streams does). */
+  /** The workspace; when unset, the token's only workspace (quix-streams can also look it up by a known topic; quixlab does not). */
   workspaceId?: string;
 }
 
