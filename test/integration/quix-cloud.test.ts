@@ -12,6 +12,7 @@ import { once } from "node:events";
 import { mkdir, mkdtemp, readFile, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
+import { loadAppDescriptor, loadDescriptor } from "../../src/descriptor/index.js";
 import { loadFeatureRef } from "../../src/feature/ref.js";
 import type { WindowRecord } from "../../src/feature/types.js";
 import { kafkaClient } from "../../src/kafka/client.js";
@@ -163,6 +164,38 @@ describe("a promoted step on Quix Cloud (fake Portal API, the broker's SCRAM lis
     const same = compareWindows(plain.records, onQuix.records);
     assert.equal(same.ok, true, JSON.stringify({ ...same, mismatches: same.mismatches.slice(0, 2) }));
     assert.equal(compareWindows(batch, onQuix.records).ok, true, "and both are the batch's windows");
+  });
+
+  it("with the promoted quix.yaml's topics declared and the app.yaml's variables as Quix injects them, creates nothing and uses the declared names", async () => {
+    const { ws, portal, vars } = await workspace();
+    // What Quix would do from the promoted project: create every topic quix.yaml declares, and give the deployment
+    // its app.yaml defaults (v2.0 inheritance) as environment variables.
+    const declared = loadDescriptor(await readFile(join(proj, "quix.yaml"), "utf8")).value.topics;
+    assert.deepEqual(
+      declared.map((t) => t.name),
+      ["ticks", "candles-1m", "ticks.dlq", "candles-1m.late", "candles-1m.ohlc1m.changelog"],
+    );
+    for (const t of declared) await portal.declare(t.name, 2);
+    const app = loadAppDescriptor(await readFile(join(appDir, "app.yaml"), "utf8")).value;
+    const injected = Object.fromEntries(app.variables.flatMap((v) => (v.defaultValue === undefined ? [] : [[v.name, v.defaultValue]])));
+    assert.deepEqual(
+      ["input", "output", "dlq", "late", "consumer_group"].map((n) => injected[n]),
+      ["ticks", "candles-1m", "ticks.dlq", "candles-1m.late", "candles-1m"],
+    );
+    const run = await windowsOf(appDir, { ...vars, ...injected }, kafkaClient(sasl), `${ws}-ticks`, `${ws}-candles-1m`);
+    assert.deepEqual(
+      portal.requests.filter((r) => r.method === "POST"),
+      [],
+      "every topic the step uses was declared by promote: the step looked them up and created none",
+    );
+    assert.equal(compareWindows(batch, run.records).ok, true);
+    const admin = await openAdmin(sasl);
+    try {
+      const committed = await admin.committedOffsets(`${ws}-candles-1m`, [`${ws}-ticks`]);
+      assert.ok(committed[0]!.partitions.every((p) => p.offset > 0), `the group is the workspace's candles-1m: ${JSON.stringify(committed)}`);
+    } finally {
+      await admin.disconnect();
+    }
   });
 
   it("over SASL_SSL, trusting the CA the Portal API returns (base64 ssl.ca.cert), gives the batch's windows", async (t) => {
