@@ -4,6 +4,7 @@ export { formatDescriptorError, isSyntaxFailure, type Loaded, type LoadOptions, 
 export { descriptorVersion, effectiveVariables, inheritsVariables, matchAppVariable } from "./inherit.js";
 export {
   hasPlaceholder,
+  isMasked,
   type PlaceholderLookup,
   type PlaceholderSources,
   parseVariablesFile,
@@ -11,7 +12,7 @@ export {
   placeholderNames,
   resolvePlaceholders,
 } from "./placeholders.js";
-export { type ProjectFile, type ProjectReport, readVariablesFile, validateProject, type ValidateProjectOptions } from "./project.js";
+export { type ProjectFile, type ProjectReport, projectPlaceholders, readVariablesFile, validateProject, type ValidateProjectOptions } from "./project.js";
 export {
   type DeploymentSpec,
   type EditOutcome,

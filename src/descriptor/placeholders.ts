@@ -50,6 +50,14 @@ export function maskPlaceholders(text: string): Mask {
   return { text: masked, tokens, found };
 }
 
+/**
+ * Whether text read from a masked document holds a placeholder's token: a value that stands for `{{NAME}}`, to be
+ * known only once Quix fills it (an editor must not take it for a name).
+ */
+export function isMasked(s: string): boolean {
+  return TOKEN_CHARS.test(s);
+}
+
 /** `s` with every token turned back into its placeholder text. */
 export function unmask(s: string, mask: Pick<Mask, "tokens">): string {
   if (mask.tokens.size === 0 || !TOKEN_CHARS.test(s)) return s;

@@ -45,6 +45,19 @@ export async function readVariablesFile(dir: string): Promise<{ file: string; va
 }
 
 /**
+ * A project's placeholder values, in Quix's order: `--var`, then `.quix.yaml.variables` in `dir`, then the
+ * environment. `local` is that file as read (its `bad` lines are the caller's to report).
+ * @example const { lookup } = await projectPlaceholders(dir, { vars: { CPU: "200" }, env: process.env })
+ */
+export async function projectPlaceholders(
+  dir: string,
+  opts: Pick<ValidateProjectOptions, "vars" | "env"> = {},
+): Promise<{ lookup: PlaceholderLookup; local: Awaited<ReturnType<typeof readVariablesFile>> }> {
+  const local = await readVariablesFile(dir);
+  return { local, lookup: placeholderLookup({ ...(opts.vars && { vars: opts.vars }), ...(local && { file: local.values }), env: opts.env ?? process.env }) };
+}
+
+/**
  * Check `target` — a project folder, its quix.yaml, or an app.yaml on its own — and every app.yaml the project
  * uses. A missing or unreadable quix.yaml is an InputError (exit 2); every problem inside the files is in `errors`.
  * @example const report = await validateProject("my-project", { resolve: true, vars: { CPU: "200" } })
@@ -64,7 +77,8 @@ export async function validateProject(target: string, opts: ValidateProjectOptio
   const dir = dirname(path);
   let lookup: PlaceholderLookup | undefined;
   if (opts.resolve) {
-    const local = await readVariablesFile(dir);
+    const placeholders = await projectPlaceholders(dir, opts);
+    const local = placeholders.local;
     if (local) {
       const f = label(local.file);
       add(
@@ -73,7 +87,7 @@ export async function validateProject(target: string, opts: ValidateProjectOptio
         local.bad.map((line) => ({ file: f, line, column: 1, code: "wrong-type" as const, message: "not a KEY=VALUE line", remedy: "write one NAME=value per line (# starts a comment)", path: "" })),
       );
     }
-    lookup = placeholderLookup({ ...(opts.vars && { vars: opts.vars }), ...(local && { file: local.values }), env: opts.env ?? process.env });
+    lookup = placeholders.lookup;
   }
   const resolve = lookup ? { resolve: lookup } : {};
   const text = await readDescriptorText(path);

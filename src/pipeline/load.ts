@@ -2,8 +2,8 @@ import { existsSync, readFileSync, statSync } from "node:fs";
 import { dirname, relative, resolve } from "node:path";
 import { DescriptorInvalidError, readDescriptor, readDescriptorText } from "../descriptor/file.js";
 import { loadAppDescriptor } from "../descriptor/load.js";
-import { type PlaceholderLookup, placeholderLookup } from "../descriptor/placeholders.js";
-import { readVariablesFile } from "../descriptor/project.js";
+import type { PlaceholderLookup } from "../descriptor/placeholders.js";
+import { projectPlaceholders } from "../descriptor/project.js";
 import type { AppDescriptor, Deployment, Descriptor, DescriptorError } from "../descriptor/types.js";
 import { InputError } from "../errors/index.js";
 import { type AppFiles, dockerfileBase, isNodeApp } from "./runtime.js";
@@ -79,15 +79,14 @@ export async function loadPipeline(file: string, cwd: string, opts: LoadPipeline
 
 /** The placeholder values of a project; a line of `.quix.yaml.variables` that is no `NAME=VALUE` is an error. */
 async function lookup(dir: string, opts: LoadPipelineOptions): Promise<PlaceholderLookup> {
-  const file = await readVariablesFile(dir);
-  if (file && file.bad.length > 0) {
-    throw new InputError(`${file.file}:${file.bad[0]} is not a NAME=VALUE line`, {
+  const { lookup, local } = await projectPlaceholders(dir, { vars: opts.vars, env: (opts.env ?? process.env) as Record<string, string | undefined> });
+  if (local && local.bad.length > 0) {
+    throw new InputError(`${local.file}:${local.bad[0]} is not a NAME=VALUE line`, {
       remedy: "write one NAME=VALUE per line (# starts a comment)",
-      context: { file: file.file, line: file.bad[0] },
+      context: { file: local.file, line: local.bad[0] },
     });
   }
-  const env = opts.env ?? process.env;
-  return placeholderLookup({ vars: opts.vars, file: file?.values, env: env as Record<string, string | undefined> });
+  return lookup;
 }
 
 /** The entry point and Dockerfile of an application folder. Quix's templates name it `dockerfile`; either case is found. */

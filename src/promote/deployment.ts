@@ -3,7 +3,7 @@
  * declared. quix.yaml is parsed with its `{{NAME}}` placeholders masked, so a value holding one is not taken for a name.
  */
 import { type Document, isMap, isSeq, type YAMLMap } from "yaml";
-import { type EditOutcome, ensureTopic, upsertTopic } from "../descriptor/index.js";
+import { type EditOutcome, ensureTopic, isMasked, upsertTopic } from "../descriptor/index.js";
 import { changelogTopic } from "../stream/changelog.js";
 
 export interface Current {
@@ -20,9 +20,6 @@ export interface Current {
   memory?: number;
   replicas?: number;
 }
-
-/** A character of the tokens src/descriptor/placeholders.ts masks `{{NAME}}` with before parsing. */
-const MASKED = /[\uE000-\uE01F]/;
 
 /** What the descriptor says about the deployment now (raw values; the file was validated when it was loaded). */
 export function currentDeployment(doc: Document, name: string): Current {
@@ -41,7 +38,7 @@ export function currentDeployment(doc: Document, name: string): Current {
     const v = js.variables?.find((x) => typeof x?.name === "string" && x.name.toLowerCase() === n)?.value;
     if (v === undefined || v === null) return undefined;
     // The document is parsed with its placeholders masked (private-use tokens): such a value is not a name.
-    if (typeof v === "string" && MASKED.test(v)) {
+    if (typeof v === "string" && isMasked(v)) {
       placeholders.add(n);
       return undefined;
     }
