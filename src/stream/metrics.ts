@@ -41,6 +41,29 @@ export interface StepMetrics {
   redisDown: boolean;
   redisErrors: number;
   lastError: string | null;
+  /** "source" for a source step (coinbase, replay: src/source/), which consumes no topic; absent or "step" otherwise. */
+  kind?: "step" | "source";
+  /** Early results (`emit: "update"`) written to `<output>.updates` and acknowledged. */
+  updates?: number;
+  /** Largest `end` of the final windows acknowledged so far (epoch ms): freshness = now − this. */
+  lastWindowEnd?: number | null;
+  /** A source's own health: where it reads, whether it is connected, and what it dropped. */
+  source?: SourceMetrics;
+}
+
+/** What a source step reports besides the common counters (consumed = messages received, emitted = produced). */
+export interface SourceMetrics {
+  /** "coinbase" or "replay". */
+  type: string;
+  /** The WebSocket URL or the ticks file. */
+  endpoint: string;
+  products: string[];
+  connected: boolean;
+  reconnects: number;
+  /** Messages received again after a reconnect and not produced (by sequence/trade_id). */
+  duplicates: number;
+  /** Wall time of the newest message received, or null. */
+  lastMessageAt: number | null;
 }
 
 /** What identifies a replica's reports; fixed for the replica's life. */
