@@ -1,9 +1,11 @@
 import { TickColumnsBuilder } from "../tick/columns.js";
 import { frameToTickResults, isDataFrame } from "../tick/frame.js";
 import { readTickBatches, readTickColumns } from "../tick/read.js";
-import type { Rejection, TickResult } from "../tick/types.js";
+import { InputError } from "../errors/index.js";
+import type { Rejection, Tick, TickResult } from "../tick/types.js";
+import { partitionOf } from "../util/murmur2.js";
 import { isTick, toTick } from "../tick/validate.js";
-import { compareKeys } from "../window/engine.js";
+import { compareKeys, type WindowEngine } from "../window/engine.js";
 import { ohlcvTumblingColumns } from "./fast.js";
 import type { BatchInput, BatchOptions, BatchResult, Feature, WindowRecord } from "./types.js";
 
@@ -58,7 +60,16 @@ async function runEngine<R extends Record<string, unknown>>(
   opts: BatchOptions,
 ): Promise<BatchResult<R>> {
   const records: WindowRecord<R>[] = [];
-  const engine = feature.engine({ emit: (r) => records.push(r), late: opts.onLate });
+  const events = { emit: (r: WindowRecord<R>) => records.push(r), late: opts.onLate };
+  // One engine per input partition when the partition's watermark closes windows; else one for all keys.
+  const n = feature.window.closing === "partition" ? partitionCount(opts.partitions) : 1;
+  const engines = Array.from({ length: n }, () => feature.engine(events));
+  const partitions = new Map<string, WindowEngine<R>>();
+  const engineOf = (t: Tick) => {
+    let e = partitions.get(t.product_id);
+    if (!e) partitions.set(t.product_id, (e = engines[partitionOf(t.product_id, n)]!));
+    return e;
+  };
   const rejections: Rejection[] = [];
   let ticks = 0;
   let rejected = 0;
@@ -66,7 +77,7 @@ async function runEngine<R extends Record<string, unknown>>(
     for (const r of batch) {
       if (r.ok) {
         ticks++;
-        engine.add(r.tick);
+        (n === 1 ? engines[0]! : engineOf(r.tick)).add(r.tick);
       } else {
         rejected++;
         if (rejections.length < KEEP_REJECTIONS) rejections.push(r.rejection);
@@ -74,7 +85,19 @@ async function runEngine<R extends Record<string, unknown>>(
       }
     }
   }
-  engine.flush();
+  let late = 0;
+  for (const e of engines) {
+    e.flush();
+    late += e.lateCount();
+  }
   records.sort((a, b) => compareKeys(a.key, b.key) || a.start - b.start);
-  return { records, ticks, rejected, rejections, late: engine.lateCount() };
+  return { records, ticks, rejected, rejections, late };
+}
+
+function partitionCount(n: number | undefined): number {
+  if (n === undefined) return 1;
+  if (!Number.isSafeInteger(n) || n < 1) {
+    throw new InputError(`bad partition count ${n}`, { remedy: "give the input topic's partition count (a whole number >= 1)", context: { field: "partitions" } });
+  }
+  return n;
 }

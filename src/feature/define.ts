@@ -2,7 +2,7 @@ import { createHash } from "node:crypto";
 import { InputError } from "../errors/index.js";
 import type { Tick } from "../tick/types.js";
 import { type EngineEvents, WindowEngine } from "../window/engine.js";
-import { type WindowBuilder, toWindowSpec } from "../window/spec.js";
+import { type CloseOptions, type WindowBuilder, toWindowSpec, withOptions } from "../window/spec.js";
 import { runBatch } from "./batch.js";
 import { isOhlcvAggregator } from "./ohlcv.js";
 import type { Aggregator, BatchInput, BatchOptions, Feature, WindowSpec } from "./types.js";
@@ -22,6 +22,12 @@ export interface FeatureDefinition<S, R extends Record<string, unknown>> {
   time?: (t: Tick) => number;
   /** Shown in promote's app.yaml; part of the state version. */
   params?: Params;
+  /** How windows close, early results and empty windows; the same as the window's options (these win). */
+  closing?: CloseOptions["closing"];
+  idle?: CloseOptions["idle"];
+  emit?: CloseOptions["emit"];
+  every?: CloseOptions["every"];
+  fill?: CloseOptions["fill"];
 }
 
 const FEATURE = Symbol.for("quixlab.feature");
@@ -38,13 +44,15 @@ export function defineFeature<S, R extends Record<string, unknown>>(def: Feature
       context: { field: "name" },
     });
   }
-  const window = toWindowSpec(def.window);
+  const window = withOptions(toWindowSpec(def.window), { closing: def.closing, idle: def.idle, emit: def.emit, every: def.every, fill: def.fill });
   const aggregator = toAggregator(def.agg, def.name);
   const params = Object.freeze({ ...(def.params ?? {}) });
   const key = def.key ?? defaultKey;
   const time = def.time ?? defaultTime;
   // The columnar fast path applies only when the built-in OHLCV reads the default key and time.
-  const fastOhlcv = isOhlcvAggregator(aggregator) && key === defaultKey && time === defaultTime && window.step === window.size;
+  // It knows neither the partition's watermark nor empty windows: those take the engine.
+  const fastOhlcv =
+    isOhlcvAggregator(aggregator) && key === defaultKey && time === defaultTime && window.step === window.size && !window.closing && !window.fill;
   const feature: Feature<R> = Object.freeze({
     [FEATURE]: 1,
     name: def.name,
@@ -123,5 +131,8 @@ function versionOf(name: string, w: WindowSpec, agg: Aggregator<unknown, Record<
   const p = Object.keys(params)
     .sort()
     .map((k) => [k, params[k]]);
-  return digest(JSON.stringify([name, w.kind, w.size, w.step, w.origin, w.grace, aggVersion, p]));
+  // What changes the final records (closing, fill) is part of it, only when set: older versions stay as they were.
+  // Early results and the idle timeout change no state and no final record.
+  const closing = [...(w.closing ? [`closing:${w.closing}`] : []), ...(w.fill ? [`fill:${w.fill}`] : [])];
+  return digest(JSON.stringify([name, w.kind, w.size, w.step, w.origin, w.grace, aggVersion, p, ...closing]));
 }

@@ -57,6 +57,8 @@ const aggregator: Aggregator<OhlcvState, Ohlcv> & { readonly [OHLCV_BRAND]: true
     return s;
   },
   result: (s: OhlcvState): Ohlcv => ({ open: s[0], high: s[2], low: s[3], close: s[4], volume: s[6], count: s[7] }),
+  /** An empty window (fill "carry"): open = high = low = close = the previous close, volume 0, count 0. */
+  fill: (prev: Ohlcv): Ohlcv => ({ open: prev.close, high: prev.close, low: prev.close, close: prev.close, volume: 0, count: 0 }),
   /** `a` holds earlier arrivals than `b`. */
   merge(a: OhlcvState, b: OhlcvState): OhlcvState {
     if (a[7] === 0) return [...b];

@@ -17,6 +17,12 @@ export interface BatchOptions {
   onReject?(r: Rejection): void;
   /** File inputs only: bytes read so far / file size. */
   onProgress?(p: { bytes: number; total: number }): void;
+  /**
+   * Partitions of the input topic, for `closing: "partition"`: each tick goes to the partition Kafka's default
+   * partitioner gives its `product_id` (the key a replay produces it with), and each partition has its own
+   * watermark, as on the stream. Default 1.
+   */
+  partitions?: number;
   /** File inputs only: format and CSV mapping (default: from the extension / the header). */
   read?: Pick<ReadOptions, "format" | "csvMap">;
 }

@@ -12,6 +12,8 @@ export interface EngineEvents<R> {
   emit(record: WindowRecord<R>, info: { maxTickTime: number; lastIngestMs?: number }): void;
   /** A tick fell into a window already final for its key; it is counted and not merged. */
   late?(tick: Tick, info: { key: string; watermark: number }): void;
+  /** `emit: "update"`: an open window's current value after a tick (not final; the final record follows later). */
+  update?(record: WindowRecord<R>): void;
 }
 
 /** JSON-serialisable engine state: everything needed to continue exactly where it stopped. */
@@ -22,14 +24,21 @@ export interface EngineSnapshot {
   /** Arrival counter (tie-breaking for whole-window functions). */
   readonly seq: number;
   readonly late: number;
-  /** Per key: watermark, grid origin, and open windows as [start, maxTickTime, aggregator state]. */
-  readonly keys: { key: string; watermark: number; origin: number; windows: [number, number, unknown][] }[];
+  /**
+   * Per key: watermark, grid origin, and open windows as [start, maxTickTime, aggregator state]; with `fill:
+   * "carry"`, `last` = the start and result of the newest window emitted.
+   */
+  readonly keys: { key: string; watermark: number; origin: number; windows: [number, number, unknown][]; last?: [number, Record<string, unknown>] }[];
+  /** `closing: "partition"`: the input partition's watermark (max event time of every key). */
+  readonly partitionWatermark?: number;
 }
 
 interface OpenWindow {
   start: number;
   maxTime: number;
   state: unknown;
+  /** Event time of the newest update emitted for it (emit "update" with `every`). */
+  updatedAt?: number;
 }
 
 interface KeyState {
@@ -37,6 +46,10 @@ interface KeyState {
   origin: number;
   /** Sorted by start; usually one or two entries for tumbling, about size/step + grace/step for hopping. */
   windows: OpenWindow[];
+  /** fill "carry": the newest window emitted, whose close the next empty windows carry. */
+  last?: [number, Record<string, unknown>];
+  /** idle: wall time of the key's newest tick (not checkpointed: a restored key starts its idle clock afresh). */
+  seenAt: number;
 }
 
 /**
@@ -55,6 +68,15 @@ export class WindowEngine<R extends Record<string, unknown> = Record<string, unk
   private late = 0;
   private open = 0;
   private lastIngest: number | undefined;
+  private readonly byPartition: boolean;
+  /** closing "partition": max event time over every key, and when it was last moved (wall clock, for idle). */
+  private pw = Number.NEGATIVE_INFINITY;
+  private pwSeenAt = 0;
+  /** closing "partition": the smallest open window start of any key (a sweep is due once the horizon reaches it). */
+  private nextDue = Number.POSITIVE_INFINITY;
+  private readonly updates: boolean;
+  private readonly every: number;
+  private readonly filler: ((previous: R) => R) | undefined;
 
   constructor(
     private readonly def: EngineSpec<R>,
@@ -62,6 +84,19 @@ export class WindowEngine<R extends Record<string, unknown> = Record<string, unk
   ) {
     this.spec = def.window;
     this.agg = def.aggregator;
+    this.byPartition = this.spec.closing === "partition";
+    this.updates = this.spec.emit === "update";
+    this.every = this.spec.every ?? 0;
+    if (this.spec.fill === "carry") {
+      const fill = this.agg.fill;
+      if (typeof fill !== "function") {
+        throw new InputError(`feature '${def.name}': fill "carry" needs an aggregator that says what an empty window holds (a fill(previous) method)`, {
+          remedy: 'use ohlcv(), add fill(previous) to your aggregator, or drop fill: "carry"',
+          context: { field: "fill" },
+        });
+      }
+      this.filler = (previous) => fill.call(this.agg, previous);
+    }
   }
 
   /** Feed one tick (arrival order). Returns "late" when it was dropped; may emit windows before returning. */
@@ -73,13 +108,15 @@ export class WindowEngine<R extends Record<string, unknown> = Record<string, unk
     const { size, step, grace } = this.spec;
     let ks = this.keys.get(key);
     if (!ks) {
-      ks = { watermark: t, origin: this.spec.origin === "start" ? t : 0, windows: [] };
+      ks = { watermark: t, origin: this.spec.origin === "start" ? t : 0, windows: [], seenAt: 0 };
       this.keys.set(key, ks);
     }
+    if (this.spec.idle) ks.seenAt = this.pwSeenAt = Date.now();
     const first = firstWindowStart(t, this.spec, ks.origin);
-    if (first + size + grace <= ks.watermark) {
+    const closedBy = this.byPartition ? Math.max(this.pw, ks.watermark) : ks.watermark;
+    if (first + size + grace <= closedBy) {
       this.late++;
-      this.events.late?.(tick, { key, watermark: ks.watermark });
+      this.events.late?.(tick, { key, watermark: closedBy });
       return "late";
     }
     const last = lastWindowStart(t, this.spec, ks.origin);
@@ -96,12 +133,39 @@ export class WindowEngine<R extends Record<string, unknown> = Record<string, unk
       }
       w.state = this.agg.add(w.state, tick, seq);
       if (t > w.maxTime) w.maxTime = t;
+      if (this.updates) this.update(key, w, t);
     }
-    if (t > ks.watermark) {
+    if (ws[0]!.start < this.nextDue) this.nextDue = ws[0]!.start;
+    if (this.byPartition) {
+      if (t > ks.watermark) ks.watermark = t;
+      if (t > this.pw) this.advancePartition(t);
+    } else if (t > ks.watermark) {
       ks.watermark = t;
-      this.emitFinal(key, ks);
+      this.emitFinal(key, ks, ks.watermark);
     }
     return "ok";
+  }
+
+  /**
+   * Live input only (the step calls it on a timer; batch and replay never do): every key without a tick for the
+   * window's `idle` (wall clock) closes the windows whose end + grace is past `now`, as if its watermark had
+   * reached `now`; a tick for one of them later is late. With closing "partition" the whole partition must be
+   * quiet. Returns the number of windows emitted.
+   */
+  closeIdle(now: number): number {
+    const idle = this.spec.idle;
+    if (!idle) return 0;
+    const before = this.open;
+    if (this.byPartition) {
+      if (now - this.pwSeenAt >= idle && now > this.pw) this.advancePartition(now);
+      return before - this.open;
+    }
+    for (const [key, ks] of this.keys) {
+      if (ks.windows.length === 0 || now - ks.seenAt < idle || now <= ks.watermark) continue;
+      ks.watermark = now;
+      this.emitFinal(key, ks, now);
+    }
+    return before - this.open;
   }
 
   /** End of input: emit every open window, sorted by (key, start). */
@@ -109,10 +173,11 @@ export class WindowEngine<R extends Record<string, unknown> = Record<string, unk
     const keys = [...this.keys.keys()].sort(compareKeys);
     for (const key of keys) {
       const ks = this.keys.get(key)!;
-      for (const w of ks.windows) this.emitWindow(key, w);
+      for (const w of ks.windows) this.emitWindow(key, ks, w);
       this.open -= ks.windows.length;
       ks.windows = [];
     }
+    this.nextDue = Number.POSITIVE_INFINITY;
   }
 
   openWindows(): number {
@@ -127,9 +192,11 @@ export class WindowEngine<R extends Record<string, unknown> = Record<string, unk
   snapshot(): EngineSnapshot {
     const keys: EngineSnapshot["keys"] = [];
     for (const [key, ks] of this.keys) {
-      keys.push({ key, watermark: ks.watermark, origin: ks.origin, windows: ks.windows.map((w) => [w.start, w.maxTime, w.state]) });
+      const windows = ks.windows.map((w): [number, number, unknown] => [w.start, w.maxTime, w.state]);
+      keys.push({ key, watermark: ks.watermark, origin: ks.origin, windows, ...(ks.last ? { last: ks.last } : {}) });
     }
-    return structuredClone({ format: 1, feature: this.def.name, version: this.def.version, seq: this.seq, late: this.late, keys });
+    const pw = this.byPartition && Number.isFinite(this.pw) ? { partitionWatermark: this.pw } : {};
+    return structuredClone({ format: 1, feature: this.def.name, version: this.def.version, seq: this.seq, late: this.late, keys, ...pw });
   }
 
   /** An engine continuing from a snapshot; refuses one taken with a different version (of the feature, usually). */
@@ -143,32 +210,71 @@ export class WindowEngine<R extends Record<string, unknown> = Record<string, unk
     const e = new WindowEngine(def, events);
     e.seq = snap.seq;
     e.late = snap.late;
+    const now = Date.now();
     for (const k of structuredClone(snap.keys)) {
       e.keys.set(k.key, {
         watermark: k.watermark,
         origin: k.origin,
         windows: k.windows.map(([start, maxTime, state]) => ({ start, maxTime, state })),
+        ...(k.last ? { last: k.last } : {}),
+        seenAt: now,
       });
       e.open += k.windows.length;
+      if (k.windows.length && k.windows[0]![0] < e.nextDue) e.nextDue = k.windows[0]![0];
     }
+    if (snap.partitionWatermark !== undefined) e.pw = snap.partitionWatermark;
+    e.pwSeenAt = now;
     return e;
   }
 
-  private emitFinal(key: string, ks: KeyState): void {
+  /** closing "partition": the partition's watermark moved to `wm`; close what it closes, in every key. */
+  private advancePartition(wm: number): void {
+    this.pw = wm;
+    const horizon = wm - this.spec.size - this.spec.grace;
+    if (horizon < this.nextDue) return;
+    let next = Number.POSITIVE_INFINITY;
+    for (const [key, ks] of this.keys) {
+      this.emitFinal(key, ks, wm);
+      if (ks.windows.length && ks.windows[0]!.start < next) next = ks.windows[0]!.start;
+    }
+    this.nextDue = next;
+  }
+
+  /** Emit the key's windows that watermark `wm` makes final, oldest first. */
+  private emitFinal(key: string, ks: KeyState, wm: number): void {
     const ws = ks.windows;
-    const horizon = ks.watermark - this.spec.size - this.spec.grace;
+    const horizon = wm - this.spec.size - this.spec.grace;
     let n = 0;
     while (n < ws.length && ws[n]!.start <= horizon) n++;
     if (n === 0) return;
     const done = ws.splice(0, n);
     this.open -= n;
-    for (const w of done) this.emitWindow(key, w);
+    for (const w of done) this.emitWindow(key, ks, w);
   }
 
-  private emitWindow(key: string, w: OpenWindow): void {
+  private emitWindow(key: string, ks: KeyState, w: OpenWindow): void {
     const result = this.agg.result(w.state);
-    const record = { key, start: w.start, end: w.start + this.spec.size, ...result } as WindowRecord<R>;
-    this.events.emit(record, { maxTickTime: w.maxTime, lastIngestMs: this.lastIngest });
+    const info = { maxTickTime: w.maxTime, lastIngestMs: this.lastIngest };
+    if (this.filler) {
+      // Every window the grid has between the newest emitted one and this one had no tick: carry its close.
+      const { size, step } = this.spec;
+      if (ks.last) {
+        let prev = ks.last[1] as R;
+        for (let s = ks.last[0] + step; s < w.start; s += step) {
+          prev = this.filler(prev);
+          this.events.emit({ key, start: s, end: s + size, ...prev } as WindowRecord<R>, info);
+        }
+      }
+      ks.last = [w.start, result];
+    }
+    this.events.emit({ key, start: w.start, end: w.start + this.spec.size, ...result } as WindowRecord<R>, info);
+  }
+
+  /** emit "update": the window's current value, unless one was emitted less than `every` ago (event time). */
+  private update(key: string, w: OpenWindow, t: number): void {
+    if (this.every > 0 && w.updatedAt !== undefined && t - w.updatedAt < this.every) return;
+    w.updatedAt = t;
+    this.events.update?.({ key, start: w.start, end: w.start + this.spec.size, ...this.agg.result(w.state) } as WindowRecord<R>);
   }
 }
 

@@ -19,7 +19,20 @@ export interface WindowOptions {
    * falls into the grid window before the origin.
    */
   origin?: "epoch" | "start";
+  /** "key" (default): a key's windows close on its own max event time; "partition": on the input partition's. */
+  closing?: "key" | "partition";
+  /** Live input only: close a quiet key's windows once end + grace has passed on the wall clock, after `idle` without a tick. */
+  idle?: Duration;
+  /** "update": write each open window's current value after each tick too (to `<output>.updates`). Default "final". */
+  emit?: "final" | "update";
+  /** With emit "update": at most one update per window per `every` of event time. Default: after every tick. */
+  every?: Duration;
+  /** "carry": emit missing windows between a key's first and last with the previous close. Default "none". */
+  fill?: "none" | "carry";
 }
+
+/** The options beyond size and step, as a spec holds them (absent = default). */
+export type CloseOptions = Pick<WindowOptions, "closing" | "idle" | "emit" | "every" | "fill">;
 
 const BUILDER = Symbol.for("quixlab.window");
 
@@ -41,6 +54,26 @@ export class WindowBuilder {
     return new WindowBuilder(makeSpec({ ...this.spec, origin: o }));
   }
 
+  /** Same window closed by the key's ("key") or the input partition's ("partition") stream time. */
+  closing(c: "key" | "partition"): WindowBuilder {
+    return new WindowBuilder(withOptions(this.spec, { closing: c }));
+  }
+
+  /** Same window, closed on the wall clock after `d` without a tick for its key (live input only). */
+  idle(d: Duration): WindowBuilder {
+    return new WindowBuilder(withOptions(this.spec, { idle: d }));
+  }
+
+  /** Same window, emitting early results ("update", at most every `every`) or final ones only. */
+  emit(mode: "final" | "update", opts: { every?: Duration } = {}): WindowBuilder {
+    return new WindowBuilder(withOptions(this.spec, { emit: mode, every: opts.every ?? 0 }));
+  }
+
+  /** Same window, filling empty windows between a key's first and last ("carry") or not. */
+  fill(f: "none" | "carry"): WindowBuilder {
+    return new WindowBuilder(withOptions(this.spec, { fill: f }));
+  }
+
   toJSON(): WindowSpec {
     return this.spec;
   }
@@ -52,9 +85,8 @@ export class WindowBuilder {
  */
 export function tumbling(size: Duration, opts: WindowOptions = {}): WindowBuilder {
   const ms = parseDuration(size, "window size");
-  return new WindowBuilder(
-    makeSpec({ kind: "tumbling", size: ms, step: ms, origin: opts.origin ?? "epoch", grace: parseDuration(opts.grace ?? 0, "grace") }),
-  );
+  const base = { kind: "tumbling" as const, size: ms, step: ms, origin: opts.origin ?? "epoch", grace: parseDuration(opts.grace ?? 0, "grace") };
+  return new WindowBuilder(withOptions(base, opts));
 }
 
 /**
@@ -62,15 +94,28 @@ export function tumbling(size: Duration, opts: WindowOptions = {}): WindowBuilde
  * @example hopping("60s", "1s", { grace: "2s" })  // 60 overlapping windows per tick
  */
 export function hopping(size: Duration, step: Duration, opts: WindowOptions = {}): WindowBuilder {
-  return new WindowBuilder(
-    makeSpec({
-      kind: "hopping",
-      size: parseDuration(size, "window size"),
-      step: parseDuration(step, "window step"),
-      origin: opts.origin ?? "epoch",
-      grace: parseDuration(opts.grace ?? 0, "grace"),
-    }),
-  );
+  const base = {
+    kind: "hopping" as const,
+    size: parseDuration(size, "window size"),
+    step: parseDuration(step, "window step"),
+    origin: opts.origin ?? "epoch",
+    grace: parseDuration(opts.grace ?? 0, "grace"),
+  };
+  return new WindowBuilder(withOptions(base, opts));
+}
+
+/**
+ * `s` with the closing, early-result and fill options of `o` applied (durations parsed), validated.
+ * @example withOptions(tumbling("1m").spec, { closing: "partition", fill: "carry" })
+ */
+export function withOptions(s: WindowSpec, o: CloseOptions): WindowSpec {
+  const next: { -readonly [K in keyof WindowSpec]: WindowSpec[K] } = { ...s };
+  if (o.closing !== undefined) next.closing = o.closing;
+  if (o.idle !== undefined) next.idle = parseDuration(o.idle, "idle");
+  if (o.emit !== undefined) next.emit = o.emit;
+  if (o.every !== undefined) next.every = parseDuration(o.every, "every");
+  if (o.fill !== undefined) next.fill = o.fill;
+  return makeSpec(next);
 }
 
 function makeSpec(s: WindowSpec): WindowSpec {
@@ -82,7 +127,30 @@ function makeSpec(s: WindowSpec): WindowSpec {
   if (s.kind === "tumbling" && s.step !== s.size) throw bad("a tumbling window's step must equal its size", "use hopping(size, step)");
   if (!Number.isSafeInteger(s.grace) || s.grace < 0) throw bad(`grace ${s.grace}`, "the grace must be a whole number of ms >= 0");
   if (s.origin !== "epoch" && s.origin !== "start") throw bad(`origin '${String(s.origin)}'`, 'use "epoch" or "start"');
-  return Object.freeze({ kind: s.kind, size: s.size, step: s.step, origin: s.origin, grace: s.grace });
+  const closing = s.closing ?? "key";
+  if (closing !== "key" && closing !== "partition") throw bad(`closing '${String(closing)}'`, 'use "key" (the default) or "partition"');
+  const idle = s.idle ?? 0;
+  if (!Number.isSafeInteger(idle) || idle < 0) throw bad(`idle ${idle}`, 'give a duration such as "2s" (or leave it out: no wall-clock closing)');
+  const emit = s.emit ?? "final";
+  if (emit !== "final" && emit !== "update") throw bad(`emit '${String(emit)}'`, 'use "final" (the default) or "update"');
+  const every = s.every ?? 0;
+  if (!Number.isSafeInteger(every) || every < 0) throw bad(`every ${every}`, 'give a duration such as "1s", or leave it out for an update after every tick');
+  if (every > 0 && emit !== "update") throw bad("'every' without emit \"update\"", 'add emit: "update", or drop every');
+  const fill = s.fill ?? "none";
+  if (fill !== "none" && fill !== "carry") throw bad(`fill '${String(fill)}'`, 'use "none" (the default) or "carry"');
+  // Defaults are left out, so a spec (and a feature's version) reads as before these options existed.
+  return Object.freeze({
+    kind: s.kind,
+    size: s.size,
+    step: s.step,
+    origin: s.origin,
+    grace: s.grace,
+    ...(closing !== "key" ? { closing } : {}),
+    ...(idle > 0 ? { idle } : {}),
+    ...(emit !== "final" ? { emit } : {}),
+    ...(every > 0 ? { every } : {}),
+    ...(fill !== "none" ? { fill } : {}),
+  });
 }
 
 /**
@@ -101,6 +169,13 @@ export function toWindowSpec(w: WindowSpec | WindowBuilder): WindowSpec {
 export function describeWindow(s: WindowSpec): string {
   const size = s.size % 60_000 === 0 || s.size < 1000 ? formatDuration(s.size) : `${s.size / 1000}s`;
   const base = s.kind === "tumbling" ? `tumbling ${size}` : `hopping ${size} every ${formatDuration(s.step)}`;
-  const extra = [`grace ${formatDuration(s.grace)}`, ...(s.origin === "start" ? ["origin start"] : [])];
+  const extra = [
+    `grace ${formatDuration(s.grace)}`,
+    ...(s.origin === "start" ? ["origin start"] : []),
+    ...(s.closing === "partition" ? ["closing partition"] : []),
+    ...(s.idle ? [`idle ${formatDuration(s.idle)}`] : []),
+    ...(s.emit === "update" ? [s.every ? `updates every ${formatDuration(s.every)}` : "updates"] : []),
+    ...(s.fill === "carry" ? ["fill carry"] : []),
+  ];
   return `${base} (${extra.join(", ")})`;
 }

@@ -7,6 +7,19 @@ export interface WindowSpec {
   readonly step: number;
   readonly origin: "epoch" | "start";
   readonly grace: number;
+  /**
+   * What moves the watermark that closes windows (DESIGN.md "How windows close"): "key" (absent: the default) = the
+   * key's own max event time; "partition" = the max event time of the input partition (batch: of the keys Kafka's
+   * default partitioner puts on one partition).
+   */
+  readonly closing?: "key" | "partition";
+  /** Live input only (never batch or replay): a key with no tick for this many wall-clock ms closes its windows whose end + grace has passed on the wall clock. Absent: off. */
+  readonly idle?: number;
+  /** "update": also the open windows' current values after each tick (at most every `every` ms of event time per window). Absent: "final" only. */
+  readonly emit?: "final" | "update";
+  readonly every?: number;
+  /** "carry": a missing window between a key's first and last is emitted with the previous close (volume 0, count 0). Absent: "none". */
+  readonly fill?: "none" | "carry";
 }
 
 /**
@@ -21,6 +34,8 @@ export interface Aggregator<S = unknown, R extends Record<string, unknown> = Rec
   add(state: S, tick: Tick, seq: number): S;
   result(state: S): R;
   merge?(a: S, b: S): S;
+  /** The result of a window with no ticks after a window whose result was `previous` (`fill: "carry"` needs it). */
+  fill?(previous: R): R;
 }
 
 /** One emitted window: `{key,start,end,...result}` (DESIGN.md "Output record"). */
