@@ -67,7 +67,10 @@ async function runEngine<R extends Record<string, unknown>>(
   const partitions = new Map<string, WindowEngine<R>>();
   const engineOf = (t: Tick) => {
     let e = partitions.get(t.product_id);
-    if (!e) partitions.set(t.product_id, (e = engines[partitionOf(t.product_id, n)]!));
+    if (!e) {
+      e = engines[partitionOf(t.product_id, n)]!;
+      partitions.set(t.product_id, e);
+    }
     return e;
   };
   const rejections: Rejection[] = [];
