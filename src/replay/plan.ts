@@ -159,6 +159,8 @@ export function stepEnvironment(s: ReplaySettings, names: ReplayNames, services:
     QUIXLAB_RUNTIME: "stream",
     QUIXLAB_METRICS_FILE: services.metricsFile,
     QUIXLAB_SESSION_TIMEOUT_MS: parent.QUIXLAB_SESSION_TIMEOUT_MS ?? "6000",
+    // Recorded event times are not the wall clock: a replay never closes windows by idle time (DESIGN.md).
+    QUIXLAB_IDLE: "0",
     NO_COLOR: "1",
   };
 }

@@ -39,6 +39,8 @@ export async function replay(opts: ReplayOptions): Promise<ReplayReport> {
   const lateTicks: { key: string; time: number }[] = [];
   const batch = await feature.batchRecords(s.ticksFile, {
     read: s.read,
+    // closing "partition": each partition of the input topic has its own watermark, as the step will see it.
+    partitions: s.partitions,
     onLate: (t, info) => {
       if (lateTicks.length < 100_000) lateTicks.push({ key: info.key, time: feature.time(t) });
     },

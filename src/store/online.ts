@@ -12,6 +12,11 @@ import type { WindowRecord } from "../feature/types.js";
  * Writes are idempotent per window: one Lua script per window replaces the `latest` hash only when the new
  * start is >= the stored one, and replaces the zset member with the same start (ZREMRANGEBYSCORE + ZADD), so a
  * replay after a crash leaves Redis exactly as an uninterrupted run would.
+ *
+ * The `latest` hash has a field `final`: "true" for a final window; "false" for an open window's current value
+ * (a feature with `emit: "update"`, its `json` then carries `"final":false`). An update replaces `latest` only
+ * when it is newer than what is held (a later start, or the same start held as an update), so a final window is
+ * never replaced by an update of itself; updates never enter the sorted set.
  */
 
 /** Keep at most this many windows per key in the sorted set, unless told otherwise. */
@@ -37,8 +42,21 @@ redis.call('SADD', KEYS[3], ARGV[4])
 return 1
 `;
 
+// KEYS: latest, keys-set. ARGV: start, json, key, then field/value pairs for the hash.
+const PUT_UPDATE = `
+local start = tonumber(ARGV[1])
+local cur = redis.call('HMGET', KEYS[1], 'start', 'final')
+if (not cur[1]) or tonumber(cur[1]) < start or (tonumber(cur[1]) == start and cur[2] == 'false') then
+  redis.call('DEL', KEYS[1])
+  redis.call('HSET', KEYS[1], 'json', ARGV[2], unpack(ARGV, 4))
+end
+redis.call('SADD', KEYS[2], ARGV[3])
+return 1
+`;
+
 type WithPut = Redis & {
   quixlabPutWindow(k1: string, k2: string, k3: string, ...argv: (string | number)[]): Promise<number>;
+  quixlabPutUpdate(k1: string, k2: string, ...argv: (string | number)[]): Promise<number>;
 };
 
 /**
@@ -63,14 +81,17 @@ export function onlineRedis(url: string, opts: RedisOptions = {}): Redis {
 }
 
 function withPut(redis: Redis): WithPut {
-  if (!("quixlabPutWindow" in redis)) redis.defineCommand("quixlabPutWindow", { numberOfKeys: 3, lua: PUT_WINDOW });
+  if (!("quixlabPutWindow" in redis)) {
+    redis.defineCommand("quixlabPutWindow", { numberOfKeys: 3, lua: PUT_WINDOW });
+    redis.defineCommand("quixlabPutUpdate", { numberOfKeys: 2, lua: PUT_UPDATE });
+  }
   return redis as WithPut;
 }
 
 function hashFields(r: WindowRecord): string[] {
   const out: string[] = [];
   for (const [f, v] of Object.entries(r)) {
-    if (f === "json") continue;
+    if (f === "json" || f === "final") continue;
     out.push(f, typeof v === "string" ? v : JSON.stringify(v));
   }
   return out;
@@ -79,6 +100,8 @@ function hashFields(r: WindowRecord): string[] {
 export interface PutOptions {
   /** Windows kept per key in the sorted set (oldest trimmed); 0 keeps all. Default 10,000. */
   maxWindows?: number;
+  /** Open windows' current values (emit "update"), stored in `latest` with `final: false`, in the same MULTI. */
+  updates?: readonly WindowRecord[];
 }
 
 /**
@@ -87,17 +110,23 @@ export interface PutOptions {
  * @example await putWindows(redis, "ohlc1m", records)
  */
 export async function putWindows(redis: Redis, feature: string, records: readonly WindowRecord[], opts: PutOptions = {}): Promise<void> {
-  if (records.length === 0) return;
+  const updates = opts.updates ?? [];
+  if (records.length === 0 && updates.length === 0) return;
   const r = withPut(redis);
   const keep = opts.maxWindows ?? DEFAULT_MAX_WINDOWS;
   const multi = r.multi() as unknown as WithPut & { exec(): Promise<[Error | null, unknown][] | null> };
   for (const rec of records) {
-    multi.quixlabPutWindow(latestKey(feature, rec.key), windowsKey(feature, rec.key), keysKey(feature), rec.start, JSON.stringify(rec), keep, rec.key, ...hashFields(rec));
+    const fields = [...hashFields(rec), "final", "true"];
+    multi.quixlabPutWindow(latestKey(feature, rec.key), windowsKey(feature, rec.key), keysKey(feature), rec.start, JSON.stringify(rec), keep, rec.key, ...fields);
+  }
+  for (const u of updates) {
+    const early = { ...u, final: false };
+    multi.quixlabPutUpdate(latestKey(feature, u.key), keysKey(feature), u.start, JSON.stringify(early), u.key, ...hashFields(u), "final", "false");
   }
   const res = await multi.exec();
   const failed = res?.find(([e]) => e);
   if (!res || failed) {
-    throw new ServiceError(`Redis: storing ${records.length} windows of ${feature} failed: ${failed?.[0]?.message ?? "transaction discarded"}`, {
+    throw new ServiceError(`Redis: storing ${records.length} windows (${updates.length} updates) of ${feature} failed: ${failed?.[0]?.message ?? "transaction discarded"}`, {
       retriable: true,
       remedy: "check that Redis is running and reachable (REDIS_URL)",
     });

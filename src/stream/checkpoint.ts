@@ -61,7 +61,7 @@ export class CheckpointParts {
 
   /** Store the checkpoint's windows (retrying while Redis is down, heartbeating meanwhile). */
   async store(pend: Pending, batch: GroupBatch): Promise<void> {
-    if (this.sink) await this.sink.flush(pend.windows, () => batch.heartbeat());
+    if (this.sink) await this.sink.flush(pend.windows, () => batch.heartbeat(), pend.updates);
   }
 
   /** Count a checkpoint whose outputs are readable now. */
@@ -72,6 +72,8 @@ export class CheckpointParts {
     m.emitted += c.emitted;
     m.rejected += c.rejected;
     m.late += c.late;
+    if (c.updates) m.updates = (m.updates ?? 0) + c.updates;
+    for (const w of pend.windows) if (w.end > (m.lastWindowEnd ?? Number.NEGATIVE_INFINITY)) m.lastWindowEnd = w.end;
     m.checkpoints++;
     const now = Date.now();
     for (const t of pend.triggers) this.latency.add(Math.max(0, now - t));

@@ -26,6 +26,8 @@ export const STEP_ENV = {
   QUIXLAB_WORKER: "1 = decode and window in a worker thread while the main thread fetches (default), 0 = in the step's own thread",
   QUIXLAB_RAW_FETCH: "1 = the worker reads record batches as fetched (default), 0 = kafkajs decodes them first (same output, slower)",
   QUIXLAB_SESSION_TIMEOUT_MS: "consumer group session timeout (default 10000): how soon a dead replica's partitions move",
+  QUIXLAB_IDLE: "1 = a window with `idle` closes quiet keys on the wall clock (default), 0 = never (replay sets it: recorded times are not now)",
+  updates: "early-results topic of a feature with emit \"update\" (default <output>.updates)",
 } as const;
 
 /** Flag values that override the environment. */
@@ -141,9 +143,15 @@ function baseConfig(env: NodeJS.ProcessEnv, flags: StepOverrides): Omit<StepConf
   if (rawText !== undefined && rawText !== "0" && rawText !== "1") {
     throw new InputError(`bad QUIXLAB_RAW_FETCH '${rawText}'`, { remedy: "set it to 1 (record batches as fetched, the default) or 0 (decoded by kafkajs)", context: { field: "QUIXLAB_RAW_FETCH" } });
   }
+  const idleText = nonEmpty(env.QUIXLAB_IDLE);
+  if (idleText !== undefined && idleText !== "0" && idleText !== "1") {
+    throw new InputError(`bad QUIXLAB_IDLE '${idleText}'`, { remedy: "set it to 1 (close quiet keys on the wall clock, the default) or 0 (never)", context: { field: "QUIXLAB_IDLE" } });
+  }
   return {
     inputTopic,
     outputTopic,
+    ...(nonEmpty(env.updates) ? { updatesTopic: nonEmpty(env.updates) } : {}),
+    ...(idleText === undefined ? {} : { idle: idleText === "1" }),
     consumerGroup: nonEmpty(flags.group) ?? nonEmpty(env.consumer_group) ?? nonEmpty(env.Quix__Consumer_Group),
     redis,
     processing: processingText as Processing,

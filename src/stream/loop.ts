@@ -98,6 +98,32 @@ export class BatchLoop {
   }
 
   /**
+   * Live input (`idle`): close the quiet keys' windows of every partition held, at wall time `now`. Like a batch,
+   * the processor is asked at once (so the worker sees it after the batches handed over before it) and the
+   * checkpoint is written after the partition's earlier ones; the position does not move.
+   */
+  async closeIdle(now: number): Promise<void> {
+    const { ctx, writer } = this;
+    await this.restorer.restoring;
+    for (const [p, st] of ctx.parts) {
+      const proc = st.proc;
+      if (!proc || ctx.fenced.has(p) || ctx.stopped.aborted) continue;
+      const result = proc.closeIdle(now);
+      result.catch(() => undefined);
+      const chain = st.chain.then(async () => {
+        const pend = await result;
+        if (ctx.parts.get(p) !== st || isEmptyCheckpoint(st, pend)) return;
+        await writer.write(st, p, pend, idleBatch(ctx, p, pend.position, st.highWatermark));
+      });
+      st.chainBefore = st.chain;
+      st.chain = chain.catch((e) => {
+        if (!(e instanceof EarlierCheckpointFailed)) this.failed(st, p, e);
+      });
+      ctx.track(st.chain);
+    }
+  }
+
+  /**
    * A checkpoint or a batch failed: drop the partition's state and fetch again from its last acknowledged
    * checkpoint (or pause it, when a newer owner fenced this one).
    */
@@ -118,6 +144,27 @@ export class BatchLoop {
     ctx.log(`partition ${p}: checkpoint failed (${message(e)}); processing again from offset ${st.committed}`);
     ctx.rewind(p, st.committed);
   }
+}
+
+/**
+ * What a checkpoint writer needs of a batch, for a checkpoint no fetch made (idle closing): nothing was consumed,
+ * so there is no offset to commit (the batch that got the partition there committed it, or its checkpoint will).
+ */
+function idleBatch(ctx: StepContext, partition: number, position: number, highWatermark = position): GroupBatch {
+  return {
+    topic: ctx.o.topics.input,
+    partition,
+    fetchedOffset: position,
+    lastOffset: position - 1,
+    highWatermark,
+    messages: [],
+    resolveOffset: () => undefined,
+    commit: async () => undefined,
+    heartbeat: async () => undefined,
+    isRunning: () => !ctx.stopped.aborted,
+    isStale: () => false,
+    pause: () => undefined,
+  };
 }
 
 function view(st: PartState | undefined): PartitionView | undefined {

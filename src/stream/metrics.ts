@@ -104,6 +104,8 @@ export function initialMetrics(id: MetricsIdentity, now: number = Date.now()): S
     redisDown: false,
     redisErrors: 0,
     lastError: null,
+    updates: 0,
+    lastWindowEnd: null,
   };
 }
 

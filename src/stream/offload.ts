@@ -23,7 +23,8 @@ export type ToWorker =
   | { op: "open"; id: number; partition: number; position: number; snapshot?: EngineSnapshot; inputPartitions: number; outputPartitions: number; topics: StepTopics }
   | { op: "close"; id: number; partition: number }
   | { op: "batch"; id: number; batch: PackedBatch; every: number; intervalMs: number }
-  | { op: "raw"; id: number; batch: RawBatch; every: number; intervalMs: number };
+  | { op: "raw"; id: number; batch: RawBatch; every: number; intervalMs: number }
+  | { op: "idle"; id: number; partition: number; now: number };
 
 /** Replies: to "open" and "close" an empty one, to "batch" its checkpoints in order. */
 export type FromWorker =
@@ -143,6 +144,11 @@ export class ProcessingWorker {
   /** Process record batches as fetched (rawfetch.ts; their buffer moves to the worker), as `process` does. */
   processRaw(batch: RawBatch, every: number, intervalMs: number): Promise<{ pendings: Pending[]; openWindows: number }> {
     return this.request({ op: "raw", id: this.nextId++, batch, every, intervalMs }, [batch.bytes]);
+  }
+
+  /** Close the partition's quiet keys' windows at wall time `now` (live input); one checkpoint with what closed. */
+  closeIdle(partition: number, now: number): Promise<{ pendings: Pending[]; openWindows: number }> {
+    return this.request({ op: "idle", id: this.nextId++, partition, now });
   }
 
   async terminate(): Promise<void> {

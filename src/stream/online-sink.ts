@@ -27,13 +27,13 @@ export class OnlineSink {
     return this.redis.status === "ready" && !this.failing;
   }
 
-  /** Store `windows`, retrying until it works; rejects only once the step is stopping. */
-  async flush(windows: readonly WindowRecord[], keepAlive: () => Promise<void>): Promise<void> {
-    if (windows.length === 0) return;
+  /** Store `windows` (and the open windows' `updates`, emit "update"), retrying until it works; rejects only once the step is stopping. */
+  async flush(windows: readonly WindowRecord[], keepAlive: () => Promise<void>, updates: readonly WindowRecord[] = []): Promise<void> {
+    if (windows.length === 0 && updates.length === 0) return;
     let wait = 100;
     for (;;) {
       try {
-        await putWindows(this.redis, this.o.feature, windows, { maxWindows: this.o.maxWindowsPerKey });
+        await putWindows(this.redis, this.o.feature, windows, { maxWindows: this.o.maxWindowsPerKey, updates });
         if (this.failing) {
           this.failing = false;
           this.o.log("redis: available again; stored the held windows, resuming");

@@ -31,6 +31,13 @@ export interface StepOptions {
   dlqTopic?: string;
   /** Default `<output>.late`. */
   lateTopic?: string;
+  /** Early results of a feature with `emit: "update"`; default `<output>.updates`. */
+  updatesTopic?: string;
+  /**
+   * Close quiet keys' windows on the wall clock when the feature's window has `idle` (default true). A replay turns
+   * it off (`quixlab run` reads QUIXLAB_IDLE=0): recorded event times are far from the wall clock.
+   */
+  idle?: boolean;
   clientId?: string;
   /** Name of this replica in metrics; default `<host>-<pid>`. */
   replicaId?: string;
@@ -80,6 +87,8 @@ export interface ResolvedOptions {
   readonly processing: Processing;
   readonly topics: Readonly<StepTopics>;
   readonly changelog: string;
+  /** The window's idle timeout in ms when the step closes quiet keys on the wall clock; 0: it does not. */
+  readonly idleMs: number;
   readonly replica: string;
   readonly stepName: string;
   readonly clientId: string;
@@ -116,8 +125,15 @@ export function resolveOptions(feature: Feature, o: StepOptions): ResolvedOption
     platform: o.platform,
     group,
     processing: o.processing ?? "at-least-once",
-    topics: Object.freeze({ input: o.inputTopic, output: o.outputTopic, dlq: o.dlqTopic ?? `${o.inputTopic}.dlq`, late: o.lateTopic ?? `${o.outputTopic}.late` }),
+    topics: Object.freeze({
+      input: o.inputTopic,
+      output: o.outputTopic,
+      dlq: o.dlqTopic ?? `${o.inputTopic}.dlq`,
+      late: o.lateTopic ?? `${o.outputTopic}.late`,
+      ...(feature.window.emit === "update" ? { updates: o.updatesTopic ?? `${o.outputTopic}.updates` } : {}),
+    }),
     changelog: changelogTopic(group, feature.name),
+    idleMs: o.idle === false ? 0 : (feature.window.idle ?? 0),
     replica,
     stepName,
     clientId: o.clientId ?? `quixlab-${feature.name}-${replica}`,
@@ -145,11 +161,13 @@ export function resolveOptions(feature: Feature, o: StepOptions): ResolvedOption
 export async function onPlatform(o: ResolvedOptions): Promise<ResolvedOptions> {
   const p = o.platform;
   if (!p) return o;
-  const { input, output, dlq, late } = o.topics;
-  const names = await p.topics([{ name: input, partitions: o.inputPartitions }, { name: output }, { name: dlq }, { name: late }, { name: o.changelog, compact: true }]);
-  const [i, out, d, l, changelog] = names as [string, string, string, string, string];
-  o.log(`on ${p.name}: topics ${[input, output, dlq, late, o.changelog].map((n, k) => (n === names[k] ? n : `${n}=${names[k]}`)).join(", ")}; group ${p.group(o.group)}`);
-  return Object.freeze({ ...o, topics: Object.freeze({ input: i, output: out, dlq: d, late: l }), changelog, group: p.group(o.group) });
+  const { input, output, dlq, late, updates } = o.topics;
+  const asked = [{ name: input, partitions: o.inputPartitions }, { name: output }, { name: dlq }, { name: late }, { name: o.changelog, compact: true }];
+  const names = await p.topics(updates ? [...asked, { name: updates }] : asked);
+  const [i, out, d, l, changelog, u] = names as [string, string, string, string, string, string | undefined];
+  o.log(`on ${p.name}: topics ${asked.map((t) => t.name).concat(updates ? [updates] : []).map((n, k) => (n === names[k] ? n : `${n}=${names[k]}`)).join(", ")}; group ${p.group(o.group)}`);
+  const topics = Object.freeze({ input: i, output: out, dlq: d, late: l, ...(u ? { updates: u } : {}) });
+  return Object.freeze({ ...o, topics, changelog, group: p.group(o.group) });
 }
 
 function checkOptions(feature: Feature, o: StepOptions): void {

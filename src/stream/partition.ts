@@ -10,6 +10,8 @@ export interface StepTopics {
   output: string;
   dlq: string;
   late: string;
+  /** Early results (`emit: "update"`), when the feature has them. */
+  updates?: string;
 }
 
 /** Counters since the last `take()`. */
@@ -19,6 +21,8 @@ export interface PartitionCounts {
   rejected: number;
   late: number;
   eof: number;
+  /** Early results written (emit "update"). */
+  updates: number;
 }
 
 /** Everything produced since the last checkpoint, and the state to checkpoint with it. */
@@ -29,6 +33,8 @@ export interface Pending {
   messages: OutMessage[];
   /** Final windows, for the online store. */
   windows: WindowRecord[];
+  /** emit "update": per key, the newest open window's current value (`final: false`), for the online store's latest. */
+  updates: WindowRecord[];
   /** Ingest time (ms) of the message that made each window final, for latency. */
   triggers: number[];
   snapshot: EngineSnapshot;
@@ -79,7 +85,7 @@ export interface MessageSource {
   message(i: number): InMessage;
 }
 
-const zero = (): PartitionCounts => ({ consumed: 0, emitted: 0, rejected: 0, late: 0, eof: 0 });
+const zero = (): PartitionCounts => ({ consumed: 0, emitted: 0, rejected: 0, late: 0, eof: 0, updates: 0 });
 
 /**
  * One input partition's processing, with no I/O: decode each message, feed the window engine, and collect what
@@ -91,9 +97,12 @@ export class PartitionProcessor {
   position: number;
   private readonly engine: WindowEngine;
   private readonly src;
-  private pending: Omit<Pending, "position" | "snapshot" | "counts"> = { messages: [], windows: [], triggers: [] };
+  private pending: Omit<Pending, "position" | "snapshot" | "counts" | "updates"> = { messages: [], windows: [], triggers: [] };
+  /** emit "update": the newest open window of each key since the last take. */
+  private latest = new Map<string, WindowRecord>();
   private counts = zero();
   private trigger = 0;
+  private sweeping = false;
   private lateInfo: { key: string; watermark: number } | undefined;
 
   constructor(private readonly opts: PartitionOptions) {
@@ -104,11 +113,19 @@ export class PartitionProcessor {
       emit: (record: WindowRecord, info: { lastIngestMs?: number }) => {
         this.pending.windows.push(record);
         this.pending.messages.push(windowMessage(opts.topics.output, record, opts.feature));
-        this.pending.triggers.push(info.lastIngestMs ?? this.trigger);
+        // A window the wall clock closed is measured from then, not from its quiet key's last tick.
+        this.pending.triggers.push(this.sweeping ? this.trigger : (info.lastIngestMs ?? this.trigger));
         this.counts.emitted++;
       },
       late: (_tick: unknown, info: { key: string; watermark: number }) => {
         this.lateInfo = info;
+      },
+      update: (record: WindowRecord) => {
+        const early = { ...record, final: false };
+        this.pending.messages.push(windowMessage(opts.topics.updates ?? `${opts.topics.output}.updates`, early, opts.feature));
+        const held = this.latest.get(record.key);
+        if (!held || held.start <= record.start) this.latest.set(record.key, early);
+        this.counts.updates++;
       },
     };
     this.engine = opts.snapshot ? WindowEngine.restore(opts.feature, opts.snapshot, events) : opts.feature.engine(events);
@@ -184,10 +201,26 @@ export class PartitionProcessor {
     return this.engine.openWindows();
   }
 
+  /**
+   * Live input: close the windows of keys quiet for the window's `idle` whose end + grace is past `now` (wall
+   * clock). They are pending like any others; the caller takes a checkpoint. Returns how many closed.
+   */
+  closeIdle(now: number): number {
+    this.trigger = now;
+    this.sweeping = true;
+    try {
+      return this.engine.closeIdle(now);
+    } finally {
+      this.sweeping = false;
+    }
+  }
+
   /** Hand over everything pending with the state that matches it, and start collecting afresh. */
   take(): Pending {
-    const out: Pending = { position: this.position, ...this.pending, snapshot: this.engine.snapshot(), counts: this.counts };
+    const updates = [...this.latest.values()];
+    const out: Pending = { position: this.position, ...this.pending, updates, snapshot: this.engine.snapshot(), counts: this.counts };
     this.pending = { messages: [], windows: [], triggers: [] };
+    this.latest = new Map();
     this.counts = zero();
     return out;
   }

@@ -35,6 +35,11 @@ class LocalProcessor implements BatchProcessor {
       return Promise.reject(e);
     }
   }
+
+  closeIdle(now: number): Promise<Pending> {
+    this.proc.closeIdle(now);
+    return Promise.resolve(this.proc.take());
+  }
 }
 
 /** In the worker thread: the batch's bytes move there and `process` resolves when the worker answers. */
@@ -60,6 +65,12 @@ class RemoteProcessor implements BatchProcessor {
     const { pendings, openWindows } = await result;
     this.open = openWindows;
     return pendings;
+  }
+
+  async closeIdle(now: number): Promise<Pending> {
+    const { pendings, openWindows } = await this.pool.closeIdle(this.partition, now);
+    this.open = openWindows;
+    return pendings[0]!;
   }
 }
 

@@ -21,6 +21,8 @@ export interface BatchProcessor {
   openWindows(): number;
   /** Process a batch; its checkpoints, in order (the last at the batch's end). */
   process(batch: GroupBatch): Promise<Pending[]>;
+  /** Live input: close quiet keys' windows on the wall clock (`now`); the checkpoint holding what closed. */
+  closeIdle(now: number): Promise<Pending>;
 }
 
 /** One assigned input partition, as the step's parts see it. Replaced as a whole when the partition is reset. */

@@ -72,6 +72,7 @@ class Step {
   private readonly done = deferred();
   private readonly ready = deferred();
   private timer?: NodeJS.Timeout;
+  private idleTimer?: NodeJS.Timeout;
   private stopping?: Promise<void>;
 
   constructor(private readonly o: ResolvedOptions) {
@@ -134,6 +135,13 @@ class Step {
       await this.writer.start();
       this.timer = setInterval(() => void this.publish(), o.metricsIntervalMs);
       this.timer.unref();
+      if (o.idleMs > 0) {
+        // Often enough that a quiet key's window closes well within idle + grace of its end.
+        const every = Math.max(50, Math.min(500, Math.floor(o.idleMs / 4)));
+        this.idleTimer = setInterval(() => void this.loop.closeIdle(Date.now()).catch((e) => o.log(`idle close: ${message(e)}`)), every);
+        this.idleTimer.unref();
+        o.log(`live input: a key quiet for ${o.idleMs} ms closes its windows on the wall clock (checked every ${every} ms)`);
+      }
       await this.runner.start();
       ctx.m.state = "running";
       o.log(
@@ -163,7 +171,9 @@ class Step {
     try {
       const existing = new Set(await admin.listTopics());
       if (o.platform) {
-        const absent = [o.topics.input, o.topics.output, o.topics.dlq, o.topics.late, o.changelog].filter((t) => !existing.has(t));
+        const absent = [o.topics.input, o.topics.output, o.topics.dlq, o.topics.late, o.changelog, ...(o.topics.updates ? [o.topics.updates] : [])].filter(
+          (t) => !existing.has(t),
+        );
         if (absent.length) {
           throw new ServiceError(`${o.platform.name} gave topics its broker does not show: ${absent.join(", ")}`, {
             retriable: true,
@@ -182,6 +192,7 @@ class Step {
         { topic: o.topics.output, partitions: n, replicationFactor: -1 },
         { topic: o.topics.dlq, partitions: n, replicationFactor: -1 },
         { topic: o.topics.late, partitions: n, replicationFactor: -1 },
+        ...(o.topics.updates ? [{ topic: o.topics.updates, partitions: n, replicationFactor: -1 }] : []),
         { topic: o.changelog, partitions: n, replicationFactor: -1, config: CHANGELOG_CONFIG },
       ].filter((t) => !existing.has(t.topic));
       if (missing.length) {
@@ -284,6 +295,7 @@ class Step {
 
   private async cleanup(state: StepMetrics["state"]): Promise<void> {
     if (this.timer) clearInterval(this.timer);
+    if (this.idleTimer) clearInterval(this.idleTimer);
     await this.ctx.drain();
     await this.pool?.terminate().catch(() => undefined);
     this.ctx.m.state = state;

@@ -20,6 +20,12 @@ function handle(m: ToWorker): FromWorker {
     procs.delete(m.partition);
     return { id: m.id };
   }
+  if (m.op === "idle") {
+    const proc = procs.get(m.partition);
+    if (!proc) return { id: m.id, error: `partition ${m.partition} is not open` };
+    proc.closeIdle(m.now);
+    return { id: m.id, pendings: [proc.take()], openWindows: proc.openWindows() };
+  }
   const { every, intervalMs } = m;
   const batch = m.op === "raw" ? unpackRecords(m.batch) : m.batch;
   const proc = procs.get(batch.partition);

@@ -50,6 +50,26 @@ describe("online store (Redis)", () => {
     assert.equal(await redis.zcard(windowsKey(feature, "ETH-USD")), 3);
   });
 
+  it("holds an open window's update in latest (final false) until its final record, never over a final one", async (t) => {
+    const feature = uniqueName(t);
+    await putWindows(redis, feature, [w("K", 1, 10)], { updates: [w("K", 2, 11)] });
+    let hash = await redis.hgetall(latestKey(feature, "K"));
+    assert.equal(hash.final, "false");
+    assert.equal(hash.close, "11");
+    assert.deepEqual(await getLatest(redis, feature, "K"), { ...w("K", 2, 11), final: false });
+    assert.equal(await redis.zcard(windowsKey(feature, "K")), 1, "updates stay out of the sorted set");
+    await putWindows(redis, feature, [], { updates: [w("K", 2, 12)] });
+    assert.equal((await redis.hgetall(latestKey(feature, "K"))).close, "12", "a newer update of the same window replaces it");
+    await putWindows(redis, feature, [w("K", 2, 13)]);
+    hash = await redis.hgetall(latestKey(feature, "K"));
+    assert.deepEqual([hash.final, hash.close], ["true", "13"]);
+    // A repeat of an earlier checkpoint's update (at-least-once) cannot bring the open value back.
+    await putWindows(redis, feature, [], { updates: [w("K", 2, 12), w("K", 1, 9)] });
+    assert.deepEqual(await getLatest(redis, feature, "K"), w("K", 2, 13));
+    await putWindows(redis, feature, [], { updates: [w("Q", 5, 1)] });
+    assert.deepEqual(await getKeys(redis, feature), ["K", "Q"], "a key with only an update is listed");
+  });
+
   it("replaces a window with the same start and trims to the newest N", async (t) => {
     const feature = uniqueName(t);
     await putWindows(redis, feature, [w("K", 1, 1), w("K", 2, 2)]);

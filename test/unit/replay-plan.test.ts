@@ -124,6 +124,7 @@ describe("replay plan: names and the step's environment", () => {
       QUIXLAB_RUNTIME: "stream",
       QUIXLAB_METRICS_FILE: "/tmp/m.json",
       QUIXLAB_SESSION_TIMEOUT_MS: "9000",
+      QUIXLAB_IDLE: "0",
       NO_COLOR: "1",
     });
     const plain = stepEnvironment(replaySettings(base, defaults), names, { brokers: ["a:1"], redisUrl: "redis://r:6379", metricsFile: "m" }, {});
