@@ -1,27 +1,36 @@
 import { setTimeout as delay } from "node:timers/promises";
 import { CheckFailedError, InputError } from "../../src/errors/index.js";
+import { chartCapacity } from "../../src/chart/terminal.js";
 import { requestRestart } from "../../src/pipeline/control.js";
 import { collectDashboardData, type DashboardData, type DashboardQuery, openDashboardSource } from "../../src/pipeline/dashboard.js";
 import { parse } from "../args.js";
-import type { Command } from "../io.js";
+import { type Command, colorEnabled } from "../io.js";
 import { plainDashboard } from "../ui/dashboard/plain.js";
 
 const usage = "quixlab dashboard [--interval MS] [--once] [--json] [--step NAME] [--product ID]";
 
 const command: Command = {
-  summary: "watch the running pipeline in the terminal: graph, rates, lag, errors, restarts, candles",
+  summary: "watch the running pipeline in the terminal: graph from the source, rates, lag, freshness, errors, candles",
   help: `usage: ${usage}
 
-A live view of the pipeline 'quixlab up' runs here (.quixlab/pipeline.json): the pipeline graph (which step
-reads and writes which topic); per step its state, replicas, consumed and emitted per second with a trend,
-consumer lag per input topic (high watermark − committed offset, from the Kafka admin API), rejected, late,
-open windows, last error and restarts; and the latest candles of the selected step and product from Redis.
-It only reads (metrics in Redis, Kafka admin calls), so it can be started and stopped at any time.
+A live view of the pipeline 'quixlab up' runs here (.quixlab/pipeline.json):
+- the graph in topic-flow order, the source (a deployment that reads no topic: coinbase, replay) at its head
+  with its feed's health (connected, reconnects, duplicates dropped), then the steps reading its topics;
+- per step: state, replicas, IN/s and OUT/s (a step's OUT/s is final windows per second; a source's, messages
+  produced) with a trend, consumer lag per input topic (high watermark − committed, Kafka admin API),
+  rejected and late ticks per second, FRESH (now − the end of its last final window; for a source, the time
+  since its last message), restarts and the last error;
+- the selected step's candles for one product from Redis, as many as fit the width (one column each: 68 at 80
+  columns), with the in-progress candle (░, an open window's current value, for a feature with emit "update")
+  and its open/high/low/close. Rising bodies are █, falling ▒, so the chart reads without colour too.
+It only reads (metrics in Redis, Kafka admin calls), so it can be started and stopped at any time; each refresh
+reads a bounded amount (the newest candles, never a whole history).
 
 keys: ↑/↓ or j/k select a step · enter details (replicas, pids, lag per partition) · l logs · r restart the
       step (the supervisor restarts its replicas) · p next product · q quit
 
-When stdout is not a terminal it prints a plain table every interval instead (until interrupted).
+When stdout is not a terminal it prints a plain table every interval instead (until interrupted); no colour
+then, nor under NO_COLOR.
 
 options:
   --interval MS   refresh period (default 1000)
@@ -42,9 +51,9 @@ exit codes: 0 ok, 1 no pipeline runs here, 2 bad flags`,
     const interval = values.interval === undefined ? 1_000 : Number(values.interval);
     if (!Number.isFinite(interval) || interval < 100) throw new InputError(`bad --interval '${values.interval}'`, { remedy: "give milliseconds, at least 100" });
     const source = openDashboardSource(io.cwd);
-    const base: DashboardQuery = { step: values.step, product: values.product, candles: 60, logLines: 200 };
-    const load = (q: DashboardQuery) => collectDashboardData(source, { ...base, ...q });
     const width = io.stdout.columns ?? 100;
+    const base: DashboardQuery = { step: values.step, product: values.product, candles: chartCapacity(Math.min(width, 200)), logLines: 200 };
+    const load = (q: DashboardQuery) => collectDashboardData(source, { ...base, ...q });
     const print = (d: DashboardData) => io.stdout.write(values.json ? `${JSON.stringify(d)}\n` : plainDashboard(d, width));
     try {
       const first = await load({});
@@ -60,6 +69,7 @@ exit codes: 0 ok, 1 no pipeline runs here, 2 bad flags`,
             onRestart: (step: string) => requestRestart(io.cwd, step),
             step: values.step,
             product: values.product,
+            color: colorEnabled(io.stdout, io.env),
           }),
           { stdout: io.stdout, stdin: process.stdin, exitOnCtrlC: true },
         );

@@ -6,130 +6,19 @@
 import { closeSync, openSync, readSync, statSync } from "node:fs";
 import type { Redis } from "ioredis";
 import { type AdminSession, openAdmin } from "../kafka/index.js";
-import type { Candle } from "../chart/candles.js";
-import { getKeys, onlineRedis, windowsKey } from "../store/online.js";
+import { onlineRedis } from "../store/online.js";
 import { readMetrics, type StepMetrics } from "../stream/metrics.js";
+import { orderByFlow } from "./dashboard-graph.js";
+import { advanceRates, ageMs, isSource, type RateSample, reportedWindowEnd, sourceView } from "./dashboard-rates.js";
+import { readStore, type StoreQuery } from "./dashboard-store.js";
+import type { CandleView, DashboardData, DashboardQuery, StepView } from "./dashboard-types.js";
 import { consumerLag, type TopicLag } from "./lag.js";
 import { readPipelineState, supervisorAlive } from "./state.js";
-import { metricsOf, type ReplicaStatus, stepStatus } from "./status.js";
-import type { ExitInfo, StepState } from "./types.js";
+import { metricsOf, stepStatus } from "./status.js";
+import type { ExitInfo, PipelineState } from "./types.js";
 
-export interface StepView {
-  name: string;
-  kind: "Service" | "Job" | "Managed";
-  state: StepState;
-  replicas: number;
-  running: number;
-  restarts: number;
-  pids: number[];
-  instances: ReplicaStatus[];
-  consumerGroup: string;
-  inputs: string[];
-  outputs: string[];
-  /** Messages per second, summed over replicas; 0 until two reports have been seen. */
-  consumedRate: number;
-  emittedRate: number;
-  /** Recent rates, oldest first, one per refresh. */
-  consumedHistory: number[];
-  emittedHistory: number[];
-  /** Counters from the steps' metrics; null when no replica reports (a step without the runtime, or no Redis). */
-  consumed: number | null;
-  emitted: number | null;
-  rejected: number | null;
-  late: number | null;
-  windowsOpen: number | null;
-  /** Committed lag per input topic (Kafka admin API); `lagTotal` is null when it could not be read. */
-  lag: TopicLag[];
-  lagTotal: number | null;
-  /** The newest error a replica reported, else the last line of a replica that crashed. */
-  lastError: string | null;
-  /** The feature the step computes (its candles are in the online store under this name). */
-  feature: string | null;
-}
-
-export interface CandleView {
-  step: string;
-  feature: string;
-  product: string | null;
-  products: string[];
-  /** Oldest first. */
-  records: Candle[];
-}
-
-export interface DashboardData {
-  at: number;
-  found: boolean;
-  running: boolean;
-  descriptor: string;
-  brokers: string[];
-  redisUrl: string | null;
-  supervisorPid: number | null;
-  steps: StepView[];
-  candles: CandleView | null;
-  /** Recent log lines of the queried step (only when asked). */
-  logs: string[] | null;
-  /** What could not be read this time (the dashboard keeps going and says so). */
-  problems: string[];
-}
-
-export interface DashboardQuery {
-  /** The selected step (default: the first). */
-  step?: string;
-  /** Product whose candles to show (default: the first the step has). */
-  product?: string;
-  /** Include the selected step's recent log lines. */
-  logs?: boolean;
-  logLines?: number;
-  /** Candles to fetch (default 60). */
-  candles?: number;
-}
-
-interface ReplicaSample {
-  consumed: number;
-  emitted: number;
-  heartbeatAt: number;
-  startedAt: number;
-  consumedRate: number;
-  emittedRate: number;
-}
-
-/** Per step, per replica: the last report seen and the rates derived from it. */
-export type RateSample = Record<string, Record<string, ReplicaSample>>;
-
-/**
- * Rates from two successive reads of the metrics: per replica (count delta / heartbeat delta, so a read that
- * sees no new report keeps the last rate instead of dropping to 0), summed per step. A replica that restarted
- * (its counters reset) is rated from its start.
- */
-export function advanceRates(prev: RateSample | undefined, byStep: Readonly<Record<string, readonly StepMetrics[]>>): { sample: RateSample; rates: Record<string, { consumed: number; emitted: number }> } {
-  const sample: RateSample = {};
-  const rates: Record<string, { consumed: number; emitted: number }> = {};
-  for (const [step, ms] of Object.entries(byStep)) {
-    sample[step] = {};
-    rates[step] = { consumed: 0, emitted: 0 };
-    for (const m of ms) {
-      const p = prev?.[step]?.[m.replica];
-      let consumedRate = 0;
-      let emittedRate = 0;
-      if (p && p.heartbeatAt === m.heartbeatAt) {
-        consumedRate = p.consumedRate;
-        emittedRate = p.emittedRate;
-      } else if (p && p.startedAt === m.startedAt && m.consumed >= p.consumed && m.heartbeatAt > p.heartbeatAt) {
-        const dt = (m.heartbeatAt - p.heartbeatAt) / 1000;
-        consumedRate = (m.consumed - p.consumed) / dt;
-        emittedRate = (m.emitted - p.emitted) / dt;
-      } else if (p && m.heartbeatAt > m.startedAt) {
-        const dt = (m.heartbeatAt - m.startedAt) / 1000;
-        consumedRate = m.consumed / dt;
-        emittedRate = m.emitted / dt;
-      }
-      sample[step]![m.replica] = { consumed: m.consumed, emitted: m.emitted, heartbeatAt: m.heartbeatAt, startedAt: m.startedAt, consumedRate, emittedRate };
-      rates[step]!.consumed += consumedRate;
-      rates[step]!.emitted += emittedRate;
-    }
-  }
-  return { sample, rates };
-}
+export type { CandleView, DashboardData, DashboardQuery, SourceView, StepView } from "./dashboard-types.js";
+export { advanceRates, type RateSample } from "./dashboard-rates.js";
 
 /**
  * Connections and history kept between refreshes; `close()` when done: it waits for refreshes in flight, closes
@@ -149,6 +38,8 @@ interface SourceState extends DashboardSource {
   loads: Set<Promise<unknown>>;
   prev?: RateSample;
   history: Map<string, { consumed: number[]; emitted: number[] }>;
+  /** The product whose candles were last shown, per feature: the next refresh reads it in its first round trip. */
+  products: Map<string, string>;
   redis?: { url: string; client: Redis; connected: Promise<void> };
   admin?: { brokers: string; client: Promise<AdminSession> };
 }
@@ -168,6 +59,7 @@ export function openDashboardSource(cwd: string, opts: { historyLength?: number 
     cwd,
     historyLength: opts.historyLength ?? 60,
     history: new Map(),
+    products: new Map(),
     closed: false,
     loads: new Set(),
     async close() {
@@ -226,87 +118,42 @@ export async function collectDashboardData(source: DashboardSource, query: Dashb
 async function collect(s: SourceState, query: DashboardQuery): Promise<DashboardData> {
   const at = Date.now();
   const state = readPipelineState(s.cwd);
-  const empty: DashboardData = { at, found: false, running: false, descriptor: "", brokers: [], redisUrl: null, supervisorPid: null, steps: [], candles: null, logs: null, problems: [] };
-  if (!state) return { ...empty, problems: ["no pipeline is recorded here — start one with 'quixlab up'"] };
+  const empty: DashboardData = { at, found: false, running: false, descriptor: "", brokers: [], redisUrl: null, supervisorPid: null, steps: [], selected: null, candles: null, logs: null, problems: [], refreshMs: 0 };
+  if (!state) return { ...empty, problems: ["no pipeline is recorded here — start one with 'quixlab up'"], refreshMs: Date.now() - at };
   const problems: string[] = [];
   const running = supervisorAlive(state);
   if (!running) problems.push(`the supervisor (pid ${state.supervisor.pid}) is not running — 'quixlab down' cleans up, 'quixlab up' starts again`);
 
-  let metrics: StepMetrics[] | undefined;
   const conn = state.redisUrl ? redisFor(s, state.redisUrl) : undefined;
   const redis = conn?.client;
-  if (conn && redis) {
-    try {
-      await conn.connected;
-      metrics = await readMetrics(redis);
-    } catch (e) {
-      problems.push(`Redis ${state.redisUrl}: ${(e as Error).message}`);
-    }
-  }
-  let lags: TopicLag[] | undefined;
-  if (state.brokers.length > 0) {
-    const admin = adminFor(s, state.brokers);
-    try {
-      lags = await consumerLag(
-        await admin.client,
-        state.steps.map((x) => ({ group: x.consumerGroup, topics: x.inputs })),
-      );
-    } catch (e) {
-      problems.push(`Kafka ${state.brokers.join(",")}: ${(e as Error).message}`);
-      // Reconnect on the next refresh.
-      void s.admin?.client.then((a) => a.disconnect()).catch(() => undefined);
-      s.admin = undefined;
-    }
-  }
+  // Metrics and lag do not depend on each other: read both at once.
+  const [metrics, lags] = await Promise.all([
+    conn
+      ? conn.connected
+          .then(() => readMetrics(conn.client))
+          .catch((e: Error) => void problems.push(`Redis ${state.redisUrl}: ${e.message}`))
+      : undefined,
+    readLag(s, state, problems),
+  ]);
 
-  const byStep: Record<string, StepMetrics[]> = {};
-  for (const x of state.steps) byStep[x.name] = metrics ? metricsOf(x, metrics) : [];
-  const { sample, rates } = advanceRates(s.prev, byStep);
-  if (metrics) s.prev = sample;
-
-  const steps = state.steps.map((x): StepView => {
-    const st = stepStatus(x, metrics);
-    const rate = metrics ? rates[x.name]! : { consumed: 0, emitted: 0 };
-    const h = s.history.get(x.name) ?? { consumed: [], emitted: [] };
-    h.consumed = [...h.consumed, rate.consumed].slice(-s.historyLength);
-    h.emitted = [...h.emitted, rate.emitted].slice(-s.historyLength);
-    s.history.set(x.name, h);
-    const m = st.metrics;
-    const crashed = x.replicas.map((r) => r.lastExit).filter((e) => e && (e.code !== 0 || e.signal)).sort((a, b) => (a!.at < b!.at ? 1 : -1))[0];
-    const lag = (lags ?? []).filter((l) => l.group === x.consumerGroup && x.inputs.includes(l.topic));
-    return {
-      name: x.name,
-      kind: x.kind,
-      state: st.state,
-      replicas: st.replicas,
-      running: st.running,
-      restarts: st.restarts,
-      pids: st.pids,
-      instances: st.instances,
-      consumerGroup: x.consumerGroup,
-      inputs: x.inputs,
-      outputs: x.outputs,
-      consumedRate: rate.consumed,
-      emittedRate: rate.emitted,
-      consumedHistory: h.consumed,
-      emittedHistory: h.emitted,
-      consumed: m?.consumed ?? null,
-      emitted: m?.emitted ?? null,
-      rejected: m?.rejected ?? null,
-      late: m?.late ?? null,
-      windowsOpen: m?.windowsOpen ?? null,
-      lag,
-      lagTotal: lags === undefined ? null : lag.reduce((n, l) => n + l.lag, 0),
-      lastError: m?.lastError ?? (crashed ? describeExit(crashed) : null),
-      feature: m?.feature ?? null,
-    };
-  });
-
-  const selected = steps.find((x) => x.name === query.step) ?? steps[0];
+  const steps = stepViews(s, state, metrics ?? undefined, lags, at);
+  const selected = steps.find((x) => x.name === query.step) ?? steps.find((x) => x.feature) ?? steps[0];
   let candles: CandleView | null = null;
-  if (selected?.feature && redis && metrics) {
+  if (redis && metrics) {
+    // Steps that do not report their last window's end (older runtimes) are timed from the store's newest window.
+    const fallback = steps.filter((x) => x.feature && x.role === "step" && x.lastWindowEnd === null && !reportsWindowEnd(x, metrics));
+    const q: StoreQuery = { freshness: fallback.map((x) => x.feature!) };
+    if (selected?.feature) {
+      q.candles = { step: selected.name, feature: selected.feature, product: query.product ?? s.products.get(selected.feature), count: query.candles ?? 120 };
+    }
     try {
-      candles = await readCandles(redis, selected.name, selected.feature, query.product, query.candles ?? 60);
+      const read = await readStore(redis, q);
+      candles = read.candles;
+      if (candles?.product) s.products.set(candles.feature, candles.product);
+      for (const x of fallback) {
+        x.lastWindowEnd = read.windowEnds[x.feature!] ?? null;
+        x.freshnessMs = ageMs(at, x.lastWindowEnd);
+      }
     } catch (e) {
       problems.push(`Redis ${state.redisUrl}: ${(e as Error).message}`);
     }
@@ -321,23 +168,100 @@ async function collect(s: SourceState, query: DashboardQuery): Promise<Dashboard
     redisUrl: state.redisUrl,
     supervisorPid: state.supervisor.pid,
     steps,
+    selected: selected?.name ?? null,
     candles,
     logs,
     problems,
+    refreshMs: Date.now() - at,
   };
+}
+
+function reportsWindowEnd(step: StepView, metrics: readonly StepMetrics[]): boolean {
+  return metrics.some((m) => (m.step === step.name || m.consumerGroup === step.consumerGroup) && m.lastWindowEnd !== undefined);
+}
+
+/** Committed lag of every step's group on its inputs; undefined (and a problem) when Kafka does not answer. */
+async function readLag(s: SourceState, state: PipelineState, problems: string[]): Promise<TopicLag[] | undefined> {
+  if (state.brokers.length === 0) return undefined;
+  const admin = adminFor(s, state.brokers);
+  // A source reads no topic: it has no group to ask about.
+  const groups = state.steps.filter((x) => x.inputs.length > 0).map((x) => ({ group: x.consumerGroup, topics: x.inputs }));
+  try {
+    return await consumerLag(await admin.client, groups);
+  } catch (e) {
+    problems.push(`Kafka ${state.brokers.join(",")}: ${(e as Error).message}`);
+    // Reconnect on the next refresh.
+    void s.admin?.client.then((a) => a.disconnect()).catch(() => undefined);
+    s.admin = undefined;
+    return undefined;
+  }
+}
+
+/** Every step's view, in topic-flow order, with rates against the previous refresh (kept in `s`). */
+function stepViews(s: SourceState, state: PipelineState, metrics: StepMetrics[] | undefined, lags: TopicLag[] | undefined, at: number): StepView[] {
+  const byStep: Record<string, StepMetrics[]> = {};
+  for (const x of state.steps) byStep[x.name] = metrics ? metricsOf(x, metrics) : [];
+  const { sample, rates } = advanceRates(s.prev, byStep);
+  if (metrics) s.prev = sample;
+
+  const views = state.steps.map((x): StepView => {
+    const ms = byStep[x.name]!;
+    const st = stepStatus(x, metrics);
+    const rate = metrics ? rates[x.name]! : { consumed: 0, emitted: 0, rejected: 0, late: 0, updates: 0 };
+    const h = s.history.get(x.name) ?? { consumed: [], emitted: [] };
+    h.consumed = [...h.consumed, rate.consumed].slice(-s.historyLength);
+    h.emitted = [...h.emitted, rate.emitted].slice(-s.historyLength);
+    s.history.set(x.name, h);
+    const m = st.metrics;
+    const crashed = x.replicas.map((r) => r.lastExit).filter((e) => e && (e.code !== 0 || e.signal)).sort((a, b) => (a!.at < b!.at ? 1 : -1))[0];
+    const lag = (lags ?? []).filter((l) => l.group === x.consumerGroup && x.inputs.includes(l.topic));
+    const role = isSource(x, ms) ? "source" : "step";
+    const source = role === "source" ? sourceView(ms) : null;
+    const lastWindowEnd = role === "step" ? (reportedWindowEnd(ms) ?? null) : null;
+    const updates = ms.some((r) => typeof r.updates === "number") ? ms.reduce((n, r) => n + (r.updates ?? 0), 0) : null;
+    return {
+      name: x.name,
+      kind: x.kind,
+      role,
+      rank: 0,
+      state: st.state,
+      replicas: st.replicas,
+      running: st.running,
+      restarts: st.restarts,
+      pids: st.pids,
+      instances: st.instances,
+      consumerGroup: x.consumerGroup,
+      inputs: x.inputs,
+      outputs: x.outputs,
+      consumedRate: rate.consumed,
+      emittedRate: rate.emitted,
+      rejectedRate: rate.rejected,
+      lateRate: rate.late,
+      updatesRate: rate.updates,
+      consumedHistory: h.consumed,
+      emittedHistory: h.emitted,
+      consumed: m?.consumed ?? null,
+      emitted: m?.emitted ?? null,
+      rejected: m?.rejected ?? null,
+      late: m?.late ?? null,
+      updates,
+      windowsOpen: m?.windowsOpen ?? null,
+      lastWindowEnd,
+      freshnessMs: role === "source" ? ageMs(at, source?.lastMessageAt) : ageMs(at, lastWindowEnd),
+      lag,
+      lagTotal: lags === undefined || x.inputs.length === 0 ? null : lag.reduce((n, l) => n + l.lag, 0),
+      lastError: m?.lastError ?? (crashed ? describeExit(crashed) : null),
+      feature: role === "source" ? null : (m?.feature ?? null),
+      source,
+    };
+  });
+  return orderByFlow(views);
 }
 
 /** How a replica ended, for a "last error" cell: the signal, or the exit code with its last line of output. */
 export function describeExit(e: ExitInfo): string {
   if (e.signal) return `killed by ${e.signal} at ${e.at.slice(11, 19)}`;
   return `exit ${e.code} at ${e.at.slice(11, 19)}${e.line ? `: ${e.line}` : ""}`;
-}
-
-async function readCandles(redis: Redis, step: string, feature: string, product: string | undefined, n: number): Promise<CandleView> {
-  const products = await getKeys(redis, feature);
-  const chosen = product && products.includes(product) ? product : (products[0] ?? null);
-  const records = chosen ? (await redis.zrange(windowsKey(feature, chosen), -n, -1)).map((j) => JSON.parse(j) as Candle) : [];
-  return { step, feature, product: chosen, products, records };
 }
 
 /** The last `n` lines of `file` that start with `prefix`, reading at most its last 512 KiB. */

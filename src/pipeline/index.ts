@@ -20,6 +20,7 @@ export {
   type DashboardSource,
   openDashboardSource,
   type RateSample,
+  type SourceView,
   type StepView,
   tailLines,
 } from "./dashboard.js";

@@ -5,12 +5,13 @@ import { render } from "ink-testing-library";
 import { createElement } from "react";
 import { App, type AppProps } from "../../cli/ui/dashboard/App.js";
 import { Candles } from "../../cli/ui/dashboard/Candles.js";
-import { candleChart, candleChartText, fit, formatRate, graphLines, sparkline, tableHeader } from "../../cli/ui/dashboard/format.js";
+import { fit, formatRate, graphLines, sparkline, tableHeader } from "../../cli/ui/dashboard/format.js";
 import { Graph } from "../../cli/ui/dashboard/Graph.js";
 import { plainDashboard, statusTable } from "../../cli/ui/dashboard/plain.js";
 import { Sparkline } from "../../cli/ui/dashboard/Sparkline.js";
 import { StepTable } from "../../cli/ui/dashboard/StepTable.js";
 import type { Candle } from "../../src/chart/candles.js";
+import { candleChart, candleChartText } from "../../src/chart/terminal.js";
 import type { DashboardData, DashboardQuery, StepView } from "../../src/pipeline/dashboard.js";
 import type { PipelineStatus } from "../../src/pipeline/status.js";
 
@@ -24,6 +25,8 @@ function stepView(over: Partial<StepView>): StepView {
   return {
     name: "ohlc",
     kind: "Service",
+    role: "step",
+    rank: 1,
     state: "running",
     replicas: 2,
     running: 2,
@@ -38,17 +41,24 @@ function stepView(over: Partial<StepView>): StepView {
     outputs: ["candles"],
     consumedRate: 123.4,
     emittedRate: 2,
+    rejectedRate: 0.5,
+    lateRate: 0.25,
+    updatesRate: 0,
     consumedHistory: [0, 50, 100, 123.4],
     emittedHistory: [0, 1, 2, 2],
     consumed: 5_000,
     emitted: 40,
     rejected: 3,
     late: 1,
+    updates: 0,
     windowsOpen: 6,
+    lastWindowEnd: T0 - 60_000,
+    freshnessMs: 60_000,
     lag: [{ group: "ohlc", topic: "ticks", lag: 12, partitions: [{ partition: 0, high: 100, committed: 90, lag: 10 }, { partition: 1, high: 52, committed: 50, lag: 2 }] }],
     lagTotal: 12,
     lastError: null,
     feature: "ohlc1m",
+    source: null,
     ...over,
   };
 }
@@ -78,9 +88,14 @@ function data(over: Partial<DashboardData> = {}): DashboardData {
         emittedRate: 2,
         lag: [{ group: "counter", topic: "candles", lag: 0, partitions: [] }],
         lagTotal: 0,
+        rank: 2,
         rejected: 0,
         late: 0,
+        rejectedRate: 0,
+        lateRate: 0,
         windowsOpen: 0,
+        lastWindowEnd: null,
+        freshnessMs: null,
         feature: null,
         lastError: "kafka consumer: boom",
       }),
@@ -91,9 +106,12 @@ function data(over: Partial<DashboardData> = {}): DashboardData {
       product: "ETH-USD",
       products: ["BTC-USD", "ETH-USD"],
       records: [candle(0, 10, 12, 13, 9), candle(1, 12, 11, 12.5, 10.5), candle(2, 11, 12.8, 13, 11)],
+      inProgress: null,
     },
+    selected: "ohlc",
     logs: null,
     problems: [],
+    refreshMs: 1,
     ...over,
   };
 }
@@ -150,45 +168,74 @@ describe("text helpers", () => {
     assert.equal(fit("ab", 4, "right"), "  ab");
   });
 
-  it("draws candles: bodies █ between open and close, wicks │ to high and low, price axis", () => {
+  it("draws candles: rising bodies █, falling ▒, wicks │ to high and low, price axis", () => {
     const chart = candleChart([candle(0, 10, 12, 13, 9), candle(1, 12, 11, 12.5, 10.5)], 80, 5);
     assert.equal(chart.lo, 9);
     assert.equal(chart.hi, 13);
+    assert.equal(chart.step, 2, "room for both: a blank column after each");
     // Column 0 rises (wick 13..9, body 12..10); column 1 falls (body 12..11, wick 12.5..10.5).
     assert.deepEqual(
       chart.rows.map((r) => r.cells.filter((_, i) => i % 2 === 0).map((c) => c.ch).join("")),
-      ["│ ", "██", "██", "█│", "│ "],
+      ["│ ", "█▒", "█▒", "█│", "│ "],
     );
     assert.deepEqual(
-      chart.rows[1]!.cells.filter((_, i) => i % 2 === 0).map((c) => c.up),
-      [true, false],
+      chart.rows[1]!.cells.filter((_, i) => i % 2 === 0).map((c) => c.tone),
+      ["up", "down"],
     );
     const text = candleChartText(chart);
     assert.match(text[0]!, /^\s+13\.000 │/);
     assert.match(text[4]!, /^\s+9\.000 │/);
+    assert.equal(text[5], `${" ".repeat(10)}12:00`, "the time axis: labels that would overlap are left out");
   });
 
-  it("keeps only the newest candles that fit the width", () => {
+  it("packs candles one per column when they do not all fit with gaps, newest kept", () => {
     const many = Array.from({ length: 100 }, (_, i) => candle(i, 10 + i, 11 + i, 12 + i, 9 + i));
     const chart = candleChart(many, 30, 4);
-    assert.equal(chart.shown, 10);
+    assert.equal(chart.step, 1);
+    assert.equal(chart.shown, 20);
     assert.equal(chart.hi, 12 + 99);
+    // 80 columns: 70 for candles, enough for over an hour of 1-minute candles.
+    const wide = candleChart(many, 80, 4);
+    assert.equal(wide.shown, 70);
+    // Start times under the oldest, middle and newest candles.
+    assert.equal(wide.axis, `${" ".repeat(10)}12:30${" ".repeat(29)}13:04${" ".repeat(26)}13:39`);
   });
 
-  it("draws the graph one line per step, with each input's lag", () => {
-    assert.deepEqual(graphLines(data().steps, 80), ["ticks (lag 12) ─▶ [ohlc ×2] ─▶ candles", "candles (lag 0) ─▶ [counter] ─▶ counts"]);
+  it("draws the in-progress candle rightmost, ░ with a ┊ wick, a blank column apart, inside the price range", () => {
+    const many = Array.from({ length: 100 }, (_, i) => candle(i, 10, 11, 12, 9));
+    const live = candle(100, 11, 14, 15, 10.5);
+    const chart = candleChart(many, 80, 6, live);
+    assert.equal(chart.inProgress, true);
+    assert.equal(chart.shown, 68);
+    assert.equal(chart.hi, 15, "the range includes the open window");
+    const cols = chart.rows.map((r) => r.cells.map((c) => c.ch).join(""));
+    assert.ok(cols.every((c) => c.length === 70));
+    assert.ok(cols.every((c) => c[68] === " "), "a blank column before it");
+    assert.ok(cols.some((c) => c[69] === "░") && cols.some((c) => c[69] === "┊"));
+    assert.ok(cols.every((c) => !c.slice(0, 68).includes("░")), "no final candle looks in progress");
+    assert.equal(chart.rows.find((r) => r.cells[69]!.ch === "░")!.cells[69]!.tone, "open");
+    assert.match(candleChartText(chart).at(-1)!, /13:40$/, "the axis ends at the in-progress candle's start");
+  });
+
+  it("draws the graph in flow order with the source at its head, states, lags and the source's health", () => {
+    const source = stepView({ name: "feed", role: "source", rank: 0, replicas: 1, inputs: [], outputs: ["ticks"], lag: [], feature: null, source: { type: "coinbase", endpoint: "wss://x", products: ["ETH-USD"], connected: true, reconnects: 2, duplicates: 1, lastMessageAt: T0 } });
+    assert.deepEqual(graphLines([source, ...data().steps], 80), [
+      "source [feed] running · coinbase connected, 2 reconnects, 1 dup ─▶ ticks",
+      "└▶ ticks (lag 12) ─▶ [ohlc ×2] running ─▶ candles",
+      "  └▶ candles (lag 0) ─▶ [counter] running ─▶ counts",
+    ]);
   });
 
   it("fits the step table in 80 columns", () => {
     assert.ok(tableHeader(80).length <= 80);
-    assert.match(tableHeader(80), /STEP.*STATE.*REPL.*IN\/s.*OUT\/s.*TREND.*LAG.*REJ.*LATE.*OPEN.*RST/);
+    assert.match(tableHeader(80), /STEP.*STATE.*REPL.*IN\/s.*OUT\/s.*TREND.*LAG.*REJ\/s.*LATE\/s.*FRESH.*RST/);
   });
 });
 
 describe("dashboard components", () => {
   it("Graph shows which step reads and writes which topic", () => {
     const { lastFrame } = render(createElement(Graph, { steps: data().steps, width: 80, maxLines: 4 }));
-    assert.equal(lastFrame(), "ticks (lag 12) ─▶ [ohlc ×2] ─▶ candles\ncandles (lag 0) ─▶ [counter] ─▶ counts");
+    assert.equal(lastFrame(), "ticks (lag 12) ─▶ [ohlc ×2] running ─▶ candles\n└▶ candles (lag 0) ─▶ [counter] running ─▶ counts");
   });
 
   it("Graph says how many steps it could not show", () => {
@@ -198,12 +245,13 @@ describe("dashboard components", () => {
     assert.doesNotMatch(lastFrame() ?? "", /\[s2/);
   });
 
-  it("StepTable shows state, replicas, rates with a trend, lag, rejected, late, open windows, restarts", () => {
+  it("StepTable shows state, replicas, rates with a trend, lag, rejected and late per second, freshness, restarts", () => {
     const { lastFrame } = render(createElement(StepTable, { steps: data().steps, selected: 0, columns: 80, maxRows: 5 }));
     const [header, ohlc, counter] = (lastFrame() ?? "").split("\n");
-    assert.match(header!, /STEP\s+STATE\s+REPL\s+IN\/s\s+OUT\/s\s+TREND\s+LAG\s+REJ\s+LATE\s+OPEN\s+RST/);
-    assert.match(ohlc!, /^▶ ohlc\s+running\s+2\/2\s+123\s+2\s+▁▄▇█\s+12\s+3\s+1\s+6\s+1$/);
-    assert.match(counter!, /^ {2}counter\s+running\s+1\/1\s+2\s+2\s+▁▄▇█\s+0\s+0\s+0\s+0\s+0$/);
+    assert.match(header!, /STEP\s+STATE\s+REPL\s+IN\/s\s+OUT\/s\s+TREND\s+LAG\s+REJ\/s\s+LATE\/s\s+FRESH\s+RST/);
+    assert.match(ohlc!, /^▶ ohlc\s+running\s+2\/2\s+123\s+2\s+▁▄▇█\s+12\s+0\.5\s+0\.3\s+1m\s+1$/);
+    assert.match(counter!, /^ {2}counter\s+running\s+1\/1\s+2\s+2\s+▁▄▇█\s+0\s+0\s+0\s+-\s+0$/);
+    assert.ok((lastFrame() ?? "").split("\n").every((l) => l.length <= 80));
   });
 
   it("Sparkline renders the bars", () => {
@@ -211,13 +259,22 @@ describe("dashboard components", () => {
     assert.equal(lastFrame(), "  ▁▃▅█");
   });
 
-  it("Candles draws the selected product's chart with a title", () => {
+  it("Candles draws the selected product's chart with a title, a time axis and the last candle's values", () => {
     const { lastFrame } = render(createElement(Candles, { view: data().candles, step: "ohlc", width: 80, height: 6 }));
     const lines = (lastFrame() ?? "").split("\n");
-    assert.match(lines[0]!, /candles ohlc1m · ETH-USD · last 3 · close 12\.800 · 2\/2 products \(p: next\)/);
-    assert.equal(lines.length, 7);
+    assert.match(lines[0]!, /candles ohlc1m · ETH-USD · 3 × 1m · 12:00–12:03 · 2\/2 \(p: next\)/);
+    assert.equal(lines.length, 9);
     assert.match(lines[1]!, /^\s+13\.000 │ {3}█/);
-    assert.ok(lines.slice(1).join("\n").includes("█"));
+    assert.equal(lines[7], `${" ".repeat(10)}12:00`);
+    assert.match(lines[8]!, /last final 12:02 O 11\.000 H 13\.000 L 11\.000 C 12\.800 V 1 · no window in progress/);
+  });
+
+  it("Candles marks the in-progress candle and shows its values", () => {
+    const live = { ...candle(3, 12.8, 12.1, 13.5, 12), count: 7 };
+    const { lastFrame } = render(createElement(Candles, { view: { ...data().candles!, inProgress: live }, step: "ohlc", width: 80, height: 6 }));
+    const lines = (lastFrame() ?? "").split("\n");
+    assert.ok(lines.slice(1, 7).some((l) => l.includes("░")));
+    assert.match(lines[8]!, /^░ in progress 12:03 O 12\.800 H 13\.500 L 12\.000 C 12\.100 V 1 · 7 ticks$/);
   });
 
   it("Candles says why there is no chart", () => {
@@ -233,7 +290,7 @@ describe("App", () => {
     const { inst } = app();
     const f = inst.lastFrame() ?? "";
     assert.match(f, /quixlab dashboard · quix\.yaml · 2 steps · kafka 127\.0\.0\.1:9092 · 12:00:00/);
-    assert.match(f, /ticks \(lag 12\) ─▶ \[ohlc ×2\] ─▶ candles/);
+    assert.match(f, /ticks \(lag 12\) ─▶ \[ohlc ×2\] running ─▶ candles/);
     assert.match(f, /▶ ohlc\s+running/);
     assert.match(f, /candles ohlc1m · ETH-USD/);
     assert.match(f, /q quit/);
@@ -318,11 +375,11 @@ describe("App", () => {
 });
 
 describe("plain tables", () => {
-  it("prints the dashboard as a plain table with the lag column", () => {
+  it("prints the dashboard as a plain table with the lag, rate and freshness columns", () => {
     const text = plainDashboard(data(), 100);
-    assert.match(text, /ticks \(lag 12\) ─▶ \[ohlc ×2\] ─▶ candles/);
-    assert.match(text, /STEP\s+STATE\s+REPL\s+IN\/s\s+OUT\/s\s+TREND\s+LAG/);
-    assert.match(text, /ohlc\s+running\s+2\/2\s+123\s+2\s+▁▄▇█\s+12\s+3/);
+    assert.match(text, /ticks \(lag 12\) ─▶ \[ohlc ×2\] running ─▶ candles/);
+    assert.match(text, /STEP\s+STATE\s+REPL\s+IN\/s\s+OUT\/s\s+TREND\s+LAG\s+REJ\/s\s+LATE\/s\s+FRESH/);
+    assert.match(text, /ohlc\s+running\s+2\/2\s+123\s+2\s+▁▄▇█\s+12\s+0\.5\s+0\.3\s+1m\s+6/);
     assert.match(text, /candles ohlc1m ETH-USD/);
     assert.ok(!text.includes("\u001b["), "no colour");
   });

@@ -87,14 +87,14 @@ describe("metrics of a step", () => {
 describe("advanceRates", () => {
   it("rates each replica by its own heartbeats and sums them per step", () => {
     const first = advanceRates(undefined, { ohlc: [metrics({ replica: "0", consumed: 100, heartbeatAt: 10_000 }), metrics({ replica: "1", consumed: 50, heartbeatAt: 10_000 })] });
-    assert.deepEqual(first.rates.ohlc, { consumed: 0, emitted: 0 }, "one read gives no rate");
+    assert.deepEqual(first.rates.ohlc, { consumed: 0, emitted: 0, rejected: 0, late: 0, updates: 0 }, "one read gives no rate");
     const second = advanceRates(first.sample, {
       ohlc: [metrics({ replica: "0", consumed: 300, emitted: 4, heartbeatAt: 12_000 }), metrics({ replica: "1", consumed: 150, heartbeatAt: 11_000 })],
     });
-    assert.deepEqual(second.rates.ohlc, { consumed: 100 + 100, emitted: 2 });
+    assert.deepEqual(second.rates.ohlc, { consumed: 100 + 100, emitted: 2, rejected: 0, late: 0, updates: 0 });
     // No new report from replica 0: its last rate stands instead of dropping to zero.
     const third = advanceRates(second.sample, { ohlc: [metrics({ replica: "0", consumed: 300, emitted: 4, heartbeatAt: 12_000 })] });
-    assert.deepEqual(third.rates.ohlc, { consumed: 100, emitted: 2 });
+    assert.deepEqual(third.rates.ohlc, { consumed: 100, emitted: 2, rejected: 0, late: 0, updates: 0 });
   });
 
   it("rates a restarted replica from its start (its counters began again at zero)", () => {

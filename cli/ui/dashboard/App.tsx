@@ -3,7 +3,9 @@ import { basename } from "node:path";
 import { Box, Text, useApp, useInput, useStdout } from "ink";
 import { type ReactNode, useCallback, useEffect, useRef, useState } from "react";
 import type { DashboardData, DashboardQuery } from "../../../src/pipeline/dashboard.js";
-import { Candles } from "./Candles.js";
+import { chartCapacity } from "../../../src/chart/terminal.js";
+import { CANDLE_CHROME, Candles } from "./Candles.js";
+import { ColorContext } from "./color.js";
 import { Details } from "./Details.js";
 import { Graph } from "./Graph.js";
 import { Logs } from "./Logs.js";
@@ -26,6 +28,8 @@ export interface AppProps {
   /** Initially selected step and product. */
   step?: string;
   product?: string;
+  /** Colour on (default); the CLI passes false under NO_COLOR, which Ink's chalk does not read itself. */
+  color?: boolean;
 }
 
 type View = "main" | "details" | "logs";
@@ -100,10 +104,12 @@ export function App(props: AppProps) {
   const { data, error, refresh } = usePolling(props.load, query, props.refreshMs ?? 1_000, props.initial);
 
   const steps = data?.steps ?? [];
-  const index = Math.max(0, steps.findIndex((s) => s.name === stepName));
+  // Until the user picks one, the step the data was read for (the first with candles, not the source at the top).
+  const index = Math.max(0, steps.findIndex((s) => s.name === (stepName ?? data?.selected)));
   const selected = steps[index];
   // Read by the next load (a ref, so the polling loop need not restart when the selection changes).
-  current.current = { step: selected?.name ?? stepName, product, logs: view === "logs" };
+  // The chart shows one candle per column at most: fetch as many as fit, whatever the history holds.
+  current.current = { step: selected?.name ?? stepName, product, logs: view === "logs", candles: chartCapacity(Math.min(size.columns, 200)) };
 
   // Selection, view and product change what is fetched: fetch again at once rather than on the next tick.
   // biome-ignore lint/correctness/useExhaustiveDependencies: the dependencies are the triggers, read through `query`.
@@ -150,26 +156,30 @@ export function App(props: AppProps) {
     : "quixlab dashboard";
   const status =
     message ?? (error ? `refresh failed: ${error}` : (data?.problems[0] ?? (selected?.lastError ? `${selected.name}: ${selected.lastError}` : "")));
+  const tint = (c: string) => (props.color === false ? undefined : c);
   const statusColor = message ? "cyan" : error || data?.problems.length ? "red" : "yellow";
 
   let body: ReactNode;
   if (!data) body = <Text dimColor>loading…</Text>;
-  else if (!data.found) body = <Text color="red">{data.problems[0]}</Text>;
+  else if (!data.found) body = <Text color={tint("red")}>{data.problems[0]}</Text>;
   else if (!selected) body = <Text dimColor>the pipeline runs no steps</Text>;
   else if (view === "details") body = <Details step={selected} width={columns} height={budget - 3} />;
   else if (view === "logs") body = <Logs step={selected.name} lines={data.logs} height={budget - 3} />;
   else {
     const graphLines = Math.min(steps.length, 4);
     const tableRows = Math.min(steps.length, 6);
-    const chartRows = budget - 7 - graphLines - tableRows;
+    // header, 2 blank separators, table header, chart chrome, status and keys; blanks go first when it is tight.
+    const fixed = 4 + graphLines + tableRows + CANDLE_CHROME;
+    const spaced = budget - fixed - 2 >= 6;
+    const chartRows = budget - fixed - (spaced ? 2 : 0);
     body = (
       <>
         <Graph steps={steps} width={columns} maxLines={graphLines} />
-        <Text> </Text>
+        {spaced && <Text> </Text>}
         <StepTable steps={steps} selected={index} columns={columns} maxRows={tableRows} />
         {chartRows >= 3 && (
           <>
-            <Text> </Text>
+            {spaced && <Text> </Text>}
             <Candles view={data.candles} step={selected.name} width={Math.min(columns, 200)} height={Math.min(chartRows, 16)} />
           </>
         )}
@@ -177,17 +187,19 @@ export function App(props: AppProps) {
     );
   }
   return (
+    <ColorContext.Provider value={props.color !== false}>
     <Box flexDirection="column" width={columns}>
       <Text bold wrap="truncate">
         {header}
       </Text>
       {body}
-      <Text color={statusColor} wrap="truncate">
+      <Text color={tint(statusColor)} wrap="truncate">
         {status || " "}
       </Text>
       <Text dimColor wrap="truncate">
         {KEYS[view]}
       </Text>
     </Box>
+    </ColorContext.Provider>
   );
 }

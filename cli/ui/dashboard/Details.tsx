@@ -2,7 +2,8 @@
 import { Box, Text } from "ink";
 import type { ReactNode } from "react";
 import { describeExit, type StepView } from "../../../src/pipeline/dashboard.js";
-import { fit, formatCount, formatRate } from "./format.js";
+import { useTint } from "./color.js";
+import { fit, formatAge, formatCount, formatRate, sourceSummary } from "./format.js";
 import { Sparkline } from "./Sparkline.js";
 import { stateColor } from "./StepTable.js";
 
@@ -10,12 +11,13 @@ const time = (iso: string | null) => (iso ? iso.slice(11, 19) : "-");
 
 /** Everything about one step: replicas with pids and exits, rates with trends, counters, lag per topic and partition. */
 export function Details({ step, width, height }: { step: StepView; width: number; height: number }) {
+  const tint = useTint();
   const lines: { key: string; node: ReactNode }[] = [];
   const add = (key: string, node: ReactNode) => lines.push({ key, node });
   add(
     "head",
     <Text>
-      <Text bold>{step.name}</Text> — {step.kind}, <Text color={stateColor(step.state)}>{step.state}</Text>, {step.running}/{step.replicas} replicas, {step.restarts} restarts,
+      <Text bold>{step.name}</Text> — {step.kind}, <Text color={tint(stateColor(step.state))}>{step.state}</Text>, {step.running}/{step.replicas} replicas, {step.restarts} restarts,
       group {step.consumerGroup}
     </Text>,
   );
@@ -37,10 +39,24 @@ export function Details({ step, width, height }: { step: StepView; width: number
   );
   add(
     "counts",
-    <Text>
-      rejected {formatCount(step.rejected)} · late {formatCount(step.late)} · open windows {formatCount(step.windowsOpen)} · feature {step.feature ?? "-"}
+    <Text wrap="truncate">
+      rejected {formatCount(step.rejected)} ({formatRate(step.rejectedRate)}/s) · late {formatCount(step.late)} ({formatRate(step.lateRate)}/s) · open windows{" "}
+      {formatCount(step.windowsOpen)}
     </Text>,
   );
+  if (step.role === "source") {
+    const src = step.source;
+    add("source", <Text wrap="truncate">source {sourceSummary(step) || "(no feed report)"} · last message {formatAge(step.freshnessMs)} ago</Text>);
+    if (src?.endpoint || src?.products.length) add("feed", <Text wrap="truncate">reads {src.endpoint ?? "-"} · products {src.products.join(", ") || "-"}</Text>);
+  } else {
+    const end = step.lastWindowEnd === null ? "-" : new Date(step.lastWindowEnd).toISOString().slice(11, 19);
+    add(
+      "fresh",
+      <Text wrap="truncate">
+        feature {step.feature ?? "-"} · last final window ends {end} ({formatAge(step.freshnessMs)} ago) · updates {formatCount(step.updates)} ({formatRate(step.updatesRate)}/s)
+      </Text>,
+    );
+  }
   add("rep-head", <Text bold>{`${fit("replica", 8)}${fit("pid", 9)}${fit("state", 11)}${fit("restarts", 9)}${fit("started", 9)}last exit`}</Text>);
   for (const r of step.instances) {
     const exit = r.lastExit ? describeExit(r.lastExit) : "-";
@@ -60,7 +76,7 @@ export function Details({ step, width, height }: { step: StepView; width: number
       </Text>,
     );
   }
-  if (step.lastError) add("err", <Text color="red" wrap="truncate">last error: {step.lastError}</Text>);
+  if (step.lastError) add("err", <Text color={tint("red")} wrap="truncate">last error: {step.lastError}</Text>);
   return (
     <Box flexDirection="column">
       {lines.slice(0, height).map((l) => (

@@ -1,6 +1,7 @@
 /** @jsxRuntime automatic @jsxImportSource react */
 import { Box, Text } from "ink";
 import type { StepView } from "../../../src/pipeline/dashboard.js";
+import { useTint } from "./color.js";
 import { tableHeader, tableRow } from "./format.js";
 
 /** Colour of a step state: green when all is well, yellow while it recovers, red when it failed. */
@@ -21,9 +22,10 @@ export function stateColor(state: StepView["state"]): string {
   }
 }
 
-/** One row per step: state, replicas, rates with a trend sparkline, committed lag, rejected, late, open windows, restarts. */
+/** One row per step: state, replicas, in/out rates with a trend sparkline, committed lag, rejected and late per second, freshness, restarts. */
 export function StepTable({ steps, selected, columns, maxRows }: { steps: readonly StepView[]; selected: number; columns: number; maxRows: number }) {
   // Keep the selected row in view when there are more steps than rows.
+  const tint = useTint();
   const first = Math.max(0, Math.min(selected - maxRows + 1, steps.length - maxRows));
   const shown = steps.slice(first, first + Math.max(1, maxRows));
   return (
@@ -34,9 +36,9 @@ export function StepTable({ steps, selected, columns, maxRows }: { steps: readon
         const isSelected = first + i === selected;
         return (
           <Text key={s.name} wrap="truncate">
-            <Text color="cyan">{isSelected ? "▶ " : "  "}</Text>
+            <Text color={tint("cyan")}>{isSelected ? "▶ " : "  "}</Text>
             <Text bold={isSelected}>{row.name}</Text>
-            <Text color={stateColor(s.state)}>{row.state}</Text>
+            <Text color={tint(stateColor(s.state))}>{row.state}</Text>
             <Text>{row.rest}</Text>
           </Text>
         );

@@ -1,9 +1,12 @@
 /**
  * Pure text helpers shared by the Ink dashboard and its plain-table form: numbers, sparklines, the pipeline
- * graph as lines, and the candlestick chart as a grid of cells. No I/O, no React.
+ * graph as lines (the candlestick chart is in chart.ts). No I/O, no React.
  */
 import type { Candle } from "../../../src/chart/candles.js";
+import { formatPrice } from "../../../src/chart/terminal.js";
 import type { StepView } from "../../../src/pipeline/dashboard.js";
+
+export { formatPrice };
 
 const BARS = "▁▂▃▄▅▆▇█";
 
@@ -45,12 +48,35 @@ export function fit(s: string, width: number, align: "left" | "right" = "left"):
   return align === "left" ? cut.padEnd(width) : cut.padStart(width);
 }
 
+/**
+ * An age for a narrow column: 0.4s, 42s, 12m, 5h, 3d, 2.5y; "-" when unknown.
+ * @example formatAge(90_000) === "1m"
+ */
+export function formatAge(ms: number | null | undefined): string {
+  if (ms === null || ms === undefined || !Number.isFinite(ms)) return "-";
+  const s = Math.max(0, ms) / 1000;
+  if (s < 10) return `${s.toFixed(1)}s`;
+  if (s < 60) return `${Math.floor(s)}s`;
+  if (s < 3_600) return `${Math.floor(s / 60)}m`;
+  if (s < 172_800) return `${Math.floor(s / 3_600)}h`;
+  if (s < 365 * 86_400) return `${Math.floor(s / 86_400)}d`;
+  return `${(s / (365.25 * 86_400)).toFixed(1)}y`;
+}
+
+/** A window length as people say it: 1s, 60s → 1m, 1h, 1d; else milliseconds. */
+export function formatInterval(ms: number): string {
+  for (const [unit, size] of [["d", 86_400_000], ["h", 3_600_000], ["m", 60_000], ["s", 1_000]] as const) {
+    if (ms >= size && ms % size === 0) return `${ms / size}${unit}`;
+  }
+  return `${ms}ms`;
+}
+
 /** The step table's columns for a terminal `columns` wide (at least 80): name and trend take the extra room. */
 export function tableLayout(columns: number) {
   const extra = Math.max(0, columns - 80);
   const trend = 8 + Math.min(22, Math.floor(extra / 2));
   const name = 11 + Math.min(20, extra - (trend - 8));
-  return { name, state: 11, repl: 5, rate: 7, trend, lag: 7, small: 5, rst: 4 };
+  return { name, state: 10, repl: 5, rate: 7, trend, lag: 6, rej: 6, late: 7, fresh: 6, rst: 4 };
 }
 
 /** The header of the step table (marker column included). */
@@ -64,16 +90,20 @@ export function tableHeader(columns: number): string {
     fit("IN/s", w.rate, "right") +
     fit("OUT/s", w.rate, "right") +
     " " +
-    fit("TREND", w.trend) +
+    fit("TREND", w.trend - 1) +
     fit("LAG", w.lag, "right") +
-    fit("REJ", w.small, "right") +
-    fit("LATE", w.small, "right") +
-    fit("OPEN", w.small, "right") +
+    fit("REJ/s", w.rej, "right") +
+    fit("LATE/s", w.late, "right") +
+    fit("FRESH", w.fresh, "right") +
     fit("RST", w.rst, "right")
   );
 }
 
-/** The cells of one step row (without the marker), in header order; `state` is returned apart for colouring. */
+/**
+ * The cells of one step row (without the marker), in header order; `state` is returned apart for colouring.
+ * OUT/s is a step's final windows per second (a source's messages produced); FRESH is now − the end of its last
+ * final window (a source: since its last message).
+ */
 export function tableRow(s: StepView, columns: number): { name: string; state: string; rest: string } {
   const w = tableLayout(columns);
   return {
@@ -85,81 +115,57 @@ export function tableRow(s: StepView, columns: number): { name: string; state: s
       fit(formatRate(s.emittedRate), w.rate, "right") +
       " " +
       sparkline(s.consumedHistory, w.trend - 1) +
-      " " +
       fit(formatCount(s.lagTotal), w.lag, "right") +
-      fit(formatCount(s.rejected), w.small, "right") +
-      fit(formatCount(s.late), w.small, "right") +
-      fit(formatCount(s.windowsOpen), w.small, "right") +
+      fit(s.rejected === null ? "-" : formatRate(s.rejectedRate), w.rej, "right") +
+      fit(s.late === null ? "-" : formatRate(s.lateRate), w.late, "right") +
+      fit(formatAge(s.freshnessMs), w.fresh, "right") +
       fit(String(s.restarts), w.rst, "right"),
   };
 }
 
+/** A source's feed health in a few words: "coinbase connected, 2 reconnects, 0 dup". */
+export function sourceSummary(s: StepView): string {
+  const src = s.source;
+  if (!src) return "";
+  const parts = [src.type ?? "", src.connected === null ? "" : src.connected ? "connected" : "DISCONNECTED"].filter(Boolean).join(" ");
+  return [parts, `${src.reconnects} reconnects`, `${src.duplicates} dup`].filter(Boolean).join(", ");
+}
+
 /**
- * The pipeline as one line per step: the topics it reads (with the group's lag), the step, the topics it writes.
- * @example "ticks (lag 12) ─▶ [ohlc ×2] ─▶ candles"
+ * The pipeline in topic-flow order (the data source sorts it), one line per step, indented by its rank: a source
+ * with its feed's health and the topics it writes, then each step with the topics it reads (and its group's lag),
+ * its state, and what it writes.
+ * @example ["source [replay] running · replay connected, 0 reconnects, 0 dup ─▶ ticks", "└▶ ticks (lag 0) ─▶ [candles] running ─▶ candles-1m"]
  */
 export function graphLines(steps: readonly StepView[], width: number): string[] {
+  const base = Math.min(...steps.map((s) => s.rank));
   return steps.map((s) => {
+    const depth = Math.max(0, s.rank - base);
+    const indent = depth === 0 ? "" : `${"  ".repeat(Math.min(depth, 4) - 1)}└▶ `;
+    const node = `[${s.name}${s.replicas > 1 ? ` ×${s.replicas}` : ""}] ${s.state}`;
+    const right = s.outputs.length > 0 ? ` ─▶ ${s.outputs.join(", ")}` : "";
+    if (s.role === "source") {
+      const health = sourceSummary(s);
+      return fit(`${indent}source ${node}${health ? ` · ${health}` : ""}${right}`, width).trimEnd();
+    }
     const ins = s.inputs.map((t) => {
       const lag = s.lag.find((l) => l.topic === t)?.lag;
       return lag === undefined ? t : `${t} (lag ${formatCount(lag)})`;
     });
     const left = ins.length > 0 ? `${ins.join(", ")} ─▶ ` : "";
-    const right = s.outputs.length > 0 ? ` ─▶ ${s.outputs.join(", ")}` : "";
-    return fit(`${left}[${s.name}${s.replicas > 1 ? ` ×${s.replicas}` : ""}]${right}`, width).trimEnd();
+    return fit(`${indent}${left}${node}${right}`, width).trimEnd();
   });
 }
 
-/** A price label that fits the axis: at most 9 characters. */
-export function formatPrice(p: number): string {
-  const a = Math.abs(p);
-  const digits = a >= 10_000 ? 0 : a >= 100 ? 2 : a >= 1 ? 3 : 5;
-  return fit(p.toFixed(digits), 9, "right");
+/** A window start as a clock: HH:MM on a minute, else HH:MM:SS (UTC). */
+export function clock(ms: number): string {
+  return new Date(ms).toISOString().slice(11, ms % 60_000 === 0 ? 16 : 19);
 }
 
-export interface ChartCell {
-  ch: string;
-  /** true: close >= open, false: falling, null: empty. */
-  up: boolean | null;
-}
-
-export interface CandleChart {
-  /** Top row first; each with its axis label (blank on most rows). */
-  rows: { label: string; cells: ChartCell[] }[];
-  lo: number;
-  hi: number;
-  /** How many of the records were drawn (the newest ones). */
-  shown: number;
-}
-
-/**
- * A candlestick chart of `records` (oldest first) in a `width` × `height` grid: one column per candle and a
- * gap, a 10-character price axis on the left; bodies are █ (at least one cell), wicks │.
- */
-export function candleChart(records: readonly Candle[], width: number, height: number): CandleChart {
-  const slots = Math.max(1, Math.floor((width - 10) / 2));
-  const shown = records.slice(-slots);
-  const lo = Math.min(...shown.map((r) => r.low));
-  const hi = Math.max(...shown.map((r) => r.high));
-  const h = Math.max(1, height);
-  const rowOf = (p: number) => (hi > lo ? Math.round(((hi - p) / (hi - lo)) * (h - 1)) : Math.floor((h - 1) / 2));
-  const rows = Array.from({ length: h }, (_, i) => ({
-    label: i === 0 ? formatPrice(hi) + " " : i === h - 1 && h > 1 ? formatPrice(lo) + " " : " ".repeat(10),
-    cells: [] as ChartCell[],
-  }));
-  for (const r of shown) {
-    const up = r.close >= r.open;
-    const [bodyTop, bodyBottom] = [rowOf(Math.max(r.open, r.close)), rowOf(Math.min(r.open, r.close))];
-    const [wickTop, wickBottom] = [rowOf(r.high), rowOf(r.low)];
-    for (let i = 0; i < h; i++) {
-      const ch = i >= bodyTop && i <= bodyBottom ? "█" : i >= wickTop && i <= wickBottom ? "│" : " ";
-      rows[i]!.cells.push({ ch, up: ch === " " ? null : up }, { ch: " ", up: null });
-    }
-  }
-  return { rows, lo: shown.length ? lo : 0, hi: shown.length ? hi : 0, shown: shown.length };
-}
-
-/** The chart as plain text lines (no colour). */
-export function candleChartText(chart: CandleChart): string[] {
-  return chart.rows.map((r) => (r.label + r.cells.map((c) => c.ch).join("")).trimEnd());
+/** One candle's values in a line: "O 1846.55 H 1847.00 L 1846.00 C 1846.90 V 3.2 · 49 ticks". */
+export function ohlcLine(c: Candle & { count?: number }): string {
+  const p = (n: number) => formatPrice(n).trim();
+  const vol = typeof c.volume === "number" ? ` V ${Number(c.volume.toPrecision(4))}` : "";
+  const count = typeof c.count === "number" ? ` · ${c.count} ticks` : "";
+  return `O ${p(c.open)} H ${p(c.high)} L ${p(c.low)} C ${p(c.close)}${vol}${count}`;
 }

@@ -1,7 +1,8 @@
 /** Plain-text forms (no TTY, no colour): the `status` table and the dashboard's periodic table. */
 import { type DashboardData, describeExit } from "../../../src/pipeline/dashboard.js";
 import type { PipelineStatus } from "../../../src/pipeline/status.js";
-import { candleChart, candleChartText, formatCount, formatRate, graphLines, sparkline } from "./format.js";
+import { candleChart, candleChartText } from "../../../src/chart/terminal.js";
+import { clock, formatAge, formatCount, formatRate, graphLines, ohlcLine, sparkline } from "./format.js";
 
 /** Columns padded to their widest cell, two spaces apart. */
 export function columns(rows: readonly (readonly string[])[]): string[] {
@@ -46,12 +47,12 @@ export function statusTable(s: PipelineStatus): string {
   return `${out.join("\n")}\n`;
 }
 
-/** One refresh of the dashboard as plain text: graph, step table with rates and lag, the candles, problems. */
+/** One refresh of the dashboard as plain text: graph, step table with rates, lag and freshness, the candles, problems. */
 export function plainDashboard(d: DashboardData, width = 100): string {
   if (!d.found) return `${d.problems.join("\n")}\n`;
   const out = [`quixlab dashboard — ${d.descriptor} — ${new Date(d.at).toISOString().slice(11, 19)} — kafka ${d.brokers.join(",")} · redis ${d.redisUrl ?? "none"}`, ""];
   out.push(...graphLines(d.steps, width), "");
-  const rows = [["STEP", "STATE", "REPL", "IN/s", "OUT/s", "TREND", "LAG", "REJ", "LATE", "OPEN", "RST", "LAST ERROR"]];
+  const rows = [["STEP", "STATE", "REPL", "IN/s", "OUT/s", "TREND", "LAG", "REJ/s", "LATE/s", "FRESH", "OPEN", "RST", "LAST ERROR"]];
   for (const s of d.steps) {
     rows.push([
       s.name,
@@ -61,8 +62,9 @@ export function plainDashboard(d: DashboardData, width = 100): string {
       formatRate(s.emittedRate),
       sparkline(s.consumedHistory, 10),
       formatCount(s.lagTotal),
-      formatCount(s.rejected),
-      formatCount(s.late),
+      s.rejected === null ? "-" : formatRate(s.rejectedRate),
+      s.late === null ? "-" : formatRate(s.lateRate),
+      formatAge(s.freshnessMs),
       formatCount(s.windowsOpen),
       String(s.restarts),
       (s.lastError ?? "").slice(0, 50),
@@ -70,9 +72,12 @@ export function plainDashboard(d: DashboardData, width = 100): string {
   }
   out.push(...columns(rows));
   const c = d.candles;
-  if (c && c.records.length > 0) {
+  if (c && (c.records.length > 0 || c.inProgress)) {
     out.push("", `candles ${c.feature} ${c.product} (${c.step}; products: ${c.products.join(", ")})`);
-    out.push(...candleChartText(candleChart(c.records, Math.min(width, 80), 8)));
+    out.push(...candleChartText(candleChart(c.records, Math.min(width, 80), 8, c.inProgress)));
+    const last = c.records[c.records.length - 1];
+    if (c.inProgress) out.push(`░ in progress ${clock(c.inProgress.start)} ${ohlcLine(c.inProgress)}`);
+    else if (last) out.push(`last final ${clock(last.start)} ${ohlcLine(last)} · no window in progress`);
   }
   for (const p of d.problems) out.push(`! ${p}`);
   return `${out.join("\n")}\n`;
