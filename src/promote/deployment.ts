@@ -13,6 +13,7 @@ export interface Current {
   output?: string;
   dlq?: string;
   late?: string;
+  updates?: string;
   consumerGroup?: string;
   /** Step variables whose value is a `{{NAME}}` placeholder (Quix fills it at sync time; promote cannot read it). */
   placeholders: ReadonlySet<string>;
@@ -52,6 +53,7 @@ export function currentDeployment(doc: Document, name: string): Current {
     output: value("output"),
     dlq: value("dlq"),
     late: value("late"),
+    updates: value("updates"),
     consumerGroup: value("consumer_group"),
     placeholders,
     cpu: num(sizes?.cpu),
@@ -66,6 +68,8 @@ export interface StepTopics {
   readonly output: string;
   readonly dlq: string;
   readonly late: string;
+  /** Early results, for a feature with `emit: "update"`. */
+  readonly updates?: string;
   readonly consumerGroup: string;
   readonly changelog: string;
 }
@@ -75,9 +79,22 @@ export interface StepTopics {
  * deployment's name (as `quixlab up` gives it), unless the deployment already names them (`kept`): a re-promote must
  * not move the step to a new group or changelog, which would lose its offsets and state.
  */
-export function stepTopics(deployment: string, featureName: string, topics: { input: string; output: string }, kept: { dlq?: string; late?: string; consumerGroup?: string } = {}): StepTopics {
+export function stepTopics(
+  deployment: string,
+  featureName: string,
+  topics: { input: string; output: string },
+  kept: { dlq?: string; late?: string; updates?: string; consumerGroup?: string } = {},
+  updates = false,
+): StepTopics {
   const consumerGroup = kept.consumerGroup ?? deployment;
-  return { ...topics, dlq: kept.dlq ?? `${topics.input}.dlq`, late: kept.late ?? `${topics.output}.late`, consumerGroup, changelog: changelogTopic(consumerGroup, featureName) };
+  return {
+    ...topics,
+    dlq: kept.dlq ?? `${topics.input}.dlq`,
+    late: kept.late ?? `${topics.output}.late`,
+    ...(updates ? { updates: kept.updates ?? `${topics.output}.updates` } : {}),
+    consumerGroup,
+    changelog: changelogTopic(consumerGroup, featureName),
+  };
 }
 
 /**

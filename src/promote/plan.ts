@@ -65,6 +65,8 @@ export interface PromoteInput {
   readonly memory?: number;
   /** The feature's `name` (its changelog topic is `<consumer group>.<name>.changelog`); default the export's name. */
   readonly featureName?: string;
+  /** The feature emits early results (`emit: "update"`): the step also writes `<output>.updates`. */
+  readonly updates?: boolean;
   /** The feature's parameters (`Feature.params`); each becomes a FreeText variable. */
   readonly params?: Readonly<Record<string, ParamValue>>;
   /** `readTemplate("app")`. */
@@ -133,7 +135,7 @@ export function isDeploymentTag(deployment: string, version: string | undefined)
 
 
 /** Variable names the step itself reads; a feature parameter may not take one. */
-const STEP_VARIABLES = new Set(["input", "output", "consumer_group", "processing", "dlq", "late", "REDIS_URL", "KAFKA_BROKERS", "Quix__Broker__Address"]);
+const STEP_VARIABLES = new Set(["input", "output", "consumer_group", "processing", "dlq", "late", "updates", "REDIS_URL", "KAFKA_BROKERS", "Quix__Broker__Address"]);
 const NAME = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 const DEFAULTS = { input: "ticks", cpu: 200, memory: 500, replicas: 1 } as const;
@@ -205,6 +207,11 @@ function appYaml(input: PromoteInput, topics: StepTopics, source: string): strin
     const name = v.get("name");
     if (name === "input" || name === "output" || name === "dlq" || name === "late") v.set("defaultValue", topics[name]);
     if (name === "consumer_group") v.set("defaultValue", topics.consumerGroup);
+  }
+  if (topics.updates) {
+    vars.items.push(
+      doc.createNode({ name: "updates", inputType: "OutputTopic", description: "Early results: each open window's value after each tick (emit update)", defaultValue: topics.updates, required: false }),
+    );
   }
   for (const [name, value] of Object.entries(input.params ?? {})) {
     vars.items.push(
@@ -284,13 +291,16 @@ export function planPromote(input: PromoteInput): PromotePlan {
   const kept = {
     dlq: current.placeholders.has("dlq") ? undefined : (current.dlq ?? appDefault("dlq")),
     late: current.placeholders.has("late") ? undefined : (current.late ?? appDefault("late")),
+    updates: current.placeholders.has("updates") ? undefined : (current.updates ?? appDefault("updates")),
     consumerGroup: current.consumerGroup ?? appDefault("consumer_group"),
   };
   if (named.input === named.output) {
     throw new InputError(`input and output are the same topic '${named.input}'`, { remedy: "pass a different --output", context: { field: "--output" } });
   }
-  const topics = stepTopics(input.deployment, input.featureName ?? input.exportName, named, kept);
-  const undeclared = new Set([...(current.placeholders.has("dlq") ? [topics.dlq] : []), ...(current.placeholders.has("late") ? [topics.late] : [])]);
+  const topics = stepTopics(input.deployment, input.featureName ?? input.exportName, named, kept, input.updates === true);
+  const undeclared = new Set(
+    (["dlq", "late", "updates"] as const).filter((n) => current.placeholders.has(n) && topics[n] !== undefined).map((n) => topics[n]!),
+  );
 
   const wanted = appFiles(input, x, topics, source);
   const newApp = loadAppDescriptor(String(wanted.files.get("app.yaml")), "app.yaml").value;
@@ -308,6 +318,9 @@ export function planPromote(input: PromoteInput): PromotePlan {
     { name: "output", inputType: "OutputTopic", description: `Final windows of ${input.exportName}`, required: true, value: topics.output },
     { name: "dlq", inputType: "OutputTopic", description: "Dead letters: input messages the step could not read, with the reason", required: false, value: topics.dlq },
     { name: "late", inputType: "OutputTopic", description: "Ticks that arrived after their window closed", required: false, value: topics.late },
+    ...(topics.updates
+      ? [{ name: "updates", inputType: "OutputTopic", description: "Early results: each open window's value after each tick", required: false, value: topics.updates } satisfies VariableSpec]
+      : []),
     { name: "consumer_group", inputType: "FreeText", description: "Consumer group; its changelog topic is <group>.<feature>.changelog", required: false, value: topics.consumerGroup },
     ...Object.entries(input.params ?? {}).map(
       ([name, v]): VariableSpec => ({ name, inputType: "FreeText", description: "Feature parameter (set in the notebook)", required: false, value: String(v) }),
@@ -334,7 +347,9 @@ export function planPromote(input: PromoteInput): PromotePlan {
     };
     const deployment = upsertDeployment(doc, spec, { app: newApp });
     const topicOutcomes = [
-      ...[...new Set([topics.input, topics.output, topics.dlq, topics.late])].filter((n) => !undeclared.has(n)).map((name) => ({ name, action: ensureTopic(doc, { name }) })),
+      ...[...new Set([topics.input, topics.output, topics.dlq, topics.late, ...(topics.updates ? [topics.updates] : [])])]
+        .filter((n) => !undeclared.has(n))
+        .map((name) => ({ name, action: ensureTopic(doc, { name }) })),
       // The step's state: one compacted record per input partition (the last checkpoint), kept until replaced.
       { name: topics.changelog, action: declareChangelog(doc, topics.changelog) },
     ];

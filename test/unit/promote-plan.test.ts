@@ -56,6 +56,23 @@ function editCell(nb: Notebook, id: string, from: string, to: string): Notebook 
   return { ...nb, cells };
 }
 
+describe("planPromote: a feature with early results", () => {
+  it('declares <output>.updates and passes it as the step\'s `updates` variable (emit "update")', () => {
+    const plan = planPromote(input({ updates: true }));
+    const app = loadAppDescriptor(plan.files.find((f) => f.path.endsWith("app.yaml"))!.content as string, "app.yaml");
+    assert.deepEqual(app.errors, []);
+    assert.deepEqual(app.value.variables.find((v) => v.name === "updates")?.defaultValue, "candles-1m.updates");
+    const loaded = loadDescriptor(plan.descriptorAfter, "quix.yaml");
+    assert.deepEqual(loaded.errors, []);
+    const dep = loaded.value.deployments.find((d) => d.name === "candles-1m")!;
+    assert.deepEqual(dep.variables.find((v) => v.name === "updates")?.value, "candles-1m.updates");
+    assert.ok(loaded.value.topics.some((t) => t.name === "candles-1m.updates"), "the topic is declared, so Quix creates it");
+    // Without early results, neither.
+    const plain = planPromote(input());
+    assert.ok(!plain.descriptorAfter.includes(".updates"));
+  });
+});
+
 describe("planPromote: a first promote", () => {
   const plan = planPromote(input({ params: { threshold: 5 } }));
 
