@@ -14,6 +14,7 @@ const SUITES: { name: string; load: () => Promise<Suite> }[] = [
   { name: "batch", load: () => import("./batch.js") },
   { name: "stream", load: () => import("./stream.js") },
   { name: "replay", load: () => import("./replay.js") },
+  { name: "live", load: () => import("./live.js") },
 ];
 
 const here = dirname(fileURLToPath(import.meta.url));
