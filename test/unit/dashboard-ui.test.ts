@@ -163,7 +163,7 @@ describe("text helpers", () => {
   });
 
   it("formats rates and fits cells", () => {
-    assert.deepEqual([0, 0.42, 12.34, 123.4, 4_321, 2_500_000].map(formatRate), ["0", "0.4", "12.3", "123", "4.3k", "2.5M"]);
+    assert.deepEqual([0, 0.001, 1 / 60, 0.42, 12.34, 123.4, 4_321, 2_500_000].map(formatRate), ["0", "0", "0.02", "0.4", "12.3", "123", "4.3k", "2.5M"]);
     assert.equal(fit("abcdef", 4), "abc…");
     assert.equal(fit("ab", 4, "right"), "  ab");
   });

@@ -24,9 +24,10 @@ export function sparkline(values: readonly number[], width: number): string {
   return " ".repeat(Math.max(0, width - tail.length)) + bars.join("");
 }
 
-/** A rate for a narrow column: 0, 0.4, 12.5, 1234, 12.3k, 4.5M. */
+/** A rate for a narrow column: 0, 0.02 (a 1-minute feature's windows/s), 0.4, 12.5, 1234, 12.3k, 4.5M. */
 export function formatRate(n: number): string {
   if (!Number.isFinite(n) || n <= 0) return "0";
+  if (n < 0.095) return n < 0.005 ? "0" : n.toFixed(2);
   if (n < 10) return n.toFixed(1).replace(/\.0$/, "");
   if (n < 1_000) return n.toFixed(n < 100 ? 1 : 0).replace(/\.0$/, "");
   if (n < 1_000_000) return `${(n / 1_000).toFixed(1).replace(/\.0$/, "")}k`;
