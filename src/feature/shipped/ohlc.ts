@@ -1,5 +1,5 @@
 import { formatDuration, parseDuration } from "../../window/duration.js";
-import { type Duration, hopping, tumbling } from "../../window/spec.js";
+import { type CloseOptions, type Duration, hopping, tumbling } from "../../window/spec.js";
 import { defineFeature } from "../define.js";
 import { type Ohlcv, ohlcv } from "../ohlcv.js";
 import type { Feature } from "../types.js";
@@ -18,16 +18,23 @@ export interface OhlcOptions {
   origin?: "epoch" | "start";
   /** Default: ohlc_<size>, or ohlc_<size>_every_<step> for hopping windows. */
   name?: string;
+  /** How the windows close, early results and empty windows (README "How windows close"). */
+  closing?: CloseOptions["closing"];
+  idle?: CloseOptions["idle"];
+  emit?: CloseOptions["emit"];
+  every?: CloseOptions["every"];
+  fill?: CloseOptions["fill"];
 }
 
 /**
  * An OHLCV feature over ticks keyed by product_id.
  * @example ohlc({ size: "5m", grace: "5s" })
+ * @example ohlc({ size: "1m", emit: "update", idle: "2s" })  // live candles: the open one too, quiet ones closed
  */
 export function ohlc(opts: OhlcOptions): Feature<Ohlcv> {
   const size = parseDuration(opts.size, "window size");
   const step = opts.step === undefined ? undefined : parseDuration(opts.step, "window step");
-  const w = { grace: opts.grace ?? DEFAULT_GRACE, origin: opts.origin ?? "epoch" } as const;
+  const w = { grace: opts.grace ?? DEFAULT_GRACE, origin: opts.origin ?? "epoch", closing: opts.closing, idle: opts.idle, emit: opts.emit, every: opts.every, fill: opts.fill } as const;
   const hop = step !== undefined && step !== size;
   const name = opts.name ?? (hop ? `ohlc_${formatDuration(size)}_every_${formatDuration(step)}` : `ohlc_${formatDuration(size)}`);
   return defineFeature({ name, window: hop ? hopping(size, step, w) : tumbling(size, w), agg: ohlcv() });
