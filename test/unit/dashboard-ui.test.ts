@@ -299,6 +299,25 @@ describe("App", () => {
     for (const l of lines) assert.ok(l.length <= 80, `too wide (${l.length}): ${l}`);
   });
 
+  it("puts the source at the head, selects the step the data was read for, and shows its in-progress candle at 80×24", async () => {
+    const feed = stepView({ name: "feed", role: "source", rank: 0, replicas: 1, running: 1, inputs: [], outputs: ["ticks"], lag: [], lagTotal: null, feature: null, freshnessMs: 300, source: { type: "replay", endpoint: "t.jsonl", products: ["ETH-USD"], connected: true, reconnects: 0, duplicates: 0, lastMessageAt: T0 } });
+    const many = Array.from({ length: 100 }, (_, i) => candle(i - 100, 10 + (i % 5), 11 + (i % 3), 13, 9));
+    const fixed = data({ steps: [feed, ...data().steps], candles: { ...data().candles!, records: many.slice(-68), inProgress: { ...candle(0, 11, 12, 12.5, 10.5), count: 9 } } });
+    const queries: DashboardQuery[] = [];
+    const inst = render(createElement(App, { load: async (q) => (queries.push(q), fixed), initial: fixed, refreshMs: 60_000, columns: 80, rows: 24, color: false }));
+    mounted.push(inst);
+    const f = await frame(inst, /in progress/);
+    const lines = f.split("\n");
+    assert.match(lines[1]!, /^source \[feed\] running · replay connected, 0 reconnects, 0 dup ─▶ ticks$/);
+    assert.match(f, /^▶ ohlc /m, "the step with candles is selected, not the source");
+    assert.match(f, /^ {2}feed\s+running\s+1\/1 .* 0\.3s\s+1$/m);
+    assert.match(f, /candles ohlc1m · ETH-USD · 68 × 1m · 10:52–12:00/);
+    assert.match(f, /^░ in progress 12:00 O 11\.000 H 12\.500 L 10\.500 C 12\.000 V 1 · 9 ticks$/m);
+    assert.ok(lines.length <= 23 && lines.every((l) => l.length <= 80), f);
+    await waitFor(() => queries.length > 0);
+    assert.equal(queries[0]!.candles, 68, "asks for as many candles as the chart shows");
+  });
+
   it("j/k and the arrows move the selection; the selected step is what gets loaded", async () => {
     const { inst, queries } = app();
     await frame(inst, /▶ ohlc/);
