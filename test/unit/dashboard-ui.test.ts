@@ -304,7 +304,10 @@ describe("App", () => {
     const many = Array.from({ length: 100 }, (_, i) => candle(i - 100, 10 + (i % 5), 11 + (i % 3), 13, 9));
     const fixed = data({ steps: [feed, ...data().steps], candles: { ...data().candles!, records: many.slice(-68), inProgress: { ...candle(0, 11, 12, 12.5, 10.5), count: 9 } } });
     const queries: DashboardQuery[] = [];
-    const inst = render(createElement(App, { load: async (q) => (queries.push(q), fixed), initial: fixed, refreshMs: 60_000, columns: 80, rows: 24, color: false }));
+    const inst = render(createElement(App, { load: async (q) => {
+          queries.push(q);
+          return fixed;
+        }, initial: fixed, refreshMs: 60_000, columns: 80, rows: 24, color: false }));
     mounted.push(inst);
     const f = await frame(inst, /in progress/);
     const lines = f.split("\n");
