@@ -277,6 +277,12 @@ describe("dashboard components", () => {
     assert.match(lines[8]!, /^░ in progress 12:03 O 12\.800 H 13\.500 L 12\.000 C 12\.100 V 1 · 7 ticks$/);
   });
 
+  it("Candles says how far apart hopping windows start", () => {
+    const hopping = Array.from({ length: 5 }, (_, i) => ({ ...candle(0, 10, 11, 12, 9), start: T0 + i * 1_000, end: T0 + i * 1_000 + 60_000 }));
+    const { lastFrame } = render(createElement(Candles, { view: { ...data().candles!, records: hopping }, step: "ohlc", width: 80, height: 4 }));
+    assert.match(lastFrame() ?? "", /5 × 1m every 1s · 12:00–12:01:04/);
+  });
+
   it("Candles says why there is no chart", () => {
     const none = render(createElement(Candles, { view: null, step: "counter", width: 80, height: 3 }));
     assert.match(none.lastFrame() ?? "", /no candles for counter \(it publishes no feature windows\)/);
@@ -347,6 +353,15 @@ describe("App", () => {
     assert.match(f, /ticks\s+12 p0 100−90=10 · p1 52−50=2/);
     inst.stdin.write("\r");
     await frame(inst, /TREND/);
+  });
+
+  it("Enter on a source shows its feed: health, time since the last message, endpoint and products", async () => {
+    const feed = stepView({ name: "feed", role: "source", rank: 0, replicas: 1, running: 1, instances: [], inputs: [], outputs: ["ticks"], lag: [], lagTotal: null, feature: null, freshnessMs: 2_500, source: { type: "coinbase", endpoint: "wss://ws-feed.example", products: ["ETH-USD", "BTC-USD"], connected: false, reconnects: 3, duplicates: 2, lastMessageAt: T0 } });
+    const { inst } = app({ initial: data({ steps: [feed, ...data().steps], selected: "feed" }), load: async () => data({ steps: [feed, ...data().steps], selected: "feed" }) });
+    inst.stdin.write("\r");
+    const f = await frame(inst, /last message/);
+    assert.match(f, /source coinbase DISCONNECTED, 3 reconnects, 2 dup · last message 2\.5s ago/);
+    assert.match(f, /reads wss:\/\/ws-feed\.example · products ETH-USD, BTC-USD/);
   });
 
   it("l shows the selected step's logs", async () => {

@@ -28,6 +28,9 @@ export function Candles({ view, step, width, height }: { view: CandleView | null
   const sample = last ?? view.inProgress!;
   const first = view.records[view.records.length - chart.shown] ?? sample;
   const span = last ? ` · ${clock(first.start)}–${clock(last.end)}` : "";
+  // Hopping windows overlap: say how far apart they start ("1m every 1s").
+  const prev = view.records[view.records.length - 2];
+  const hop = last && prev && last.start - prev.start < last.end - last.start ? ` every ${formatInterval(last.start - prev.start)}` : "";
   const more = view.products.length > 1 ? ` · ${view.products.indexOf(view.product ?? "") + 1}/${view.products.length} (p: next)` : "";
   const live = view.inProgress;
   return (
@@ -35,6 +38,7 @@ export function Candles({ view, step, width, height }: { view: CandleView | null
       <Text wrap="truncate">
         <Text bold>candles </Text>
         {view.feature} · {view.product} · {chart.shown} × {formatInterval(sample.end - sample.start)}
+        {hop}
         {span}
         {more}
       </Text>
