@@ -11,10 +11,11 @@ import { randomBytes } from "node:crypto";
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
+import type { DashboardData } from "../../src/pipeline/dashboard.js";
 import { waitFor } from "../../src/util/net.js";
 import { type LivePipeline, startLivePipeline } from "../fixtures/dashboard-live.js";
 import { testServices } from "../harness/services.js";
-import { bin } from "../helpers/cli.js";
+import { bin, quixlab } from "../helpers/cli.js";
 
 const socket = `quixlab-dash-${randomBytes(3).toString("hex")}`;
 const tmux = (...args: string[]) => spawnSync("tmux", ["-L", socket, ...args], { encoding: "utf8" });
@@ -123,6 +124,28 @@ describe("quixlab dashboard in tmux at 80×24", () => {
     } finally {
       tmux("kill-session", "-t", "dash");
     }
+  });
+
+  it("off a terminal: --once prints a plain table with the source first and the in-progress candle; --once --json the data", async () => {
+    const plain = await quixlab(["dashboard", "--once", "--step", p.step, "--product", "ETH-USD"], { cwd: p.dir, env: { NO_COLOR: undefined } });
+    assert.equal(plain.code, 0, plain.err);
+    assert.ok(!plain.out.includes(String.fromCharCode(27)), "no escape codes off a terminal");
+    const lines = plain.out.split("\n");
+    assert.match(lines[2]!, new RegExp(`^source \\[${p.source}\\] running`));
+    assert.match(plain.out, new RegExp(`^${p.step}\\s+running\\s+1/1\\s+\\S+\\s+0\\.[45]\\s+\\S+\\s+\\S+\\s+(1\\.9|2)\\s+(0\\.9|1)\\s+(\\d+(\\.\\d)?s|1m)\\s`, "m"));
+    assert.match(plain.out, /^░ in progress \d\d:\d\d O /m);
+
+    const json = await quixlab(["dashboard", "--once", "--json", "--step", p.step, "--product", "ETH-USD"], { cwd: p.dir });
+    assert.equal(json.code, 0, json.err);
+    const d = JSON.parse(json.out) as DashboardData;
+    assert.deepEqual(d.steps.map((x) => [x.name, x.role, x.rank]), [[p.source, "source", 0], [p.step, "step", 1]]);
+    assert.equal(d.selected, p.step);
+    assert.equal(d.steps[1]!.lastWindowEnd, p.openStart);
+    assert.ok(d.steps[1]!.rejectedRate > 1.5 && d.steps[1]!.lateRate > 0.5, JSON.stringify(d.steps[1]));
+    assert.equal(d.steps[0]!.source?.connected, true);
+    // Off a terminal the width is taken as 100 columns: the candles a 100-column chart shows.
+    assert.equal(d.candles?.records.length, 88);
+    assert.equal(d.candles?.inProgress?.start, p.openStart);
   });
 
   it("draws in colour on a terminal, and under NO_COLOR writes no colour code while the chart still reads", async () => {
