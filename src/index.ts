@@ -43,3 +43,6 @@ export type { Headers, InMessage, KafkaConnection, KafkaPlatform, OutMessage, To
 // ── Quix Cloud: where a deployed step gets its broker, topics and group (resolveStepConfig uses it) ─────────────
 export { connectQuixCloud, KafkaAuthError, QUIX_ENV, QuixCloud, QuixCloudError, quixCloudCredentials, QuixTopicError } from "./kafka/index.js";
 export type { QuixCloudCredentials, QuixCloudOptions } from "./kafka/index.js";
+// ── sources: Coinbase's live ticker and a recording into a topic (what a source app's main.ts runs) ──────────────
+export { resolveSourceConfig, runCoinbaseSource, runReplaySource, runSource, SOURCE_ENV } from "./source/index.js";
+export type { SourceConfig, SourceHandle, SourceOverrides, SourceRunOptions, SourceType } from "./source/index.js";
