@@ -21,6 +21,8 @@ const commands: Record<string, () => Promise<Command>> = {
   down: async () => (await import("./commands/down.js")).default,
   status: async () => (await import("./commands/status.js")).default,
   dashboard: async () => (await import("./commands/dashboard.js")).default,
+  source: async () => (await import("./commands/source.js")).default,
+  add: async () => (await import("./commands/add.js")).default,
 };
 
 function version(): string {

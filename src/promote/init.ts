@@ -5,11 +5,22 @@ import { basename, join, resolve } from "node:path";
 import { InputError } from "../errors/index.js";
 import { type QuixlabDependency, quixlabDependency } from "../packaging/index.js";
 import { packageRoot } from "../util/paths.js";
+import { planDescriptorEdit } from "../descriptor/index.js";
+import { tarballName } from "../packaging/index.js";
 import { writeFileSet } from "./apply.js";
+import { sourceAppVersions } from "./add-source.js";
+import { UNCOMMITTED } from "./plan.js";
+import { planSourceApp, sourceEdit } from "./source-app.js";
 import { fillTemplate, outputName, readTemplate, type TemplateFiles } from "./template.js";
 
 /** Recorded ticks copied into every new project, from quixlab's own data/ (the notice travels with them). */
 export const SAMPLE_DATA = ["coinbase-ticker-2021-04-17.jsonl", "LICENSE.cryptofeed"] as const;
+
+/**
+ * The source deployment every new project has: the sample recording replayed into `ticks` at its own pace, again
+ * and again (times shifted per pass), so `up` then `dashboard` shows data flowing before any step is promoted.
+ */
+export const SAMPLE_SOURCE = { name: "ticks-replay", topic: "ticks", speed: "1x", loop: true } as const;
 
 export interface InitOptions {
   readonly dir: string;
@@ -96,7 +107,34 @@ export async function initProject(opts: InitOptions): Promise<InitResult> {
   };
   const files: Map<string, string | Buffer> = planProject(readTemplate("project", root), vars);
   for (const f of SAMPLE_DATA) files.set(`data/${f}`, readFileSync(join(root, "data", f), "utf8"));
+  addSampleSource(files, readFileSync(join(root, "data", SAMPLE_DATA[0])), dependency);
   if (dependency.vendored) files.set(dependency.vendored.file, dependency.vendored.tarball.bytes);
   await writeFileSet([...files].map(([path, content]) => ({ path: join(dir, ...path.split("/")), content })));
   return { dir, files: [...files.keys()].sort(), quixlab: dependency.spec };
+}
+
+/**
+ * The replay source's app folder and its quix.yaml entry, planned as `quixlab add source replay` plans them. The
+ * folder is a Docker build context of its own: it gets its own copy of the recording and, when vendored, of the
+ * quixlab tarball.
+ */
+function addSampleSource(files: Map<string, string | Buffer>, ticks: Buffer, dependency: QuixlabDependency): void {
+  const s = SAMPLE_SOURCE;
+  const vendor = dependency.vendored ? { file: tarballName(dependency.origin.version), bytes: dependency.vendored.tarball.bytes } : undefined;
+  const app = planSourceApp({
+    type: "replay",
+    deployment: s.name,
+    topic: s.topic,
+    ticks: { name: SAMPLE_DATA[0], bytes: ticks },
+    speed: s.speed,
+    loop: s.loop,
+    template: readTemplate("source"),
+    versions: sourceAppVersions(vendor ? `file:${vendor.file}` : dependency.spec),
+    vendor,
+  });
+  for (const [name, content] of app.files) files.set(`${s.name}/${name}`, content);
+  const quix = planDescriptorEdit(String(files.get("quix.yaml")), "quix.yaml", (doc) => {
+    sourceEdit(doc, app, { deployment: s.name, appDir: s.name, topic: s.topic, version: UNCOMMITTED });
+  });
+  files.set("quix.yaml", quix.after);
 }

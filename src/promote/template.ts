@@ -24,7 +24,7 @@ export function outputName(path: string): string {
 }
 
 /** Read every file of `templates/<name>/` (in the quixlab package) as text. */
-export function readTemplate(name: "app" | "project", root: string = packageRoot()): TemplateFiles {
+export function readTemplate(name: "app" | "project" | "source", root: string = packageRoot()): TemplateFiles {
   const dir = join(root, "templates", name);
   const out: Record<string, string> = {};
   const walk = (d: string) => {

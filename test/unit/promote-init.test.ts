@@ -24,7 +24,7 @@ describe("quixlab init", () => {
   it("creates the project: descriptor, notebook, sample ticks with their notice, devcontainer, README", async () => {
     const r = await runCli(dir, "init", "My Features");
     assert.equal(r.code, 0, r.err);
-    assert.match(r.out, /^created a quixlab project in My Features\/ \(11 files\)\nquixlab is vendored as vendor\/quixlab-\d+\.\d+\.\d+\.tgz \(no registry serves it\); commit that file\n/);
+    assert.match(r.out, /^created a quixlab project in My Features\/ \(19 files\)\nquixlab is vendored as vendor\/quixlab-\d+\.\d+\.\d+\.tgz \(no registry serves it\); commit that file\n/);
     const p = join(dir, "My Features");
     const files = JSON.parse((await runCli(dir, "init", "again", "--json")).out).files;
     assert.deepEqual(files, [
@@ -37,6 +37,14 @@ describe("quixlab init", () => {
       "notebooks/candles.ipynb",
       "package.json",
       "quix.yaml",
+      "ticks-replay/.dockerignore",
+      "ticks-replay/Dockerfile",
+      "ticks-replay/app.yaml",
+      "ticks-replay/coinbase-ticker-2021-04-17.jsonl",
+      "ticks-replay/main.ts",
+      "ticks-replay/package.json",
+      "ticks-replay/quixlab-0.1.0.tgz",
+      "ticks-replay/tsconfig.json",
       "tsconfig.json",
       "vendor/quixlab-0.1.0.tgz",
     ]);
@@ -45,6 +53,18 @@ describe("quixlab init", () => {
     const loaded = loadDescriptor(quix, "quix.yaml");
     assert.deepEqual(loaded.errors, []);
     assert.deepEqual(loaded.value.topics.map((t) => t.name), ["ticks"]);
+    // The replay source over the sample data, so `up` then `dashboard` shows ticks flowing with no other step.
+    assert.deepEqual(
+      loaded.value.deployments.map((d) => [d.name, d.application, d.deploymentType, d.resources.replicas, Object.fromEntries(d.variables.map((v) => [v.name, v.value]))]),
+      [["ticks-replay", "ticks-replay", "Service", 1, { output: "ticks", ticks: "coinbase-ticker-2021-04-17.jsonl", speed: "1x", loop: "true" }]],
+    );
+    assert.equal(
+      await readFile(join(p, "ticks-replay", "coinbase-ticker-2021-04-17.jsonl"), "utf8"),
+      await readFile(join(root, "data", "coinbase-ticker-2021-04-17.jsonl"), "utf8"),
+      "the app folder is its own Docker build context: it holds the recording",
+    );
+    assert.equal(JSON.parse(await readFile(join(p, "ticks-replay", "package.json"), "utf8")).dependencies.quixlab, "file:quixlab-0.1.0.tgz");
+    assert.match(await readFile(join(p, "ticks-replay", "main.ts"), "utf8"), /resolveSourceConfig\("replay", process\.env/);
     assert.match(quix, /^# quix\.yaml: /);
 
     assert.deepEqual(listExports(readNotebook(join(p, "notebooks", "candles.ipynb"))).map((e) => e.name), ["candles1m"]);
