@@ -48,7 +48,11 @@ describe("quixlab init, then the README's two commands", { timeout: 300_000 }, (
     assert.deepEqual(loaded.errors, []);
     assert.deepEqual(
       loaded.value.deployments.map((d) => [d.name, d.application, d.version]),
-      [["candles-1m", "candles-1m", "uncommitted"]],
+      [
+        ["ticks-replay", "ticks-replay", "uncommitted"],
+        ["candles-1m", "candles-1m", "uncommitted"],
+      ],
+      "the project's replay source, then the promoted step reading what it writes",
     );
     assert.deepEqual(
       loaded.value.topics.map((t) => [t.name, t.configuration.cleanupPolicy ?? "-"]),
@@ -67,8 +71,8 @@ describe("quixlab init, then the README's two commands", { timeout: 300_000 }, (
     assert.equal(report.ok, true);
     assert.deepEqual(
       report.files.map((f) => f.file),
-      ["quix.yaml", "candles-1m/app.yaml"],
-      "the whole project: quix.yaml and the app's app.yaml",
+      ["quix.yaml", "ticks-replay/app.yaml", "candles-1m/app.yaml"],
+      "the whole project: quix.yaml and each app's app.yaml",
     );
     const synced = await quixlab(["promote", "--check"], { cwd: proj });
     assert.equal(synced.code, 0, synced.out);

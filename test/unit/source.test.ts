@@ -1,0 +1,76 @@
+/** The pure core of the sources: frames, duplicates, backoff, looped times, configuration, and the app planner. */
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import { loadAppDescriptor } from "../../src/descriptor/index.js";
+import { planSourceApp } from "../../src/promote/source-app.js";
+import { readTemplate } from "../../src/promote/template.js";
+import { backoffDelay, classifyFrame, Dedup, isNewer, resolveSourceConfig, shiftTime, subscribeMessage } from "../../src/source/index.js";
+
+describe("source core", () => {
+  it("subscribes to ticker and heartbeat, and classifies each frame", () => {
+    assert.deepEqual(JSON.parse(subscribeMessage(["BTC-USD"])), { type: "subscribe", product_ids: ["BTC-USD"], channels: ["ticker", "heartbeat"] });
+    assert.deepEqual(classifyFrame('{"type":"ticker","sequence":"7","product_id":"BTC-USD","time":"2021-04-17T16:43:30.244075Z","trade_id":9}'), {
+      kind: "ticker",
+      product: "BTC-USD",
+      position: { sequence: 7, tradeId: 9 },
+      time: Date.parse("2021-04-17T16:43:30.244Z"),
+    });
+    assert.equal(classifyFrame('{"type":"heartbeat","sequence":1}').kind, "heartbeat");
+    assert.equal(classifyFrame('{"type":"subscriptions","channels":[]}').kind, "subscriptions");
+    assert.deepEqual(classifyFrame('{"type":"error","message":"Failed to subscribe","reason":"X is not a valid product"}'), { kind: "error", message: "Failed to subscribe: X is not a valid product" });
+    assert.equal(classifyFrame('{"type":"ticker","price":"1"}').kind, "bad");
+    assert.equal(classifyFrame("nope").kind, "bad");
+    assert.equal(classifyFrame('{"type":"l2update"}').kind, "other");
+  });
+
+  it("drops what is not newer per product, by trade_id, else sequence; a seed counts as produced", () => {
+    const d = new Dedup();
+    assert.equal(d.accept("A", { sequence: 10, tradeId: 5 }), true);
+    assert.equal(d.accept("A", { sequence: 11, tradeId: 5 }), false, "same trade, later sequence: still a duplicate");
+    assert.equal(d.accept("A", { sequence: 3, tradeId: 6 }), true, "trade_id wins over a sequence that went back");
+    assert.equal(d.accept("B", { sequence: 1 }), true, "products are independent");
+    assert.equal(d.accept("B", { sequence: 1 }), false);
+    d.seed("C", { tradeId: 100 });
+    d.seed("C", { tradeId: 50 });
+    assert.equal(d.accept("C", { tradeId: 100 }), false);
+    assert.equal(d.accept("C", { tradeId: 101 }), true);
+    assert.equal(isNewer({}, { tradeId: 1 }), true, "nothing to compare: produced");
+  });
+
+  it("backs off from 250 ms doubling to 10 s, never under half", () => {
+    assert.deepEqual([0, 1, 2, 5, 6, 20].map((a) => backoffDelay(a, { random: () => 1 })), [250, 500, 1000, 8000, 10000, 10000]);
+    assert.deepEqual([0, 6].map((a) => backoffDelay(a, { random: () => 0 })), [125, 5000]);
+  });
+
+  it("shifts only time for a looped pass, keeping the sub-millisecond digits", () => {
+    const line = '{"type":"ticker","time":"2021-04-17T16:43:30.244075Z","trade_id":1}';
+    assert.equal(shiftTime(line, 60_000), '{"type":"ticker","time":"2021-04-17T16:44:30.244075Z","trade_id":1}');
+    assert.equal(shiftTime('{"type":"ticker"}', 5), '{"type":"ticker"}');
+  });
+
+  it("reads its configuration from the environment, flags first, with errors naming the variable", async () => {
+    const env = { output: "ticks", products: "BTC-USD,ETH-USD", KAFKA_BROKERS: "127.0.0.1:9092", REDIS_URL: "none", QUIXLAB_STEP: "cb" };
+    const c = await resolveSourceConfig("coinbase", env);
+    assert.deepEqual([c.topic, c.products, c.endpoint, [...c.brokers], c.redis, c.stepName], ["ticks", ["BTC-USD", "ETH-USD"], "wss://ws-feed.exchange.coinbase.com", ["127.0.0.1:9092"], null, "cb"]);
+    const r = await resolveSourceConfig("replay", { output: "t", ticks: "a.jsonl", speed: "10x", loop: "true", KAFKA_BROKERS: "h:1" }, { topic: "u" }, { cwd: "/p" });
+    assert.deepEqual([r.topic, r.ticks, r.speed, r.loop, r.eof], ["u", "/p/a.jsonl", 10, true, false]);
+    await assert.rejects(resolveSourceConfig("coinbase", { output: "t", KAFKA_BROKERS: "h:1" }), /no products/);
+    await assert.rejects(resolveSourceConfig("coinbase", { output: "t", products: "btc", KAFKA_BROKERS: "h:1" }), /bad products 'btc'/);
+    await assert.rejects(resolveSourceConfig("replay", { output: "t", ticks: "a", speed: "fast", KAFKA_BROKERS: "h:1" }), /bad speed 'fast'/);
+    await assert.rejects(resolveSourceConfig("replay", { ticks: "a", KAFKA_BROKERS: "h:1" }), /no output topic/);
+    await assert.rejects(resolveSourceConfig("replay", { output: "t", ticks: "a" }), /no Kafka broker address/);
+  });
+
+  it("plans a source app: a Job for a replay that ends, a Service that loops, a valid app.yaml, the recording inside", () => {
+    const base = { template: readTemplate("source"), versions: { quixlab: "^0.1.0", tsx: "^4", typescript: "~5.8.3", "@types/node": "^20" } };
+    const job = planSourceApp({ ...base, type: "replay", deployment: "rp", topic: "ticks", ticks: { name: "t.jsonl", bytes: Buffer.from("x\n") } });
+    assert.equal(job.deploymentType, "Job");
+    assert.deepEqual([...job.files.keys()].sort(), [".dockerignore", "Dockerfile", "app.yaml", "main.ts", "package.json", "t.jsonl", "tsconfig.json"]);
+    assert.deepEqual(loadAppDescriptor(job.appYaml, "app.yaml").errors, []);
+    assert.equal(JSON.parse(String(job.files.get("package.json"))).dependencies.quixlab, "^0.1.0");
+    const svc = planSourceApp({ ...base, type: "coinbase", deployment: "cb", topic: "ticks", products: ["BTC-USD"] });
+    assert.equal(svc.deploymentType, "Service");
+    assert.deepEqual(svc.variables.map((v) => [v.name, v.value]), [["output", "ticks"], ["products", "BTC-USD"], ["endpoint", "wss://ws-feed.exchange.coinbase.com"]]);
+    assert.throws(() => planSourceApp({ ...base, type: "coinbase", deployment: "bad name", topic: "t", products: ["BTC-USD"] }), /bad deployment name/);
+  });
+});
