@@ -3,6 +3,7 @@
  * endpoint; ticks, speed, loop), so an app folder runs the same way under `quixlab up`, in a container and on
  * Quix Cloud. Flags (the CLI's overrides) win over the environment.
  */
+import { existsSync, statSync } from "node:fs";
 import { resolve } from "node:path";
 import { InputError } from "../errors/index.js";
 import type { KafkaConnection, KafkaPlatform } from "../kafka/index.js";
@@ -103,6 +104,9 @@ export async function resolveSourceConfig(type: SourceType, env: NodeJS.ProcessE
     const file = nonEmpty(flags.ticks) ?? nonEmpty(env.ticks);
     if (!file) throw new InputError("no ticks file", { remedy: "pass --ticks FILE (or set 'ticks') to a recording, e.g. one made by 'quixlab record'", context: { field: "ticks" } });
     ticks = resolve(opts.cwd ?? process.cwd(), file);
+    if (!existsSync(ticks) || !statSync(ticks).isFile()) {
+      throw new InputError(`ticks file ${file} not found`, { remedy: "pass --ticks (or set 'ticks') to an existing recording, relative to the working folder", context: { field: "ticks", file } });
+    }
     const speedText = nonEmpty(flags.speed) ?? nonEmpty(env.speed) ?? "1x";
     try {
       speed = parseSpeed(speedText);

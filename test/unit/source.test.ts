@@ -1,5 +1,8 @@
 /** The pure core of the sources: frames, duplicates, backoff, looped times, configuration, and the app planner. */
 import assert from "node:assert/strict";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { describe, it } from "node:test";
 import { loadAppDescriptor } from "../../src/descriptor/index.js";
 import { planSourceApp } from "../../src/promote/source-app.js";
@@ -52,13 +55,17 @@ describe("source core", () => {
     const env = { output: "ticks", products: "BTC-USD,ETH-USD", KAFKA_BROKERS: "127.0.0.1:9092", REDIS_URL: "none", QUIXLAB_STEP: "cb" };
     const c = await resolveSourceConfig("coinbase", env);
     assert.deepEqual([c.topic, c.products, c.endpoint, [...c.brokers], c.redis, c.stepName], ["ticks", ["BTC-USD", "ETH-USD"], "wss://ws-feed.exchange.coinbase.com", ["127.0.0.1:9092"], null, "cb"]);
-    const r = await resolveSourceConfig("replay", { output: "t", ticks: "a.jsonl", speed: "10x", loop: "true", KAFKA_BROKERS: "h:1" }, { topic: "u" }, { cwd: "/p" });
-    assert.deepEqual([r.topic, r.ticks, r.speed, r.loop, r.eof], ["u", "/p/a.jsonl", 10, true, false]);
+    const cwd = mkdtempSync(join(tmpdir(), "quixlab-source-config-"));
+    writeFileSync(join(cwd, "a.jsonl"), "\n");
+    const r = await resolveSourceConfig("replay", { output: "t", ticks: "a.jsonl", speed: "10x", loop: "true", KAFKA_BROKERS: "h:1" }, { topic: "u" }, { cwd });
+    assert.deepEqual([r.topic, r.ticks, r.speed, r.loop, r.eof], ["u", join(cwd, "a.jsonl"), 10, true, false]);
+    await assert.rejects(resolveSourceConfig("replay", { output: "t", ticks: "missing.jsonl", KAFKA_BROKERS: "h:1" }, {}, { cwd }), /ticks file missing\.jsonl not found/);
+    rmSync(cwd, { recursive: true, force: true });
     await assert.rejects(resolveSourceConfig("coinbase", { output: "t", KAFKA_BROKERS: "h:1" }), /no products/);
     await assert.rejects(resolveSourceConfig("coinbase", { output: "t", products: "btc", KAFKA_BROKERS: "h:1" }), /bad products 'btc'/);
-    await assert.rejects(resolveSourceConfig("replay", { output: "t", ticks: "a", speed: "fast", KAFKA_BROKERS: "h:1" }), /bad speed 'fast'/);
+    await assert.rejects(resolveSourceConfig("replay", { output: "t", ticks: "package.json", speed: "fast", KAFKA_BROKERS: "h:1" }), /bad speed 'fast'/);
     await assert.rejects(resolveSourceConfig("replay", { ticks: "a", KAFKA_BROKERS: "h:1" }), /no output topic/);
-    await assert.rejects(resolveSourceConfig("replay", { output: "t", ticks: "a" }), /no Kafka broker address/);
+    await assert.rejects(resolveSourceConfig("replay", { output: "t", ticks: "package.json" }), /no Kafka broker address/);
   });
 
   it("plans a source app: a Job for a replay that ends, a Service that loops, a valid app.yaml, the recording inside", () => {
