@@ -69,7 +69,7 @@ describe("the dashboard over a pipeline quixlab up runs: replay source → 1m ca
       join(app, "main.ts"),
       [
         `import { resolveSourceConfig, runSource } from ${JSON.stringify(join(repoRoot, "src/source/index.ts"))};`,
-        "const log = (line: string) => process.stderr.write(`${line}\\n`);",
+        'const log = (line: string) => process.stderr.write(line + "\\n");',
         "const stop = new AbortController();",
         'process.once("SIGTERM", () => stop.abort());',
         'const config = await resolveSourceConfig("replay", process.env, {}, { log });',
