@@ -1,5 +1,6 @@
 /** What a running source gives its caller, and the life cycle both sources share. */
-import { type Producer, openProducer } from "../kafka/index.js";
+import { isQuixlabError, ServiceError } from "../errors/index.js";
+import { brokersOf, type Producer, openProducer } from "../kafka/index.js";
 import type { StepMetrics } from "../stream/metrics.js";
 import type { SourceConfig } from "./config.js";
 import { SourceMeter } from "./metrics.js";
@@ -77,7 +78,14 @@ export function startSource(
       meter.m.lastError = (e as Error).message;
       await producer?.disconnect().catch(() => undefined);
       await meter.stop("failed");
-      throw e;
+      if (isQuixlabError(e)) throw e;
+      // Kafka's own errors (a broker that never answered, a refused request) become one line with a remedy.
+      throw new ServiceError(`the ${config.type} source failed: ${(e as Error).message}`, {
+        cause: e,
+        retriable: Boolean((e as { retriable?: boolean }).retriable),
+        remedy: `check that the broker ${brokersOf(targetOf(config)).join(",")} is running and the topic ${config.topic} can be written; a deployment is restarted by its supervisor`,
+        context: { topic: config.topic },
+      });
     }
   })();
   done.catch(() => undefined);
