@@ -153,7 +153,7 @@ describe("how up runs each deployment", () => {
   it("reads the image a Dockerfile runs: the last stage, past flags, ARGs and stage names", () => {
     assert.equal(dockerfileBase("# x\nARG V=1\nfrom --platform=$BUILDPLATFORM node:20-slim as build\nRUN npm ci\n"), "node:20-slim");
     assert.equal(dockerfileBase("FROM node:20 AS build\nRUN npm ci\nFROM python:3.11-slim\nCOPY --from=build /a /a\n"), "python:3.11-slim", "the last stage runs");
-    assert.equal(dockerfileBase("ARG PY=3.12\nFROM python:${PY}-slim AS base\nFROM base AS run\n"), "python:3.12-slim", "ARG defaults and stage names resolved");
+    assert.equal(dockerfileBase(["ARG PY=3.12", "FROM python:$" + "{PY}-slim AS base", "FROM base AS run", ""].join("\n")), "python:3.12-slim", "ARG defaults and stage names resolved");
     assert.equal(dockerfileBase("RUN true\n"), undefined);
     assert.deepEqual(dockerRunCommand("img:1", ["b", "a"], "L", "/bin/docker"), [
       "/bin/docker",
