@@ -48,7 +48,10 @@ exit codes: 0 created, 2 folder not empty (without --force) or not writable`,
     io.stdout.write(
       `created a quixlab project in ${where}/ (${result.files.length} files)\n${vendored}\n` +
         `next:\n  ${cd}npm install\n  npx quixlab notebook check notebooks/candles.ipynb\n` +
-        `  npx quixlab promote notebooks/candles.ipynb --export candles1m --name candles-1m --ticks data/coinbase-ticker-2021-04-17.jsonl\n`,
+        `  npx quixlab promote notebooks/candles.ipynb --export candles1m --name candles-1m --ticks data/coinbase-ticker-2021-04-17.jsonl\n` +
+        "  npx quixlab up --detach    # ticks-replay feeds the candles step the sample recording\n" +
+        "  npx quixlab dashboard      # q quits; npx quixlab down stops the pipeline\n" +
+        "live ticks as well: npx quixlab add source coinbase --name coinbase --products BTC-USD,ETH-USD\n",
     );
     return 0;
   },
