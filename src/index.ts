@@ -23,9 +23,9 @@ export {
 } from "./tick/index.js";
 export type { CsvMapping, GenerateOptions, ReadOptions, Rejection, Tick, TickColumns, TickFormat, TickResult } from "./tick/index.js";
 
-// ── windows: durations, tumbling/hopping specs, the engine shared by batch and stream ────────────────────────────
-export { describeWindow, hopping, parseDuration, tumbling, WindowEngine } from "./window/index.js";
-export type { Duration, EngineEvents, EngineSnapshot, WindowBuilder, WindowOptions } from "./window/index.js";
+// ── windows: durations, the five window kinds, the engines shared by batch and stream ─────────────────────────
+export { countWindow, createEngine, describeWindow, hopping, parseDuration, session, sliding, tumbling, WindowEngine } from "./window/index.js";
+export type { Duration, Engine, EngineEvents, EngineSnapshot, WindowBuilder, WindowKind, WindowOptions } from "./window/index.js";
 
 // ── features: define once, run in batch or as a stream step ────────────────────────────────────────────────────
 export { defineFeature, isFeature, loadFeatureRef, ohlcv, recordsToFrame } from "./feature/index.js";

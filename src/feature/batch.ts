@@ -5,7 +5,8 @@ import { InputError } from "../errors/index.js";
 import type { Rejection, Tick, TickResult } from "../tick/types.js";
 import { partitionOf } from "../util/murmur2.js";
 import { isTick, toTick } from "../tick/validate.js";
-import { compareKeys, type WindowEngine } from "../window/engine.js";
+import { compareKeys } from "../window/engine.js";
+import type { Engine } from "../window/keyed.js";
 import { ohlcvTumblingColumns } from "./fast.js";
 import type { BatchInput, BatchOptions, BatchResult, Feature, WindowRecord } from "./types.js";
 
@@ -64,7 +65,7 @@ async function runEngine<R extends Record<string, unknown>>(
   // One engine per input partition when the partition's watermark closes windows; else one for all keys.
   const n = feature.window.closing === "partition" ? partitionCount(opts.partitions) : 1;
   const engines = Array.from({ length: n }, () => feature.engine(events));
-  const partitions = new Map<string, WindowEngine<R>>();
+  const partitions = new Map<string, Engine>();
   const engineOf = (t: Tick) => {
     let e = partitions.get(t.product_id);
     if (!e) {
@@ -93,7 +94,7 @@ async function runEngine<R extends Record<string, unknown>>(
     e.flush();
     late += e.lateCount();
   }
-  records.sort((a, b) => compareKeys(a.key, b.key) || a.start - b.start);
+  records.sort((a, b) => compareKeys(a.key, b.key) || a.start - b.start || a.end - b.end || index(a) - index(b));
   return { records, ticks, rejected, rejections, late };
 }
 
@@ -103,4 +104,9 @@ function partitionCount(n: number | undefined): number {
     throw new InputError(`bad partition count ${n}`, { remedy: "give the input topic's partition count (a whole number >= 1)", context: { field: "partitions" } });
   }
   return n;
+}
+
+/** A count window's number (0 for the other kinds): two count windows may share start and end. */
+function index(r: Record<string, unknown>): number {
+  return typeof r.index === "number" ? r.index : 0;
 }

@@ -1,7 +1,8 @@
 import { createHash } from "node:crypto";
 import { InputError } from "../errors/index.js";
 import type { Tick } from "../tick/types.js";
-import { type EngineEvents, WindowEngine } from "../window/engine.js";
+import type { EngineEvents } from "../window/engine.js";
+import { createEngine } from "../window/engines.js";
 import { type CloseOptions, type WindowBuilder, toWindowSpec, withOptions } from "../window/spec.js";
 import { runBatch } from "./batch.js";
 import { isOhlcvAggregator } from "./ohlcv.js";
@@ -52,7 +53,7 @@ export function defineFeature<S, R extends Record<string, unknown>>(def: Feature
   // The columnar fast path applies only when the built-in OHLCV reads the default key and time.
   // It knows neither the partition's watermark nor empty windows: those take the engine.
   const fastOhlcv =
-    isOhlcvAggregator(aggregator) && key === defaultKey && time === defaultTime && window.step === window.size && !window.closing && !window.fill;
+    isOhlcvAggregator(aggregator) && key === defaultKey && time === defaultTime && window.kind === "tumbling" && !window.closing && !window.fill;
   const feature: Feature<R> = Object.freeze({
     [FEATURE]: 1,
     name: def.name,
@@ -68,7 +69,7 @@ export function defineFeature<S, R extends Record<string, unknown>>(def: Feature
       return recordsToFrame(records);
     },
     batchRecords: (input: BatchInput, opts?: BatchOptions) => runBatch(feature, input, opts, fastOhlcv),
-    engine: (events: EngineEvents<R>) => new WindowEngine<R>(feature, events),
+    engine: (events: EngineEvents<R>) => createEngine<R>(feature, events),
   });
   return feature;
 }
@@ -102,6 +103,7 @@ export function rowsAggregator<R extends Record<string, unknown>>(fn: (rows: rea
       s.push([t.time, seq, t]);
       return s;
     },
+    merge: (a: RowsState, b: RowsState): RowsState => a.concat(b),
     result(s: RowsState): R {
       const rows = [...s].sort((a, b) => a[0] - b[0] || a[1] - b[1]).map((r) => r[2]);
       const out = fn(rows) as unknown;

@@ -1,7 +1,8 @@
 import type { DataFrame } from "danfojs-node";
 import type { ReadOptions } from "../tick/read.js";
 import type { Rejection, Tick } from "../tick/types.js";
-import type { EngineEvents, WindowEngine } from "../window/engine.js";
+import type { EngineEvents } from "../window/engine.js";
+import type { Engine } from "../window/keyed.js";
 import type { Aggregator, EngineSpec, WindowRecord, WindowSpec } from "../window/types.js";
 
 // Window-level types live in window/ (the engine needs them, and window/ never imports feature/); re-exported so
@@ -52,5 +53,5 @@ export interface Feature<R extends Record<string, unknown> = Record<string, unkn
   batch(input: BatchInput, opts?: BatchOptions): Promise<DataFrame>;
   batchRecords(input: BatchInput, opts?: BatchOptions): Promise<BatchResult<R>>;
   /** A fresh windowing state machine (one per stream partition). */
-  engine(events: EngineEvents<R>): WindowEngine<R>;
+  engine(events: EngineEvents<R>): Engine;
 }

@@ -41,7 +41,8 @@ export interface ParityResult {
 
 /** Identity of a window: (key, start, end). */
 export function windowId(r: Pick<WindowRecord, "key" | "start" | "end">): string {
-  return `${r.key}\u0000${r.start}\u0000${r.end}`;
+  const i = (r as { index?: unknown }).index;
+  return typeof i === "number" ? `${r.key}\u0000${r.start}\u0000${r.end}\u0000${i}` : `${r.key}\u0000${r.start}\u0000${r.end}`;
 }
 
 /**

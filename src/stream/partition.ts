@@ -1,6 +1,8 @@
 import type { Headers } from "../kafka/index.js";
 import type { Feature, WindowRecord } from "../feature/types.js";
-import { type EngineSnapshot, WindowEngine } from "../window/engine.js";
+import type { EngineSnapshot } from "../window/engine.js";
+import { restoreEngine } from "../window/engines.js";
+import type { Engine } from "../window/keyed.js";
 import { forwardedEof, INGEST_HEADER, isEof } from "./control.js";
 import { DEFAULT_MAX_VALUE_BYTES, deadLetter, decodeValue, type InMessage, lateMessage, type OutMessage, windowMessage } from "./serde.js";
 
@@ -95,7 +97,7 @@ const zero = (): PartitionCounts => ({ consumed: 0, emitted: 0, rejected: 0, lat
 export class PartitionProcessor {
   readonly partition: number;
   position: number;
-  private readonly engine: WindowEngine;
+  private readonly engine: Engine;
   private readonly src;
   private pending: Omit<Pending, "position" | "snapshot" | "counts" | "updates"> = { messages: [], windows: [], triggers: [] };
   /** emit "update": the newest open window of each key since the last take. */
@@ -128,7 +130,7 @@ export class PartitionProcessor {
         this.counts.updates++;
       },
     };
-    this.engine = opts.snapshot ? WindowEngine.restore(opts.feature, opts.snapshot, events) : opts.feature.engine(events);
+    this.engine = opts.snapshot ? restoreEngine(opts.feature, opts.snapshot, events) : opts.feature.engine(events);
   }
 
   /** Process one message; the position moves past it. */

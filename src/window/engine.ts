@@ -28,9 +28,29 @@ export interface EngineSnapshot {
    * Per key: watermark, grid origin, and open windows as [start, maxTickTime, aggregator state]; with `fill:
    * "carry"`, `last` = the start and result of the newest window emitted.
    */
-  readonly keys: { key: string; watermark: number; origin: number; windows: [number, number, unknown][]; last?: [number, Record<string, unknown>] }[];
+  readonly keys: KeySnapshot[];
   /** `closing: "partition"`: the input partition's watermark (max event time of every key). */
   readonly partitionWatermark?: number;
+  /** The window kind, for sliding, session and count windows (absent: tumbling or hopping). */
+  readonly kind?: string;
+}
+
+/**
+ * One key's state. Tumbling and hopping: open windows as [start, maxTickTime, state]. Sliding: the ticks still
+ * needed as [time, seq, tick], `emitted` = the newest window's end, the first `count` of them in the queue being
+ * slid (its oldest `index` on the queue's front stack). Session: open sessions as [first, last, state],
+ * `emitted` = the newest final session's last tick time. Count: the open window as [minTime, maxTime, state],
+ * `index` and `count` its number and size.
+ */
+export interface KeySnapshot {
+  key: string;
+  watermark: number;
+  origin: number;
+  windows: [number, number, unknown][];
+  last?: [number, Record<string, unknown>];
+  emitted?: number;
+  index?: number;
+  count?: number;
 }
 
 interface OpenWindow {

@@ -35,6 +35,7 @@ export interface WindowOptions {
 export type CloseOptions = Pick<WindowOptions, "closing" | "idle" | "emit" | "every" | "fill">;
 
 const BUILDER = Symbol.for("quixlab.window");
+const KINDS: readonly string[] = ["tumbling", "hopping", "sliding", "session", "count"] satisfies WindowSpec["kind"][];
 
 /**
  * A window under construction, fluent in the Quix Streams manner: `tumbling("1m").grace("2s")`.
@@ -105,6 +106,38 @@ export function hopping(size: Duration, step: Duration, opts: WindowOptions = {}
 }
 
 /**
+ * Sliding windows (DESIGN.md "More window kinds"): one window per distinct event time τ of a key, covering
+ * `(τ − size, τ]`; the record's start is τ − size and its end τ. Equals pandas `rolling(size, closed="right")`
+ * keeping the last row of each timestamp.
+ * @example sliding("60s", { grace: "2s" })
+ */
+export function sliding(size: Duration, opts: WindowOptions = {}): WindowBuilder {
+  const ms = parseDuration(size, "window size");
+  return new WindowBuilder(withOptions({ kind: "sliding", size: ms, step: ms, origin: "epoch", grace: parseDuration(opts.grace ?? 0, "grace") }, opts));
+}
+
+/**
+ * Session windows: a key's ticks, split wherever two consecutive event times are `gap` or more apart; the record
+ * runs from the first tick's time to the last one's + gap. A late tick may merge two sessions only while both are
+ * open. The aggregator needs `merge` (ohlcv() and whole-window functions have it).
+ * @example session("30s", { grace: "2s" })
+ */
+export function session(gap: Duration, opts: WindowOptions = {}): WindowBuilder {
+  const ms = parseDuration(gap, "session gap");
+  return new WindowBuilder(withOptions({ kind: "session", size: ms, step: ms, origin: "epoch", grace: parseDuration(opts.grace ?? 0, "grace") }, opts));
+}
+
+/**
+ * Count windows: a key's ticks in arrival order, `n` at a time (the last, shorter one at end of input). The record
+ * runs from the earliest event time in it to the latest + 1 and carries `index` (0, 1, 2… per key). Arrival order
+ * alone closes them: no grace, no late ticks, no idle timeout.
+ * @example countWindow(100)
+ */
+export function countWindow(n: number, opts: Pick<WindowOptions, "emit" | "every"> = {}): WindowBuilder {
+  return new WindowBuilder(withOptions({ kind: "count", size: n, step: n, origin: "epoch", grace: 0 }, opts));
+}
+
+/**
  * `s` with the closing, early-result and fill options of `o` applied (durations parsed), validated.
  * @example withOptions(tumbling("1m").spec, { closing: "partition", fill: "carry" })
  */
@@ -120,8 +153,10 @@ export function withOptions(s: WindowSpec, o: CloseOptions): WindowSpec {
 
 function makeSpec(s: WindowSpec): WindowSpec {
   const bad = (what: string, remedy: string) => new InputError(`bad window: ${what}`, { remedy, context: { field: "window" } });
-  if (s.kind !== "tumbling" && s.kind !== "hopping") throw bad(`kind '${String(s.kind)}'`, "use tumbling(size) or hopping(size, step)");
+  if (!KINDS.includes(s.kind)) throw bad(`kind '${String(s.kind)}'`, "use tumbling(size), hopping(size, step), sliding(size), session(gap) or countWindow(n)");
+  if (s.kind === "count" && (!Number.isSafeInteger(s.size) || s.size <= 0)) throw bad(`count ${s.size}`, "countWindow(n) takes a whole number of ticks >= 1");
   if (!Number.isSafeInteger(s.size) || s.size <= 0) throw bad(`size ${s.size}`, "the size must be a positive whole number of ms");
+  if (s.kind !== "hopping" && s.kind !== "tumbling" && s.step !== s.size) throw bad(`a ${s.kind} window has no step`, "leave the step out");
   if (!Number.isSafeInteger(s.step) || s.step <= 0) throw bad(`step ${s.step}`, "the step must be a positive whole number of ms");
   if (s.step > s.size) throw bad(`step ${s.step} ms is longer than the size ${s.size} ms`, "use a step no longer than the size");
   if (s.kind === "tumbling" && s.step !== s.size) throw bad("a tumbling window's step must equal its size", "use hopping(size, step)");
@@ -138,6 +173,12 @@ function makeSpec(s: WindowSpec): WindowSpec {
   if (every > 0 && emit !== "update") throw bad("'every' without emit \"update\"", 'add emit: "update", or drop every');
   const fill = s.fill ?? "none";
   if (fill !== "none" && fill !== "carry") throw bad(`fill '${String(fill)}'`, 'use "none" (the default) or "carry"');
+  const grid = s.kind === "tumbling" || s.kind === "hopping";
+  if (fill !== "none" && !grid) throw bad(`fill "${fill}" on a ${s.kind} window`, "empty windows exist only on a grid: use fill with tumbling or hopping windows");
+  if (!grid && s.origin !== "epoch") throw bad(`origin "${s.origin}" on a ${s.kind} window`, "only tumbling and hopping windows have a grid to align");
+  if (s.kind === "count" && (s.grace > 0 || closing !== "key" || idle > 0)) {
+    throw bad("grace, closing or idle on a count window", "count windows close on their n-th tick in arrival order: leave grace, closing and idle out");
+  }
   // Defaults are left out, so a spec (and a feature's version) reads as before these options existed.
   return Object.freeze({
     kind: s.kind,
@@ -168,14 +209,21 @@ export function toWindowSpec(w: WindowSpec | WindowBuilder): WindowSpec {
 /** Human name of a window, e.g. "tumbling 1m (grace 2s)" or "hopping 60s every 1s (grace 2s, origin start)". */
 export function describeWindow(s: WindowSpec): string {
   const size = s.size % 60_000 === 0 || s.size < 1000 ? formatDuration(s.size) : `${s.size / 1000}s`;
-  const base = s.kind === "tumbling" ? `tumbling ${size}` : `hopping ${size} every ${formatDuration(s.step)}`;
+  const base =
+    s.kind === "tumbling" || s.kind === "sliding"
+      ? `${s.kind} ${size}`
+      : s.kind === "hopping"
+        ? `hopping ${size} every ${formatDuration(s.step)}`
+        : s.kind === "session"
+          ? `session gap ${formatDuration(s.size)}`
+          : `count ${s.size} ticks`;
   const extra = [
-    `grace ${formatDuration(s.grace)}`,
+    ...(s.kind === "count" ? [] : [`grace ${formatDuration(s.grace)}`]),
     ...(s.origin === "start" ? ["origin start"] : []),
     ...(s.closing === "partition" ? ["closing partition"] : []),
     ...(s.idle ? [`idle ${formatDuration(s.idle)}`] : []),
     ...(s.emit === "update" ? [s.every ? `updates every ${formatDuration(s.every)}` : "updates"] : []),
     ...(s.fill === "carry" ? ["fill carry"] : []),
   ];
-  return `${base} (${extra.join(", ")})`;
+  return extra.length ? `${base} (${extra.join(", ")})` : base;
 }

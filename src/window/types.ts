@@ -1,8 +1,15 @@
 import type { Tick } from "../tick/types.js";
 
-/** Window shape after parsing durations (all ms). Hopping with step == size is tumbling. */
+/** DESIGN.md "Windows" and "More window kinds": grid windows (tumbling, hopping) and the three others. */
+export type WindowKind = "tumbling" | "hopping" | "sliding" | "session" | "count";
+
+/**
+ * Window shape after parsing durations (all ms). Hopping with step == size is tumbling. `size` is the window's
+ * length for tumbling, hopping and sliding windows, the gap for `session`, and the ticks per window for `count`;
+ * `step` is the hop (equal to `size` for every kind but hopping).
+ */
 export interface WindowSpec {
-  readonly kind: "tumbling" | "hopping";
+  readonly kind: WindowKind;
   readonly size: number;
   readonly step: number;
   readonly origin: "epoch" | "start";
@@ -25,7 +32,7 @@ export interface WindowSpec {
 /**
  * Incremental aggregation, life cycle: `init()` once per (key, window), `add(state, tick, seq)` for each tick in
  * arrival order (`seq` is a per-run arrival counter used for tie-breaking), `result(state)` when the window is
- * final. State must be JSON-serialisable: the stream runtime checkpoints it. `merge` is optional.
+ * final. State must be JSON-serialisable: the stream runtime checkpoints it. `merge` is optional (sliding windows run faster with it; session windows need it).
  */
 export interface Aggregator<S = unknown, R extends Record<string, unknown> = Record<string, unknown>> {
   /** Bumped when parameters or state layout change, so checkpointed state is never misread. */
@@ -33,6 +40,7 @@ export interface Aggregator<S = unknown, R extends Record<string, unknown> = Rec
   init(): S;
   add(state: S, tick: Tick, seq: number): S;
   result(state: S): R;
+  /** The state of `a`'s ticks followed by `b`'s (a holds earlier arrivals, or earlier event times). */
   merge?(a: S, b: S): S;
   /** The result of a window with no ticks after a window whose result was `previous` (`fill: "carry"` needs it). */
   fill?(previous: R): R;
