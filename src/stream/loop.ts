@@ -22,7 +22,23 @@ export class BatchLoop {
     private readonly writer: CheckpointWriter,
   ) {}
 
+  /** Per partition: batches fetched and not yet processed (restoring or preparing counts): idle closing waits. */
+  private readonly busy = new Map<number, number>();
+
   async onBatch(b: GroupBatch): Promise<void> {
+    const p = b.partition;
+    this.busy.set(p, (this.busy.get(p) ?? 0) + 1);
+    let handed = false;
+    const done = () => this.busy.set(p, this.busy.get(p)! - 1);
+    try {
+      handed = await this.take(b, done);
+    } finally {
+      if (!handed) done();
+    }
+  }
+
+  /** onBatch's work; true once the batch is handed over (then `done` runs when its processing ends). */
+  private async take(b: GroupBatch, done: () => void): Promise<boolean> {
     const { ctx } = this;
     const p = b.partition;
     await this.restorer.restoring;
@@ -30,12 +46,13 @@ export class BatchLoop {
     const prev = ctx.parts.get(p);
     if (prev) {
       await prev.chainBefore;
-      if (ctx.parts.get(p) !== prev) return;
+      if (ctx.parts.get(p) !== prev) return false;
     }
-    if (ctx.fenced.has(p)) return;
+    if (ctx.fenced.has(p)) return false;
     const st = await this.prepare(p, b.fetchedOffset);
-    if (!st?.proc || ctx.stopped.aborted || !b.isRunning() || b.isStale()) return;
-    await this.handOver(st, st.proc, b);
+    if (!st?.proc || ctx.stopped.aborted || !b.isRunning() || b.isStale()) return false;
+    await this.handOver(st, st.proc, b, done);
+    return true;
   }
 
   /** Bring the partition's state to the fetch position; undefined when the batch is to be skipped. */
@@ -69,12 +86,12 @@ export class BatchLoop {
   }
 
   /** Hand the batch over and chain its checkpoints' writes after the previous batch's. */
-  private async handOver(st: PartState, proc: BatchProcessor, b: GroupBatch): Promise<void> {
+  private async handOver(st: PartState, proc: BatchProcessor, b: GroupBatch, done: () => void): Promise<void> {
     const { ctx, writer } = this;
     const p = proc.partition;
     st.highWatermark = b.highWatermark;
     const result = proc.process(b);
-    result.catch(() => undefined);
+    result.then(done, done);
     // Moves the fetch position only (auto-commit is off): the commit follows each checkpoint's write.
     b.resolveOffset(b.lastOffset);
     const chain = st.chain.then(async () => {
@@ -98,9 +115,12 @@ export class BatchLoop {
   }
 
   /**
-   * Live input (`idle`): close the quiet keys' windows of every partition held, at wall time `now`. Like a batch,
-   * the processor is asked at once (so the worker sees it after the batches handed over before it) and the
-   * checkpoint is written after the partition's earlier ones; the position does not move.
+   * Live input (`idle`): close the quiet keys' windows of every partition held, at wall time `now`. Only a
+   * partition that is caught up counts as quiet: none of its batches is being fetched, restored or processed, and
+   * its position has reached the log end its last fetch saw (else the "quiet" key's ticks may sit in Kafka, and
+   * closing would make them late). Like a batch, the processor is asked at once (so the worker sees it after the
+   * batches handed over before it) and the checkpoint is written after the partition's earlier ones; the position
+   * does not move.
    */
   async closeIdle(now: number): Promise<void> {
     const { ctx, writer } = this;
@@ -108,11 +128,13 @@ export class BatchLoop {
     for (const [p, st] of ctx.parts) {
       const proc = st.proc;
       if (!proc || ctx.fenced.has(p) || ctx.stopped.aborted) continue;
+      // One offset of slack: a transactional input (an exactly-once step's output) ends with a commit marker.
+      if ((this.busy.get(p) ?? 0) > 0 || st.highWatermark === undefined || proc.position < st.highWatermark - 1) continue;
       const result = proc.closeIdle(now);
       result.catch(() => undefined);
       const chain = st.chain.then(async () => {
         const pend = await result;
-        if (ctx.parts.get(p) !== st || isEmptyCheckpoint(st, pend)) return;
+        if (!pend || ctx.parts.get(p) !== st || isEmptyCheckpoint(st, pend)) return;
         await writer.write(st, p, pend, idleBatch(ctx, p, pend.position, st.highWatermark));
       });
       st.chainBefore = st.chain;

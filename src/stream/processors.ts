@@ -36,9 +36,8 @@ class LocalProcessor implements BatchProcessor {
     }
   }
 
-  closeIdle(now: number): Promise<Pending> {
-    this.proc.closeIdle(now);
-    return Promise.resolve(this.proc.take());
+  closeIdle(now: number): Promise<Pending | undefined> {
+    return Promise.resolve(this.proc.closeIdle(now) > 0 ? this.proc.take() : undefined);
   }
 }
 
@@ -67,10 +66,10 @@ class RemoteProcessor implements BatchProcessor {
     return pendings;
   }
 
-  async closeIdle(now: number): Promise<Pending> {
+  async closeIdle(now: number): Promise<Pending | undefined> {
     const { pendings, openWindows } = await this.pool.closeIdle(this.partition, now);
     this.open = openWindows;
-    return pendings[0]!;
+    return pendings[0];
   }
 }
 

@@ -22,7 +22,7 @@ export interface BatchProcessor {
   /** Process a batch; its checkpoints, in order (the last at the batch's end). */
   process(batch: GroupBatch): Promise<Pending[]>;
   /** Live input: close quiet keys' windows on the wall clock (`now`); the checkpoint holding what closed. */
-  closeIdle(now: number): Promise<Pending>;
+  closeIdle(now: number): Promise<Pending | undefined>;
 }
 
 /** One assigned input partition, as the step's parts see it. Replaced as a whole when the partition is reset. */

@@ -23,8 +23,9 @@ function handle(m: ToWorker): FromWorker {
   if (m.op === "idle") {
     const proc = procs.get(m.partition);
     if (!proc) return { id: m.id, error: `partition ${m.partition} is not open` };
-    proc.closeIdle(m.now);
-    return { id: m.id, pendings: [proc.take()], openWindows: proc.openWindows() };
+    // Nothing closed: no checkpoint (taking one would copy the whole engine every few hundred ms for nothing).
+    const closed = proc.closeIdle(m.now);
+    return { id: m.id, pendings: closed > 0 ? [proc.take()] : [], openWindows: proc.openWindows() };
   }
   const { every, intervalMs } = m;
   const batch = m.op === "raw" ? unpackRecords(m.batch) : m.batch;

@@ -68,7 +68,11 @@ interface KeyState {
   windows: OpenWindow[];
   /** fill "carry": the newest window emitted, whose close the next empty windows carry. */
   last?: [number, Record<string, unknown>];
-  /** idle: wall time of the key's newest tick (not checkpointed: a restored key starts its idle clock afresh). */
+  /**
+   * idle: wall time of the key's newest tick, or NaN when that tick arrived more than `idle` behind the wall clock
+   * (a recording, a backlog) or the key was restored: the wall clock then says nothing about the feed, and only a
+   * live tick starts the key's idle clock again. Not checkpointed.
+   */
   seenAt: number;
 }
 
@@ -131,7 +135,7 @@ export class WindowEngine<R extends Record<string, unknown> = Record<string, unk
       ks = { watermark: t, origin: this.spec.origin === "start" ? t : 0, windows: [], seenAt: 0 };
       this.keys.set(key, ks);
     }
-    if (this.spec.idle) ks.seenAt = this.pwSeenAt = Date.now();
+    if (this.spec.idle) ks.seenAt = this.pwSeenAt = liveSince(t, this.spec.idle);
     const first = firstWindowStart(t, this.spec, ks.origin);
     const closedBy = this.byPartition ? Math.max(this.pw, ks.watermark) : ks.watermark;
     if (first + size + grace <= closedBy) {
@@ -177,11 +181,11 @@ export class WindowEngine<R extends Record<string, unknown> = Record<string, unk
     if (!idle) return 0;
     const before = this.open;
     if (this.byPartition) {
-      if (now - this.pwSeenAt >= idle && now > this.pw) this.advancePartition(now);
+      if (!Number.isNaN(this.pwSeenAt) && now - this.pwSeenAt >= idle && now > this.pw) this.advancePartition(now);
       return before - this.open;
     }
     for (const [key, ks] of this.keys) {
-      if (ks.windows.length === 0 || now - ks.seenAt < idle || now <= ks.watermark) continue;
+      if (ks.windows.length === 0 || Number.isNaN(ks.seenAt) || now - ks.seenAt < idle || now <= ks.watermark) continue;
       ks.watermark = now;
       this.emitFinal(key, ks, now);
     }
@@ -230,20 +234,19 @@ export class WindowEngine<R extends Record<string, unknown> = Record<string, unk
     const e = new WindowEngine(def, events);
     e.seq = snap.seq;
     e.late = snap.late;
-    const now = Date.now();
     for (const k of structuredClone(snap.keys)) {
       e.keys.set(k.key, {
         watermark: k.watermark,
         origin: k.origin,
         windows: k.windows.map(([start, maxTime, state]) => ({ start, maxTime, state })),
         ...(k.last ? { last: k.last } : {}),
-        seenAt: now,
+        seenAt: Number.NaN,
       });
       e.open += k.windows.length;
       if (k.windows.length && k.windows[0]![0] < e.nextDue) e.nextDue = k.windows[0]![0];
     }
     if (snap.partitionWatermark !== undefined) e.pw = snap.partitionWatermark;
-    e.pwSeenAt = now;
+    e.pwSeenAt = Number.NaN;
     return e;
   }
 
@@ -301,6 +304,15 @@ export class WindowEngine<R extends Record<string, unknown> = Record<string, unk
 /** Key order of every sorted output: JavaScript string order (UTF-16 code units), like Python's for ASCII ids. */
 export function compareKeys(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
+}
+
+/**
+ * The wall time to start a key's idle clock from for a tick at event time `t` arriving now: now, or NaN when the
+ * tick is more than `idle` behind the wall clock (replayed or caught up from a backlog), which never counts as live.
+ */
+export function liveSince(t: number, idle: number): number {
+  const now = Date.now();
+  return now - t > idle ? Number.NaN : now;
 }
 
 function eventTime(t: number, tick: Tick): number {

@@ -1,6 +1,6 @@
 import { InputError } from "../errors/index.js";
 import type { Tick } from "../tick/types.js";
-import type { EngineEvents, EngineSnapshot, KeySnapshot } from "./engine.js";
+import { type EngineEvents, type EngineSnapshot, type KeySnapshot, liveSince } from "./engine.js";
 import type { Aggregator, EngineSpec, WindowRecord, WindowSpec } from "./types.js";
 
 /**
@@ -17,7 +17,7 @@ export interface Engine {
   snapshot(): EngineSnapshot;
 }
 
-/** Per key: the event-time watermark and, for idle, when its newest tick arrived (wall clock, not checkpointed). */
+/** Per key: the event-time watermark and, for idle, when its newest live tick arrived (engine.ts `liveSince`). */
 export interface KeyBase {
   watermark: number;
   seenAt: number;
@@ -74,7 +74,7 @@ export abstract class KeyedEngine<R extends Record<string, unknown>, K extends K
       ks = this.newKey(t);
       this.keys.set(key, ks);
     }
-    if (this.spec.idle) ks.seenAt = this.pwSeenAt = Date.now();
+    if (this.spec.idle) ks.seenAt = this.pwSeenAt = liveSince(t, this.spec.idle);
     const closedBy = this.byPartition ? Math.max(this.pw, ks.watermark) : ks.watermark;
     if (this.isLate(ks, t, closedBy)) {
       this.late++;
@@ -99,14 +99,14 @@ export abstract class KeyedEngine<R extends Record<string, unknown>, K extends K
     if (!idle) return 0;
     const before = this.open;
     if (this.byPartition) {
-      if (now - this.pwSeenAt >= idle && now > this.pw) {
+      if (!Number.isNaN(this.pwSeenAt) && now - this.pwSeenAt >= idle && now > this.pw) {
         this.pw = now;
         for (const [k, s] of this.keys) this.close(k, s, now);
       }
       return before - this.open;
     }
     for (const [key, ks] of this.keys) {
-      if (!this.hasOpen(ks) || now - ks.seenAt < idle || now <= ks.watermark) continue;
+      if (!this.hasOpen(ks) || Number.isNaN(ks.seenAt) || now - ks.seenAt < idle || now <= ks.watermark) continue;
       ks.watermark = now;
       this.close(key, ks, now);
     }
@@ -135,14 +135,13 @@ export abstract class KeyedEngine<R extends Record<string, unknown>, K extends K
   load(snap: EngineSnapshot): this {
     this.seq = snap.seq;
     this.late = snap.late;
-    const now = Date.now();
     for (const k of structuredClone(snap.keys)) {
       const ks = this.readKey(k);
-      ks.seenAt = now;
+      ks.seenAt = Number.NaN;
       this.keys.set(k.key, ks);
     }
     if (snap.partitionWatermark !== undefined) this.pw = snap.partitionWatermark;
-    this.pwSeenAt = now;
+    this.pwSeenAt = Number.NaN;
     return this;
   }
 

@@ -146,16 +146,29 @@ describe('closing: "partition"', () => {
 describe("idle (wall clock)", () => {
   test("a key quiet for `idle` closes its windows whose end + grace passed on the wall clock; later ticks for them are late", () => {
     const now = Date.now();
-    const start = Math.floor(now / M) * M - 2 * M; // two minutes ago, on the grid
-    const r = run(tumbling("1m", { grace: "2s", idle: "2s" }), [tick("A", start + 5 * S)]);
+    const end = Math.floor(now / M) * M + M; // the end of the live tick's minute
+    const r = run(tumbling("1m", { grace: "2s", idle: "2s" }), [tick("A", now)]);
     assert.equal(r.engine.closeIdle(now), 0, "the tick arrived just now: not idle yet");
-    assert.equal(r.engine.closeIdle(now + 3 * S), 1);
-    assert.deepEqual(r.out.map((x) => [x.key, x.start]), [["A", start]]);
-    assert.equal(r.engine.add(tick("A", start + 10 * S)), "late");
-    // A window whose end + grace is still ahead of the wall clock stays open.
-    const open = run(tumbling("1m", { grace: "2s", idle: "2s" }), [tick("B", now)]);
-    assert.equal(open.engine.closeIdle(now + 5 * S), 0);
+    assert.equal(r.engine.closeIdle(end + 2 * S), 1, "quiet for ≥ 2 s and end + grace passed");
+    assert.deepEqual(r.out.map((x) => [x.key, x.end]), [["A", end]]);
+    assert.equal(r.engine.add(tick("A", now)), "late");
+    // A window whose end + grace is still ahead of the wall clock stays open, however long the key is quiet.
+    const open = run(tumbling("1m", { grace: "10s", idle: "2s" }), [tick("B", now)]);
+    assert.equal(open.engine.closeIdle(end + 5 * S), 0);
     assert.equal(open.engine.openWindows(), 1);
+  });
+
+  test("a tick that arrives more than `idle` behind the wall clock (a recording, a backlog) or a restored key never starts the idle clock", () => {
+    const now = Date.now();
+    const old = Math.floor(now / M) * M - 2 * M;
+    const replayed = run(tumbling("1m", { grace: "2s", idle: "2s" }), [tick("A", old + 5 * S)]);
+    assert.equal(replayed.engine.closeIdle(now + M), 0, "a recorded tick says nothing about the wall clock");
+    assert.equal(replayed.engine.add(tick("A", old + 10 * S)), "ok", "so the recording goes on without late ticks");
+    const live = run(tumbling("1m", { grace: "2s", idle: "2s" }), [tick("B", now)]);
+    const restored = WindowEngine.restore(live.feature, live.engine.snapshot(), { emit: () => {} });
+    assert.equal(restored.closeIdle(now + 2 * M), 0, "restored: quiet until a live tick arrives");
+    restored.add(tick("B", now));
+    assert.equal(restored.closeIdle(now + 2 * M), 1);
   });
 
   test("without idle, closeIdle does nothing; batch never calls it", () => {
