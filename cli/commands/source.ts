@@ -6,7 +6,7 @@ import { COINBASE_WS, resolveSourceConfig, runSource, SOURCE_ENV, type SourceTyp
 import { parse } from "../args.js";
 import type { Command } from "../io.js";
 
-const usage = `quixlab source coinbase --products A,B --topic T [--endpoint URL] [--broker auto|local|HOST:PORT] [--redis URL|none] [--json]
+const usage = `quixlab source coinbase --products A,B --topic T [--endpoint URL] [--max-backoff D] [--broker auto|local|HOST:PORT] [--redis URL|none] [--json]
        quixlab source replay --ticks FILE --topic T [--speed max|1x|Nx] [--loop] [--eof] [--broker ...] [--redis URL|none] [--json]`;
 
 const envHelp = Object.entries(SOURCE_ENV)
@@ -21,7 +21,9 @@ coinbase  subscribes to the Coinbase Exchange websocket (default ${COINBASE_WS})
           'heartbeat' channels and produces every ticker message exactly as received (the frame's bytes),
           key = product_id, Kafka timestamp = its 'time', header quixlab-ingest-ms = when it arrived.
           Heartbeats, subscription answers and errors are counted, not produced. It reconnects with backoff
-          (250 ms doubling to 10 s, with jitter) when the socket drops or is silent for 5 s, and resubscribes.
+          (250 ms doubling to --max-backoff, default 2 s, with jitter) when the socket drops, fails to
+          open, or is silent for 5 s, and resubscribes; Coinbase does not resend what it sent meanwhile, so
+          a short cap keeps the gap close to the outage.
           No duplicate after a reconnect or a restart: per product, a message whose trade_id (else sequence)
           is not above the last one produced is dropped; at start the topic is read to its end to learn them.
 replay    produces a recording (JSON Lines as in the file; CSV rows as ticker messages), key = product_id,
@@ -40,6 +42,7 @@ state 'stopped', exit 0). 'quixlab add source' makes either one a deployment of 
 options:
   --products LIST     coinbase: product ids, comma-separated (e.g. BTC-USD,ETH-USD)
   --endpoint URL      coinbase: the websocket URL
+  --max-backoff D     coinbase: the longest wait between reconnect attempts, e.g. 500ms, 5s (default 2s)
   --ticks FILE        replay: the recording
   --speed S           replay: max, 1x (default) or Nx
   --loop              replay: again and again, times shifted per pass
@@ -65,6 +68,7 @@ exit codes: 0 stopped cleanly (or the replay ended), 1 the source failed, 2 bad 
       {
         products: { type: "string" },
         endpoint: { type: "string" },
+        "max-backoff": { type: "string" },
         ticks: { type: "string" },
         speed: { type: "string" },
         loop: { type: "boolean" },
@@ -81,7 +85,7 @@ exit codes: 0 stopped cleanly (or the replay ended), 1 the source failed, 2 bad 
       throw new InputError(type ? `unknown source '${type}'` : "missing the source type", { remedy: "say which: quixlab source coinbase ... or quixlab source replay ..." });
     }
     if (positionals.length > 1) throw new InputError(`unexpected argument '${positionals[1]}'`, { remedy: `usage: ${usage}` });
-    const wrong = type === "coinbase" ? (["ticks", "speed", "loop", "eof"] as const) : (["products", "endpoint"] as const);
+    const wrong = type === "coinbase" ? (["ticks", "speed", "loop", "eof"] as const) : (["products", "endpoint", "max-backoff"] as const);
     for (const name of wrong) if (values[name] !== undefined) throw new InputError(`--${name} is not an option of the ${type} source`, { remedy: `usage: ${usage}` });
     if (values.loop && values.eof) throw new InputError("--eof with --loop: a looped replay never ends", { remedy: "drop one of them" });
     const log = (line: string) => io.stderr.write(`${new Date().toISOString()} ${line}\n`);
@@ -108,6 +112,7 @@ exit codes: 0 stopped cleanly (or the replay ended), 1 the source failed, 2 bad 
           topic: values.topic,
           products: values.products,
           endpoint: values.endpoint,
+          maxBackoff: values["max-backoff"],
           ticks: values.ticks,
           speed: values.speed,
           loop: values.loop,

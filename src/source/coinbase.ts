@@ -36,6 +36,7 @@ export function runCoinbaseSource(config: SourceConfig, o: SourceRunOptions = {}
       products: config.products,
       signal: AbortSignal.any([signal, failure.signal]),
       silenceMs: o.silenceMs,
+      backoff: { capMs: config.maxBackoffMs },
       log,
       onConnection: (connected, why) => {
         source.connected = connected;

@@ -1,6 +1,6 @@
 /**
  * How a source is configured: environment variables named like its deployment's variables (output, products,
- * endpoint; ticks, speed, loop), so an app folder runs the same way under `quixlab up`, in a container and on
+ * endpoint, max_backoff; ticks, speed, loop), so an app folder runs the same way under `quixlab up`, in a container and on
  * Quix Cloud. Flags (the CLI's overrides) win over the environment.
  */
 import { existsSync, statSync } from "node:fs";
@@ -9,6 +9,8 @@ import { InputError } from "../errors/index.js";
 import type { KafkaConnection, KafkaPlatform } from "../kafka/index.js";
 import { parseSpeed } from "../replay/produce.js";
 import { resolveStepConfig } from "../stream/config.js";
+import { formatDuration, parseDuration } from "../window/duration.js";
+import { DEFAULT_MAX_BACKOFF_MS } from "./backoff.js";
 import { COINBASE_WS } from "./protocol.js";
 
 export type SourceType = "coinbase" | "replay";
@@ -19,6 +21,7 @@ export const SOURCE_ENV = {
   output: "the topic the source writes (ticker messages keyed by product_id), required",
   products: "coinbase: product ids, comma-separated (e.g. BTC-USD,ETH-USD), required",
   endpoint: `coinbase: the websocket URL (default ${COINBASE_WS})`,
+  max_backoff: `coinbase: the longest wait between reconnect attempts, a duration such as 500ms or 5s (default ${formatDuration(DEFAULT_MAX_BACKOFF_MS)}; jittered, never under half)`,
   ticks: "replay: the recording (JSON Lines of ticker messages, a JSON array, or CSV), relative to the working folder, required",
   speed: "replay: max, 1x (the recording's own gaps, default) or Nx",
   loop: "replay: true = replay again and again, each pass's event times shifted by the recording's span (default false)",
@@ -45,6 +48,8 @@ export interface SourceConfig {
   /** coinbase */
   readonly products: readonly string[];
   readonly endpoint: string;
+  /** coinbase: the reconnect backoff's cap, ms. */
+  readonly maxBackoffMs: number;
   /** replay: absolute path. */
   readonly ticks?: string;
   /** replay: events per wall-clock unit; Infinity = max. */
@@ -58,6 +63,8 @@ export interface SourceOverrides {
   topic?: string;
   products?: string;
   endpoint?: string;
+  /** A duration ("2s", "500ms", or ms). */
+  maxBackoff?: string;
   ticks?: string;
   speed?: string;
   loop?: boolean;
@@ -77,6 +84,19 @@ function flag(text: string | undefined, env: string): boolean {
   throw new InputError(`bad ${env} '${text}'`, { remedy: `set ${env} to true or false`, context: { field: env } });
 }
 
+/** A reconnect cap from --max-backoff or max_backoff: a duration above zero (zero would reconnect in a tight loop). */
+function backoffCap(text: string): number {
+  const remedy = "pass --max-backoff (or set 'max_backoff') to a duration above zero, e.g. 2s or 500ms";
+  let ms: number;
+  try {
+    ms = parseDuration(text, "max_backoff");
+  } catch {
+    throw new InputError(`bad max_backoff '${text}'`, { remedy, context: { field: "max_backoff" } });
+  }
+  if (ms <= 0) throw new InputError(`bad max_backoff '${text}': the cap must be above zero`, { remedy, context: { field: "max_backoff" } });
+  return ms;
+}
+
 /**
  * A source's configuration from the environment and flags. The broker comes the step's way
  * (`resolveStepConfig`: --broker, Quix__Broker__Address, KAFKA_BROKERS, else Quix Cloud through the Portal API),
@@ -91,6 +111,7 @@ export async function resolveSourceConfig(type: SourceType, env: NodeJS.ProcessE
   let products: string[] = [];
   let ticks: string | undefined;
   let speed = 1;
+  let maxBackoffMs = DEFAULT_MAX_BACKOFF_MS;
   if (type === "coinbase") {
     const text = nonEmpty(flags.products) ?? nonEmpty(env.products);
     products = (text ?? "").split(",").map((s) => s.trim()).filter(Boolean);
@@ -100,6 +121,8 @@ export async function resolveSourceConfig(type: SourceType, env: NodeJS.ProcessE
         context: { field: "products" },
       });
     }
+    const backoffText = nonEmpty(flags.maxBackoff) ?? nonEmpty(env.max_backoff);
+    if (backoffText !== undefined) maxBackoffMs = backoffCap(backoffText);
   } else {
     const file = nonEmpty(flags.ticks) ?? nonEmpty(env.ticks);
     if (!file) throw new InputError("no ticks file", { remedy: "pass --ticks FILE (or set 'ticks') to a recording, e.g. one made by 'quixlab record'", context: { field: "ticks" } });
@@ -131,6 +154,7 @@ export async function resolveSourceConfig(type: SourceType, env: NodeJS.ProcessE
     replicaId: step.replicaId,
     products,
     endpoint,
+    maxBackoffMs,
     ...(ticks ? { ticks } : {}),
     speed,
     loop: type === "replay" && (flags.loop ?? flag(nonEmpty(env.loop), "loop")),

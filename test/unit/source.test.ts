@@ -6,7 +6,9 @@ import { join } from "node:path";
 import { describe, it } from "node:test";
 import { loadAppDescriptor } from "../../src/descriptor/index.js";
 import { planSourceApp } from "../../src/promote/source-app.js";
+import { InputError } from "../../src/errors/index.js";
 import { readTemplate } from "../../src/promote/template.js";
+import { repoRoot, runCli } from "../helpers/cli.js";
 import { backoffDelay, classifyFrame, Dedup, isNewer, resolveSourceConfig, shiftTime, subscribeMessage } from "../../src/source/index.js";
 
 describe("source core", () => {
@@ -40,9 +42,30 @@ describe("source core", () => {
     assert.equal(isNewer({}, { tradeId: 1 }), true, "nothing to compare: produced");
   });
 
-  it("backs off from 250 ms doubling to 10 s, never under half", () => {
-    assert.deepEqual([0, 1, 2, 5, 6, 20].map((a) => backoffDelay(a, { random: () => 1 })), [250, 500, 1000, 8000, 10000, 10000]);
-    assert.deepEqual([0, 6].map((a) => backoffDelay(a, { random: () => 0 })), [125, 5000]);
+  it("backs off from 250 ms doubling to 2 s by default (a given cap otherwise), never under half", () => {
+    assert.deepEqual([0, 1, 2, 3, 4, 20].map((a) => backoffDelay(a, { random: () => 1 })), [250, 500, 1000, 2000, 2000, 2000]);
+    assert.deepEqual([0, 6].map((a) => backoffDelay(a, { random: () => 0 })), [125, 1000]);
+    assert.deepEqual([5, 6, 20].map((a) => backoffDelay(a, { capMs: 10_000, random: () => 1 })), [8000, 10000, 10000]);
+  });
+
+  it("takes the reconnect cap from --max-backoff, else max_backoff, else 2 s", async () => {
+    const env = { output: "t", products: "BTC-USD", KAFKA_BROKERS: "h:1" };
+    assert.equal((await resolveSourceConfig("coinbase", env)).maxBackoffMs, 2000);
+    assert.equal((await resolveSourceConfig("coinbase", { ...env, max_backoff: "5s" })).maxBackoffMs, 5000);
+    assert.equal((await resolveSourceConfig("coinbase", { ...env, max_backoff: "5s" }, { maxBackoff: "500ms" })).maxBackoffMs, 500);
+    assert.equal((await resolveSourceConfig("coinbase", { ...env, max_backoff: "750" })).maxBackoffMs, 750, "a number is ms");
+    await assert.rejects(resolveSourceConfig("coinbase", { ...env, max_backoff: "soon" }), (e: InputError) => e instanceof InputError && /bad max_backoff 'soon'/.test(e.message) && /--max-backoff/.test(e.remedy ?? ""));
+    await assert.rejects(resolveSourceConfig("coinbase", env, { maxBackoff: "0s" }), /above zero/);
+  });
+
+  it("has --max-backoff on the coinbase source only, and says so in --help", async () => {
+    const help = await runCli(repoRoot, "source", "--help");
+    assert.equal(help.code, 0, help.err);
+    assert.match(help.out, /--max-backoff D +coinbase: the longest wait between reconnect attempts/);
+    assert.match(help.out, /max_backoff +coinbase: /, "the environment variable is listed");
+    const replay = await runCli(repoRoot, "source", "replay", "--ticks", "package.json", "--topic", "t", "--max-backoff", "1s");
+    assert.equal(replay.code, 2);
+    assert.match(replay.err, /--max-backoff is not an option of the replay source/);
   });
 
   it("shifts only time for a looped pass, keeping the sub-millisecond digits", () => {
