@@ -22,6 +22,12 @@ export interface FeedOptions {
   log(line: string): void;
 }
 
+/**
+ * How long a closing socket waits for the peer's close frame before it is cut. ws waits 30 s on its own, and a
+ * peer that never answers would hold a SIGTERM past docker stop's 10 s grace.
+ */
+const CLOSE_GRACE_MS = 1_000;
+
 const sleep = (ms: number, signal: AbortSignal) =>
   new Promise<void>((resolve) => {
     if (signal.aborted) return resolve();
@@ -71,7 +77,12 @@ function session(o: FeedOptions): Promise<SessionEnd> {
     let why = "closed";
     let refused: string | undefined;
     let silence: NodeJS.Timeout | undefined;
+    let cut: NodeJS.Timeout | undefined;
     const ws = new WebSocket(o.endpoint, { handshakeTimeout: 10_000 });
+    const close = () => {
+      ws.close(1000);
+      cut ??= setTimeout(() => ws.terminate(), CLOSE_GRACE_MS);
+    };
     const quiet = () => {
       clearTimeout(silence);
       silence = setTimeout(() => {
@@ -81,7 +92,7 @@ function session(o: FeedOptions): Promise<SessionEnd> {
     };
     const abort = () => {
       why = "stopping";
-      ws.close(1000);
+      close();
     };
     o.signal.addEventListener("abort", abort, { once: true });
     ws.on("open", () => {
@@ -99,7 +110,7 @@ function session(o: FeedOptions): Promise<SessionEnd> {
       if (frame.kind === "error" && !subscribed) {
         refused = frame.message;
         why = `error: ${frame.message}`;
-        ws.close(1000);
+        close();
       }
       o.onFrame(bytes, frame, receivedAt);
     });
@@ -108,6 +119,7 @@ function session(o: FeedOptions): Promise<SessionEnd> {
     });
     ws.on("close", (code) => {
       clearTimeout(silence);
+      clearTimeout(cut);
       o.signal.removeEventListener("abort", abort);
       if (opened) o.onConnection(false, why === "closed" ? `closed by the server (${code})` : why);
       resolve({ subscribed, why: why === "closed" ? `closed (${code})` : why, ...(refused === undefined ? {} : { refused }) });
