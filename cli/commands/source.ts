@@ -23,7 +23,9 @@ coinbase  subscribes to the Coinbase Exchange websocket (default ${COINBASE_WS})
           Heartbeats, subscription answers and errors are counted, not produced. It reconnects with backoff
           (250 ms doubling to --max-backoff, default 2 s, with jitter) when the socket drops, fails to
           open, or is silent for 5 s, and resubscribes; Coinbase does not resend what it sent meanwhile, so
-          a short cap keeps the gap close to the outage.
+          a short cap keeps the gap close to the outage. An error refusing the subscription itself (a bad
+          product id) stops the source (exit 2); any other error before the subscription is answered is
+          logged and the source reconnects.
           No duplicate after a reconnect or a restart: per product, a message whose trade_id (else sequence)
           is not above the last one produced is dropped; at start the topic is read to its end to learn them.
 replay    produces a recording (JSON Lines as in the file; CSV rows as ticker messages), key = product_id,

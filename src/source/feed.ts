@@ -41,8 +41,9 @@ const sleep = (ms: number, signal: AbortSignal) =>
   });
 
 /**
- * Run the feed until `signal` aborts. Rejects only when the feed refuses the subscription itself (an error
- * before the first `subscriptions` answer: a bad product id), which no reconnect will fix.
+ * Run the feed until `signal` aborts. Rejects only when the feed refuses the subscription itself (an error about
+ * the subscription before the first `subscriptions` answer: a bad product id), which no reconnect will fix; any
+ * other error before it ends the connection, and the feed reconnects with backoff.
  */
 export async function runFeed(o: FeedOptions): Promise<void> {
   let attempt = 0;
@@ -108,7 +109,7 @@ function session(o: FeedOptions): Promise<SessionEnd> {
       const frame: Frame = isBinary ? { kind: "bad", why: "a binary frame" } : classifyFrame(bytes.toString("utf8"));
       if (frame.kind === "subscriptions") subscribed = true;
       if (frame.kind === "error" && !subscribed) {
-        refused = frame.message;
+        if (frame.subscription) refused = frame.message;
         why = `error: ${frame.message}`;
         close();
       }

@@ -25,7 +25,7 @@ export interface FeedPosition {
 export type Frame =
   | { readonly kind: "ticker"; readonly product: string; readonly position: FeedPosition; /** Event time, ms (the `time` field, floored). */ readonly time?: number }
   | { readonly kind: "heartbeat" | "subscriptions" | "other"; readonly type: string }
-  | { readonly kind: "error"; readonly message: string }
+  | { readonly kind: "error"; readonly message: string; /** About the subscription itself (see `refusesSubscription`): resending it will not help. */ readonly subscription: boolean }
   | { readonly kind: "bad"; readonly why: string };
 
 const int = (v: unknown): number | undefined => {
@@ -57,7 +57,16 @@ export function classifyFrame(text: string): Frame {
   if (type === "heartbeat" || type === "subscriptions") return { kind: type, type };
   if (type === "error") {
     const message = [o.message, o.reason].filter((x) => typeof x === "string" && x !== "").join(": ");
-    return { kind: "error", message: message || "error without a message" };
+    return { kind: "error", message: message || "error without a message", subscription: refusesSubscription(o.message, o.reason) };
   }
   return { kind: "other", type: type || "(no type)" };
+}
+
+/**
+ * Whether an error frame's `message` and `reason` are about the subscription request itself, as Coinbase words
+ * it: `{"message":"Failed to subscribe","reason":"ETH-XYZ is not a valid product"}`. Any other error (a server
+ * hiccup, a rate limit) may pass with a reconnect.
+ */
+function refusesSubscription(message: unknown, reason: unknown): boolean {
+  return (typeof message === "string" && /subscri/i.test(message)) || (typeof reason === "string" && /not a valid product/i.test(reason));
 }

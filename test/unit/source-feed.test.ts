@@ -8,8 +8,11 @@ import { once } from "node:events";
 import { createServer } from "node:http";
 import type { Duplex } from "node:stream";
 import { describe, it } from "node:test";
+import { WebSocketServer } from "ws";
+import { InputError } from "../../src/errors/index.js";
 import { type FeedOptions, runFeed } from "../../src/source/feed.js";
 import type { Frame } from "../../src/source/protocol.js";
+import { CoinbaseWsServer } from "../helpers/coinbase-ws.js";
 
 /** A server frame (unmasked text, under 126 bytes). */
 const textFrame = (text: string) => Buffer.concat([Buffer.from([0x81, Buffer.byteLength(text)]), Buffer.from(text)]);
@@ -96,6 +99,45 @@ describe("source feed", () => {
       assert.ok(Date.now() - started < 2_000, `stopped after ${Date.now() - started} ms`);
     } finally {
       await server.close();
+    }
+  });
+
+  it("ends with an InputError when the feed refuses the subscription itself (a bad product id)", async () => {
+    const server = await CoinbaseWsServer.start({ products: ["BTC-USD"] });
+    try {
+      const f = feed(server.url, ["BTC-USD", "ETH-XYZ"]);
+      const end = await within(f.run.then(() => "resolved", (e: unknown) => e), 3_000);
+      assert.ok(end instanceof InputError, `ended with ${String(end)}`);
+      assert.match(end.message, /refused the subscription to BTC-USD,ETH-XYZ: Failed to subscribe: ETH-XYZ is not a valid product/);
+      assert.equal(server.connections, 1, "no reconnect will fix a bad product id");
+    } finally {
+      await server.close();
+    }
+  });
+
+  it("logs any other error before the subscription and reconnects with backoff", async () => {
+    const wss = new WebSocketServer({ host: "127.0.0.1", port: 0 });
+    await once(wss, "listening");
+    let accepted = 0;
+    wss.on("connection", (ws) => {
+      const n = ++accepted;
+      ws.on("message", () => {
+        // The first connection hits a server hiccup; the next one is answered as a healthy feed answers.
+        if (n === 1) ws.send(JSON.stringify({ type: "error", message: "Internal server error" }));
+        else ws.send(JSON.stringify({ type: "subscriptions", channels: [{ name: "ticker", product_ids: ["BTC-USD"] }] }));
+      });
+    });
+    try {
+      const f = feed(`ws://127.0.0.1:${(wss.address() as { port: number }).port}`, ["BTC-USD"]);
+      assert.notEqual(await within(f.opened(2), 3_000), "pending", `reconnected (log: ${f.lines.join(" | ")})`);
+      while (!f.frames.some((x) => x.kind === "subscriptions")) await new Promise((r) => setTimeout(r, 10));
+      assert.equal(await within(f.run.then(() => "running", () => "failed"), 50), "pending", "a transient error does not end the feed");
+      assert.ok(f.lines.some((l) => /disconnected \(error: Internal server error\); reconnecting in \d+ ms/.test(l)), f.lines.join("\n"));
+      f.ac.abort();
+      await f.run;
+    } finally {
+      for (const c of wss.clients) c.terminate();
+      await new Promise((r) => wss.close(r));
     }
   });
 });

@@ -22,7 +22,9 @@ describe("source core", () => {
     });
     assert.equal(classifyFrame('{"type":"heartbeat","sequence":1}').kind, "heartbeat");
     assert.equal(classifyFrame('{"type":"subscriptions","channels":[]}').kind, "subscriptions");
-    assert.deepEqual(classifyFrame('{"type":"error","message":"Failed to subscribe","reason":"X is not a valid product"}'), { kind: "error", message: "Failed to subscribe: X is not a valid product" });
+    assert.deepEqual(classifyFrame('{"type":"error","message":"Failed to subscribe","reason":"X is not a valid product"}'), { kind: "error", message: "Failed to subscribe: X is not a valid product", subscription: true });
+    assert.deepEqual(classifyFrame('{"type":"error","message":"Internal server error"}'), { kind: "error", message: "Internal server error", subscription: false });
+    assert.equal((classifyFrame('{"type":"error","message":"Failed","reason":"ETH-XYZ is not a valid product"}') as { subscription: boolean }).subscription, true);
     assert.equal(classifyFrame('{"type":"ticker","price":"1"}').kind, "bad");
     assert.equal(classifyFrame("nope").kind, "bad");
     assert.equal(classifyFrame('{"type":"l2update"}').kind, "other");
