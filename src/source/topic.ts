@@ -2,7 +2,7 @@
  * The source's output topic: made to exist (the platform's way on Quix Cloud), and read back at start so a
  * restarted source knows what it already produced.
  */
-import { deleteGroups, type KafkaTarget, openAdmin, readTopics, uniqueName } from "../kafka/index.js";
+import { type AdminSession, deleteGroups, type KafkaTarget, openAdmin, type ReadTopicsOptions, readTopics, type TopicReader, uniqueName } from "../kafka/index.js";
 import type { SourceConfig } from "./config.js";
 import { Dedup } from "./dedup.js";
 import { classifyFrame } from "./protocol.js";
@@ -31,15 +31,25 @@ export async function ensureOutputTopic(config: SourceConfig, log: (line: string
   }
 }
 
+/** The Kafka calls the start-up read makes; a test passes its own to drive the read without a broker. */
+export interface SeedKafka {
+  openAdmin(target: KafkaTarget): Promise<Pick<AdminSession, "topicOffsets" | "disconnect">>;
+  readTopics(target: KafkaTarget, o: ReadTopicsOptions): Promise<TopicReader>;
+  deleteGroups(target: KafkaTarget, groups: string[]): Promise<void>;
+}
+
+const KAFKA: SeedKafka = { openAdmin: (target) => openAdmin(target), readTopics, deleteGroups };
+
 /**
  * The last position per product already in `topic`, read to each partition's end as it is now. Every partition
  * is read from its start: a partition holds many products, and the one that traded last is not the only one a
  * feed resends after a restart (its first ticker per product is the last trade again), so the tail of one
  * partition is not enough. The topic's retention bounds the cost.
  */
-export async function producedPositions(target: KafkaTarget, topic: string, opts: { log: (line: string) => void; timeoutMs?: number }): Promise<{ dedup: Dedup; messages: number }> {
+export async function producedPositions(target: KafkaTarget, topic: string, opts: { log: (line: string) => void; timeoutMs?: number; kafka?: SeedKafka }): Promise<{ dedup: Dedup; messages: number }> {
+  const kafka = opts.kafka ?? KAFKA;
   const dedup = new Dedup();
-  const admin = await openAdmin(target);
+  const admin = await kafka.openAdmin(target);
   let ends: Map<number, number>;
   try {
     ends = new Map((await admin.topicOffsets(topic)).filter((p) => p.high > p.low).map((p) => [p.partition, p.high - 1]));
@@ -55,7 +65,7 @@ export async function producedPositions(target: KafkaTarget, topic: string, opts
     if (ends.has(partition) && offset >= ends.get(partition)!) ends.delete(partition);
     if (ends.size === 0) done();
   };
-  const reader = await readTopics(target, {
+  const reader = await kafka.readTopics(target, {
     groupId,
     topics: [topic],
     onBatch: (b) => {
@@ -74,7 +84,7 @@ export async function producedPositions(target: KafkaTarget, topic: string, opts
   const timedOut = await Promise.race([finished.then(() => false), new Promise<boolean>((r) => (timer = setTimeout(() => r(true), timeoutMs)))]);
   clearTimeout(timer);
   await reader.stop().catch(() => undefined);
-  await deleteGroups(target, [groupId]).catch(() => undefined);
+  await kafka.deleteGroups(target, [groupId]).catch(() => undefined);
   if (timedOut) opts.log(`reading what ${topic} holds took over ${timeoutMs / 1000} s; continuing with ${messages} messages read (a product not seen may repeat its last trade once)`);
   return { dedup, messages };
 }
