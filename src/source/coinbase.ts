@@ -17,7 +17,8 @@ import { producedPositions, targetOf } from "./topic.js";
 export function runCoinbaseSource(config: SourceConfig, o: SourceRunOptions = {}): SourceHandle {
   return startSource(config, o, async ({ meter, topic, producer }, signal, log, ready) => {
     const { m, source } = meter;
-    const { dedup, messages } = await producedPositions(targetOf(config), topic, { log });
+    const { dedup, messages } = await producedPositions(targetOf(config), topic, { log, signal });
+    if (signal.aborted) return;
     if (messages > 0) log(`${topic} holds ${messages} messages; last trades known for ${dedup.products().join(", ") || "no product"}`);
     let failed: unknown;
     const failure = new AbortController();

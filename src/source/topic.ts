@@ -44,11 +44,18 @@ const KAFKA: SeedKafka = { openAdmin: (target) => openAdmin(target), readTopics,
  * The last position per product already in `topic`, read to each partition's end as it is now. Every partition
  * is read from its start: a partition holds many products, and the one that traded last is not the only one a
  * feed resends after a restart (its first ticker per product is the last trade again), so the tail of one
- * partition is not enough. The topic's retention bounds the cost.
+ * partition is not enough. The topic's retention bounds the cost. Aborting `signal` (the source's stop) ends
+ * the read early with what it has read, the reader disconnected and its group deleted, so a stop during a long
+ * read does not wait for it.
  */
-export async function producedPositions(target: KafkaTarget, topic: string, opts: { log: (line: string) => void; timeoutMs?: number; kafka?: SeedKafka }): Promise<{ dedup: Dedup; messages: number }> {
+export async function producedPositions(
+  target: KafkaTarget,
+  topic: string,
+  opts: { log: (line: string) => void; signal?: AbortSignal; timeoutMs?: number; kafka?: SeedKafka },
+): Promise<{ dedup: Dedup; messages: number }> {
   const kafka = opts.kafka ?? KAFKA;
   const dedup = new Dedup();
+  if (opts.signal?.aborted) return { dedup, messages: 0 };
   const admin = await kafka.openAdmin(target);
   let ends: Map<number, number>;
   try {
@@ -56,7 +63,7 @@ export async function producedPositions(target: KafkaTarget, topic: string, opts
   } finally {
     await admin.disconnect().catch(() => undefined);
   }
-  if (ends.size === 0) return { dedup, messages: 0 };
+  if (ends.size === 0 || opts.signal?.aborted) return { dedup, messages: 0 };
   let messages = 0;
   const groupId = uniqueName(`quixlab-source-seed-${topic}`);
   let done!: () => void;
@@ -80,11 +87,26 @@ export async function producedPositions(target: KafkaTarget, topic: string, opts
     onProgress: (_t, partition, offset) => progress(partition, offset),
   });
   const timeoutMs = opts.timeoutMs ?? 120_000;
-  let timer: NodeJS.Timeout | undefined;
-  const timedOut = await Promise.race([finished.then(() => false), new Promise<boolean>((r) => (timer = setTimeout(() => r(true), timeoutMs)))]);
-  clearTimeout(timer);
+  const end = await firstOf(finished, timeoutMs, opts.signal);
   await reader.stop().catch(() => undefined);
   await kafka.deleteGroups(target, [groupId]).catch(() => undefined);
-  if (timedOut) opts.log(`reading what ${topic} holds took over ${timeoutMs / 1000} s; continuing with ${messages} messages read (a product not seen may repeat its last trade once)`);
+  if (end === "stopped") opts.log(`stopped while reading what ${topic} holds (${messages} messages read)`);
+  if (end === "timeout") opts.log(`reading what ${topic} holds took over ${timeoutMs / 1000} s; continuing with ${messages} messages read (a product not seen may repeat its last trade once)`);
   return { dedup, messages };
+}
+
+/** Which comes first: `finished`, `timeoutMs`, or `signal` aborting (at once when it already has). */
+function firstOf(finished: Promise<void>, timeoutMs: number, signal: AbortSignal | undefined): Promise<"done" | "timeout" | "stopped"> {
+  return new Promise((resolve) => {
+    const end = (how: "done" | "timeout" | "stopped") => {
+      clearTimeout(timer);
+      signal?.removeEventListener("abort", stopped);
+      resolve(how);
+    };
+    const stopped = () => end("stopped");
+    const timer = setTimeout(() => end("timeout"), timeoutMs);
+    finished.then(() => end("done"));
+    if (signal?.aborted) stopped();
+    else signal?.addEventListener("abort", stopped, { once: true });
+  });
 }
