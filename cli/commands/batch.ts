@@ -15,7 +15,7 @@ import type { Command, CommandIO } from "../io.js";
 import { paint, useColor as colorOn } from "../io.js";
 
 const usage =
-  "quixlab batch <module.ts#export> --ticks <file> [--format jsonl|csv|table] [--out file] [--csv-map MAP] [--input-format jsonl|json|csv] [--chart out.svg] [--json]";
+  "quixlab batch <module.ts#export> --ticks <file> [--format jsonl|csv|table] [--out file] [--csv-map MAP] [--input-format jsonl|json|csv] [--partitions N] [--chart out.svg] [--json]";
 
 type OutFormat = "jsonl" | "csv" | "table";
 
@@ -36,6 +36,9 @@ options:
   --csv-map MAP         CSV column mapping, e.g. product_id=symbol,price=price,last_size=amount,time=timestamp:us
                         (time units :s :ms :us :ns; none = ISO text). Default: the header's names, or Tardis trades.
   --input-format F      force the ticks format: jsonl, json or csv (default: from the extension)
+  --partitions N        the input topic's partition count, for a feature with closing: "partition" (each
+                        partition's watermark closes its windows, as on the stream; ticks go to partitions by
+                        product_id as Kafka's default partitioner puts them). Default 1; other features ignore it.
   --chart FILE          also write a candlestick chart (SVG) of one key's windows
   --chart-key KEY       which key to chart (default: the first)
   --json                print a JSON summary on stdout (records go only to --out)
@@ -55,6 +58,7 @@ exit codes: 0 done, 2 bad flags, unreadable file or bad feature reference`,
         out: { type: "string", short: "o" },
         "csv-map": { type: "string" },
         "input-format": { type: "string" },
+        partitions: { type: "string" },
         chart: { type: "string" },
         "chart-key": { type: "string" },
         json: { type: "boolean" },
@@ -68,12 +72,19 @@ exit codes: 0 done, 2 bad flags, unreadable file or bad feature reference`,
     const format = (values.format ?? (io.stdout.isTTY && !values.out ? "table" : "jsonl")) as OutFormat;
     if (!["jsonl", "csv", "table"].includes(format)) throw new InputError(`bad --format '${format}'`, { remedy: "use jsonl, csv or table" });
 
+    const partitions = partitionsFlag(values.partitions);
+
     const feature = await loadFeatureRef(ref, io.cwd);
+    if (feature.window.closing === "partition" && partitions === undefined) {
+      const line = `${feature.name} closes windows by the input partition (closing: "partition"): this result assumes 1 partition; pass --partitions N (the input topic's partition count) to match the stream`;
+      io.stderr.write(`${paint(colorOn(io.stderr, io.env), 33, `warning: ${line}`)}\n`);
+    }
     const ticksPath = resolve(io.cwd, values.ticks);
     const progress = progressBar(io);
     const started = Date.now();
     const result = await feature.batchRecords(ticksPath, {
       onProgress: progress.update,
+      partitions,
       read: { format: values["input-format"] as TickFormat | undefined, csvMap: values["csv-map"] },
     }).finally(progress.done);
     const durationMs = Date.now() - started;
@@ -117,6 +128,16 @@ exit codes: 0 done, 2 bad flags, unreadable file or bad feature reference`,
 };
 
 export default command;
+
+/** --partitions as a count: a whole number >= 1 (undefined when absent). */
+function partitionsFlag(text: string | undefined): number | undefined {
+  if (text === undefined) return undefined;
+  const n = /^\d+$/.test(text.trim()) ? Number(text) : Number.NaN;
+  if (!Number.isSafeInteger(n) || n < 1) {
+    throw new InputError(`bad --partitions '${text}'`, { remedy: "give the input topic's partition count, a whole number >= 1 (e.g. --partitions 3)", context: { field: "partitions" } });
+  }
+  return n;
+}
 
 function summaryText(r: { ticks: number; rejected: number; late: number; rejections: Rejection[] }, windows: number, ms: number, color: boolean): string {
   const lines = [`${r.ticks.toLocaleString("en-US")} ticks → ${windows.toLocaleString("en-US")} windows in ${ms} ms`];
