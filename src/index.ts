@@ -28,9 +28,10 @@ export { countWindow, createEngine, describeWindow, hopping, parseDuration, sess
 export type { Duration, Engine, EngineEvents, EngineSnapshot, WindowBuilder, WindowKind, WindowOptions } from "./window/index.js";
 
 // ── features: define once, run in batch or as a stream step ────────────────────────────────────────────────────
-export { defineFeature, isFeature, loadFeatureRef, ohlcv, recordsToFrame } from "./feature/index.js";
+export { bollinger, defineFeature, ema, isFeature, loadFeatureRef, ohlcv, recordsToFrame, rollup, rsi } from "./feature/index.js";
 export type { Aggregator, BatchInput, BatchOptions, BatchResult, Feature, FeatureDefinition, Ohlcv, WindowRecord, WindowSpec } from "./feature/index.js";
 export { DEFAULT_GRACE, ohlc, ohlc1h, ohlc1m, ohlc60s, type OhlcOptions } from "./feature/shipped/ohlc.js";
+export { bb20, ema12, ohlc1hRollup, rsi14 } from "./feature/shipped/indicators.js";
 
 // ── charts ───────────────────────────────────────────────────────────────────────────────────────────────────
 export { type CandleChartOptions, candlestickSvg } from "./chart/candles.js";

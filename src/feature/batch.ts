@@ -23,6 +23,13 @@ export async function runBatch<R extends Record<string, unknown>>(
   fastOhlcv = false,
 ): Promise<BatchResult<R>> {
   const fast = fastOhlcv && !opts.onLate;
+  if (feature.input) {
+    // Over another feature: its batch records (each key's in start order, as its step writes them) are the input.
+    const up = await feature.input.batchRecords(input, { ...opts, onLate: undefined });
+    const items = up.records.map((r) => ({ ok: true as const, tick: r as unknown as Tick }));
+    // Its input is those records, all valid: the upstream's rejected ticks are the upstream's to report.
+    return runEngine(feature, [items], { ...opts, partitions: undefined });
+  }
   if (typeof input === "string") {
     if (fast) {
       const read = await readTickColumns(input, { ...opts.read, onProgress: opts.onProgress, onReject: opts.onReject, keepRejections: KEEP_REJECTIONS });

@@ -3,7 +3,7 @@ import { InputError } from "../errors/index.js";
 import type { Tick } from "../tick/types.js";
 import type { EngineEvents } from "../window/engine.js";
 import { createEngine } from "../window/engines.js";
-import { type CloseOptions, type WindowBuilder, toWindowSpec, withOptions } from "../window/spec.js";
+import { type CloseOptions, SCAN, type WindowBuilder, toWindowSpec, withOptions } from "../window/spec.js";
 import { runBatch } from "./batch.js";
 import { isOhlcvAggregator } from "./ohlcv.js";
 import type { Aggregator, BatchInput, BatchOptions, Feature, WindowSpec } from "./types.js";
@@ -14,7 +14,13 @@ export type Params = Record<string, string | number | boolean>;
 export interface FeatureDefinition<S, R extends Record<string, unknown>> {
   /** Letters, digits, '.', '_' or '-' (it names topics, deployments and state keys). */
   name: string;
-  window: WindowSpec | WindowBuilder;
+  /** The windows; leave it out over another feature's records for one result per input window (indicators). */
+  window?: WindowSpec | WindowBuilder;
+  /**
+   * Another feature whose records are this one's input (DESIGN.md "Features over features"): in batch its
+   * records; as a step, its output topic. Key and time then default to the record's `key` and `start`.
+   */
+  input?: Feature<Record<string, unknown>>;
   /** An incremental aggregator, or a whole-window function given the window's ticks sorted by (time, arrival). */
   agg: Aggregator<S, R> | ((rows: readonly Tick[]) => R);
   /** Default: `t.product_id`. */
@@ -45,21 +51,33 @@ export function defineFeature<S, R extends Record<string, unknown>>(def: Feature
       context: { field: "name" },
     });
   }
-  const window = withOptions(toWindowSpec(def.window), { closing: def.closing, idle: def.idle, emit: def.emit, every: def.every, fill: def.fill });
+  const input = def.input;
+  if (input !== undefined && !isFeature(input)) {
+    throw new InputError(`feature '${def.name}': input must be another feature (defineFeature(...)), not ${typeof input}`, {
+      remedy: "pass the upstream feature itself, e.g. input: ohlc1m",
+      context: { field: "input" },
+    });
+  }
+  if (def.window === undefined && !input) {
+    throw new InputError(`feature '${def.name}' has no window`, { remedy: "give a window (tumbling, hopping, sliding, session, countWindow), or an input feature for an indicator", context: { field: "window" } });
+  }
+  const options = { closing: def.closing, idle: def.idle, emit: def.emit, every: def.every, fill: def.fill };
+  const window = withOptions(def.window === undefined ? SCAN : toWindowSpec(def.window), options);
   const aggregator = toAggregator(def.agg, def.name);
   const params = Object.freeze({ ...(def.params ?? {}) });
-  const key = def.key ?? defaultKey;
-  const time = def.time ?? defaultTime;
+  const key = def.key ?? (input ? recordKey : defaultKey);
+  const time = def.time ?? (input ? recordStart : defaultTime);
   // The columnar fast path applies only when the built-in OHLCV reads the default key and time.
   // It knows neither the partition's watermark nor empty windows: those take the engine.
   const fastOhlcv =
-    isOhlcvAggregator(aggregator) && key === defaultKey && time === defaultTime && window.kind === "tumbling" && !window.closing && !window.fill;
+    isOhlcvAggregator(aggregator) && key === defaultKey && time === defaultTime && window.kind === "tumbling" && !window.closing && !window.fill && !input;
   const feature: Feature<R> = Object.freeze({
     [FEATURE]: 1,
     name: def.name,
     window,
     aggregator: aggregator as Aggregator<unknown, R>,
-    version: versionOf(def.name, window, aggregator, params),
+    version: versionOf(def.name, window, aggregator, params, input?.version),
+    ...(input ? { input } : {}),
     params,
     key,
     time,
@@ -80,6 +98,15 @@ function defaultKey(t: Tick): string {
 
 function defaultTime(t: Tick): number {
   return t.time;
+}
+
+/** Over another feature's records: the record's key and its window's start. */
+function recordKey(t: Tick): string {
+  return (t as unknown as { key: string }).key;
+}
+
+function recordStart(t: Tick): number {
+  return (t as unknown as { start: number }).start;
 }
 
 /** Duck-typed check (a notebook's copy of the library and the CLI's are different module instances). */
@@ -128,7 +155,7 @@ function digest(s: string): string {
 }
 
 /** Changes whenever anything that shapes checkpointed state or its meaning changes. */
-function versionOf(name: string, w: WindowSpec, agg: Aggregator<unknown, Record<string, unknown>>, params: Params): string {
+function versionOf(name: string, w: WindowSpec, agg: Aggregator<unknown, Record<string, unknown>>, params: Params, input?: string): string {
   const aggVersion = agg.version ?? `src:${digest([agg.init, agg.add, agg.result, agg.merge].map(String).join("\n"))}`;
   const p = Object.keys(params)
     .sort()
@@ -136,5 +163,6 @@ function versionOf(name: string, w: WindowSpec, agg: Aggregator<unknown, Record<
   // What changes the final records (closing, fill) is part of it, only when set: older versions stay as they were.
   // Early results and the idle timeout change no state and no final record.
   const closing = [...(w.closing ? [`closing:${w.closing}`] : []), ...(w.fill ? [`fill:${w.fill}`] : [])];
-  return digest(JSON.stringify([name, w.kind, w.size, w.step, w.origin, w.grace, aggVersion, p, ...closing]));
+  // Over another feature: its version too (a changed upstream changes what this state was computed from).
+  return digest(JSON.stringify([name, w.kind, w.size, w.step, w.origin, w.grace, aggVersion, p, ...closing, ...(input ? [`input:${input}`] : [])]));
 }

@@ -27,8 +27,10 @@ function movedTo(path: string): string | undefined {
 /**
  * Load the feature a reference names: `path/to/module.ts#exportName` (export defaults to `default`), resolved from
  * `cwd`. Without `#`, the module's default export must be a feature. TypeScript modules load because
- * bin/quixlab.js registers tsx.
+ * bin/quixlab.js registers tsx. `#exportName.input` names the feature that export reads (its `input`), as often as
+ * written: how the replay of a chain tells each step which feature of the chain it runs.
  * @example await loadFeatureRef("src/feature/shipped/ohlc.ts#ohlc1m", process.cwd())
+ * @example await loadFeatureRef("src/feature/shipped/indicators.ts#rsi14.input", process.cwd()) // ohlc1m
  */
 export async function loadFeatureRef(ref: string, cwd: string): Promise<Feature> {
   const hash = ref.lastIndexOf("#");
@@ -36,7 +38,7 @@ export async function loadFeatureRef(ref: string, cwd: string): Promise<Feature>
     throw new InputError(`bad feature reference '${ref}'`, { remedy: "write path/to/module.ts#exportName", context: { field: "ref" } });
   }
   const file = hash < 0 ? ref : ref.slice(0, hash);
-  const name = hash < 0 ? "default" : ref.slice(hash + 1) || "default";
+  const [name = "default", ...links] = (hash < 0 ? "default" : ref.slice(hash + 1) || "default").split(".");
   const asWritten = resolve(cwd, file);
   const path = existsSync(asWritten) ? asWritten : (movedTo(asWritten) ?? asWritten);
   if (!existsSync(path)) {
@@ -66,12 +68,23 @@ export async function loadFeatureRef(ref: string, cwd: string): Promise<Feature>
   if (!(name in mod)) {
     throw new InputError(`the module has no export named '${name}'`, { remedy: `use one of ${listed}`, context: { file: path, field: name } });
   }
-  const value = mod[name];
-  if (!isFeature(value)) {
+  const exported = mod[name];
+  if (!isFeature(exported)) {
     throw new InputError(`export '${name}' is not a feature (make it with defineFeature)`, {
       remedy: `use one of ${listed}`,
       context: { file: path, field: name },
     });
+  }
+  let value: Feature = exported;
+  for (const link of links) {
+    const next: unknown = link === "input" ? value.input : undefined;
+    if (!isFeature(next)) {
+      throw new InputError(`reference '${ref}': '${link}' names no input feature of '${value.name}'`, {
+        remedy: "follow a feature's input with '.input' (e.g. #rsi14.input), only as far as the chain goes",
+        context: { file: path, field: link },
+      });
+    }
+    value = next;
   }
   return value;
 }

@@ -47,6 +47,8 @@ export interface Feature<R extends Record<string, unknown> = Record<string, unkn
   /** Stable hash of name + window + aggregator version + params; versions checkpointed state. */
   readonly version: string;
   readonly params: Readonly<Record<string, string | number | boolean>>;
+  /** The feature whose records are this one's input (absent: ticks). */
+  readonly input?: Feature<Record<string, unknown>>;
   key(t: Tick): string;
   time(t: Tick): number;
   /** One row per (key, window) in the output record shape, as a danfojs DataFrame (danfojs loads lazily). */

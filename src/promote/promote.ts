@@ -10,7 +10,7 @@ import { InputError, QuixlabError } from "../errors/index.js";
 import { loadFeatureRef } from "../feature/ref.js";
 import { readNotebook } from "../notebook/model.js";
 import { type ReplayProgress, replay } from "../replay/replay.js";
-import type { ReplayReport } from "../replay/report.js";
+import { type ReplayReport, replayOk } from "../replay/report.js";
 import { packageRoot, stateDir } from "../util/paths.js";
 import { type ApplyResult, applyPromote } from "./apply.js";
 import { quixlabDependency } from "../packaging/index.js";
@@ -179,7 +179,7 @@ export async function promote(opts: PromoteOptions): Promise<PromoteResult> {
     onProgress: opts.onProgress,
     log: opts.log,
   });
-  if (!report.parity.ok) return { status: "parity-failed", plan, report };
+  if (!replayOk(report)) return { status: "parity-failed", plan, report };
   if (opts.dryRun) return { status: "dry-run", plan, report };
 
   // The replay took a while: a tag made meanwhile (another promote, by hand) must not be taken over.

@@ -6,9 +6,10 @@ import { killSchedule, runChaos } from "./chaos.js";
 import { readMetricsFile, StepProcess, stepWatchdog } from "./child.js";
 import { startCollector } from "./collector.js";
 import { distinctWindows } from "./parity.js";
-import { replayNames, replaySettings, stepEnvironment } from "./plan.js";
+import { replaySettings, stepEnvironment } from "./plan.js";
 import { produceFile } from "./produce.js";
 import { buildReport, type ReplayReport } from "./report.js";
+import { chainOf } from "./chain.js";
 import { countStored, openSession } from "./session.js";
 import type { ReplayOptions, ReplayProgress } from "./types.js";
 
@@ -32,46 +33,54 @@ export async function replay(opts: ReplayOptions): Promise<ReplayReport> {
     opts.onProgress?.({ ...progress });
   };
 
-  // The batch result first: it is what the stream must reproduce, and loading it checks the reference and the
-  // file before any service starts (exit 2 early).
-  const feature = await loadFeatureRef(s.ref, s.cwd);
+  // The batch results first: they are what the stream must reproduce, and loading them checks the reference and
+  // the file before any service starts (exit 2 early). A feature over another feature is a chain: every step of
+  // it runs, each on the step before's output, and each is compared with its own batch result.
+  const stages = chainOf(await loadFeatureRef(s.ref, s.cwd), s.refForChild);
   tell({ phase: "batch" });
-  const lateTicks: { key: string; time: number }[] = [];
-  const batch = await feature.batchRecords(s.ticksFile, {
-    read: s.read,
-    // closing "partition": each partition of the input topic has its own watermark, as the step will see it.
-    partitions: s.partitions,
-    onLate: (t, info) => {
-      if (lateTicks.length < 100_000) lateTicks.push({ key: info.key, time: feature.time(t) });
-    },
-  });
-  tell({ ticks: batch.ticks + batch.rejected, windowsExpected: batch.records.length });
+  for (const st of stages) {
+    st.batch = await st.feature.batchRecords(s.ticksFile, {
+      read: s.read,
+      // closing "partition": each partition of the input topic has its own watermark, as the step will see it.
+      partitions: s.partitions,
+      onLate: (t, info) => {
+        if (st.lateTicks.length < 100_000) st.lateTicks.push({ key: info.key, time: st.feature.time(t) });
+      },
+    });
+  }
+  const last = stages.at(-1)!;
+  tell({ ticks: stages[0]!.batch!.ticks + stages[0]!.batch!.rejected, windowsExpected: last.batch!.records.length });
 
-  const names = replayNames(feature.name);
-  const session = await openSession(s, names, log);
+  const session = await openSession(s, stages[0]!.names, log, stages.slice(1).map((st) => st.names));
   try {
     const { brokers } = session;
     // Read from the start before anything is produced.
     let lastProgressAt = Date.now();
-    const collector = await startCollector(brokers, names, s.partitions, {
-      client: session.client("reader"),
-      onRead: (t) => tell({ windowsReceived: t.windows.length }),
-    });
-    session.defer("stopping the reader", () => collector.stop());
+    for (const st of stages) {
+      const collector = await startCollector(brokers, st.names, s.partitions, {
+        client: session.client(`reader-${st.index}`),
+        onRead: (t) => st === last && tell({ windowsReceived: t.windows.length }),
+      });
+      st.collector = collector;
+      session.defer("stopping the reader", () => collector.stop());
+    }
+    for (const st of stages) {
+      const env = stepEnvironment(s, st.names, { brokers, redisUrl: session.redis.url, metricsFile: session.metricsFileOf(st.index) }, process.env);
+      const step = new StepProcess(st.ref, env, s.cwd, log);
+      st.step = step;
+      session.defer("stopping the step", () => step.kill("SIGTERM"));
+      step.start();
+      log(`step: started pid ${step.pid} (quixlab run ${st.ref})`);
+    }
 
-    const env = stepEnvironment(s, names, { brokers, redisUrl: session.redis.url, metricsFile: session.metricsFile }, process.env);
-    const step = new StepProcess(s.refForChild, env, s.cwd, log);
-    session.defer("stopping the step", () => step.kill("SIGTERM"));
-    step.start();
-    log(`step: started pid ${step.pid} (quixlab run ${s.refForChild})`);
-
-    // The step consumes while we produce; the end-of-input markers follow the last tick of every partition.
+    // The steps consume while we produce; the end-of-input markers follow the last tick of every partition.
     tell({ phase: "producing" });
     const producer = await openProducer(brokers, session.client("producer"));
     const produceStart = Date.now();
+    const input = stages[0]!.names.topics.input;
     let produced: number;
     try {
-      produced = await produceFile(producer, names.topics.input, s.ticksFile, {
+      produced = await produceFile(producer, input, s.ticksFile, {
         speed: s.speed,
         read: s.read,
         onProgress: (p) => {
@@ -79,54 +88,64 @@ export async function replay(opts: ReplayOptions): Promise<ReplayReport> {
           tell({ produced: p.produced, producedPerSec: p.produced / Math.max(0.001, (Date.now() - produceStart) / 1000) });
         },
       });
-      await produceEof(producer, names.topics.input, s.partitions);
+      await produceEof(producer, input, s.partitions);
     } finally {
       await producer.disconnect().catch(() => undefined);
     }
     const produceMs = Date.now() - produceStart;
     tell({ phase: "processing" });
 
-    const chaos = await runChaos(step, killSchedule(s.chaos, s.seed), { onKill: (kills) => tell({ kills }), log });
-    const watchdog = stepWatchdog(step, () => Math.max(lastProgressAt, collector.lastReadAt), s.stallMs);
+    // Chaos kills every step of a chain, each on a schedule of its own.
+    let kills = 0;
+    const chaos = await Promise.all(stages.map((st) => runChaos(st.step!, killSchedule(s.chaos, s.seed + st.index), { onKill: () => tell({ kills: ++kills }), log })));
+    const read = () => Math.max(lastProgressAt, ...stages.map((st) => st.collector!.lastReadAt));
+    const watchdogs = stages.map((st) => stepWatchdog(st.step!, read, s.stallMs));
     try {
-      await Promise.race([collector.completed, watchdog.failed]);
+      await Promise.race([Promise.all(stages.map((st) => st.collector!.completed)), ...watchdogs.map((w) => w.failed)]);
     } finally {
-      watchdog.stop();
+      for (const w of watchdogs) w.stop();
     }
     const processMs = Date.now() - produceStart;
     tell({ phase: "comparing" });
-    // Dead letters and late ticks are written before the end-of-input marker they precede: read them to the end.
-    await collector.drain([names.topics.dlq, names.topics.late]);
-    // A clean stop writes the step's final metrics (latency included).
-    await step.kill("SIGTERM");
-    const metrics = readMetricsFile(session.metricsFile);
-
-    const streamWindows = distinctWindows(collector.tally.windows);
-    if (s.outFile) writeFileSync(s.outFile, streamWindows.map((r) => `${JSON.stringify(r)}\n`).join(""));
-    const windowsStored = session.redis.url ? await countStored(session.redis.url, feature.name, streamWindows) : null;
+    const reports: ReplayReport[] = [];
+    for (const st of stages) {
+      const collector = st.collector!;
+      // Dead letters and late ticks are written before the end-of-input marker they precede: read them to the end.
+      await collector.drain([st.names.topics.dlq, st.names.topics.late]);
+      // A clean stop writes the step's final metrics (latency included).
+      await st.step!.kill("SIGTERM");
+      const metrics = readMetricsFile(session.metricsFileOf(st.index));
+      const streamWindows = distinctWindows(collector.tally.windows);
+      if (s.outFile && st === last) writeFileSync(s.outFile, streamWindows.map((r) => `${JSON.stringify(r)}\n`).join(""));
+      const windowsStored = session.redis.url ? await countStored(session.redis.url, st.feature.name, streamWindows) : null;
+      reports.push(
+        buildReport({
+          feature: { ref: st.index === stages.length - 1 ? s.ref : `${s.ref}${".input".repeat(stages.length - 1 - st.index)}`, name: st.feature.name, version: st.feature.version },
+          ticksFile: s.ticksShown,
+          batch: st.batch!,
+          lateTicks: st.lateTicks,
+          streamed: collector.tally.windows,
+          streamWindows: streamWindows.length,
+          rejectedInStream: collector.tally.rejected.size,
+          lateInStream: collector.tally.late.size,
+          produced,
+          produceMs,
+          processMs,
+          latency: metrics?.latencyMs,
+          broker: { provider: session.broker.provider, brokers, startupMs: session.broker.startupMs },
+          redis: { provider: session.redis.provider, url: session.redis.url, windowsStored },
+          partitions: s.partitions,
+          speed: s.speedText,
+          chaos: { requested: s.chaos, ...chaos[st.index]! },
+          topics: { ...st.names.topics, kept: s.keep },
+          out: st === last ? s.out : null,
+          durationMs: Date.now() - started,
+        }),
+      );
+    }
     tell({ phase: "done" });
-    return buildReport({
-      feature: { ref: s.ref, name: feature.name, version: feature.version },
-      ticksFile: s.ticksShown,
-      batch,
-      lateTicks,
-      streamed: collector.tally.windows,
-      streamWindows: streamWindows.length,
-      rejectedInStream: collector.tally.rejected.size,
-      lateInStream: collector.tally.late.size,
-      produced,
-      produceMs,
-      processMs,
-      latency: metrics?.latencyMs,
-      broker: { provider: session.broker.provider, brokers, startupMs: session.broker.startupMs },
-      redis: { provider: session.redis.provider, url: session.redis.url, windowsStored },
-      partitions: s.partitions,
-      speed: s.speedText,
-      chaos: { requested: s.chaos, ...chaos },
-      topics: { ...names.topics, kept: s.keep },
-      out: s.out,
-      durationMs: Date.now() - started,
-    });
+    const final = reports.at(-1)!;
+    return reports.length > 1 ? { ...final, steps: reports } : final;
   } finally {
     await session.close();
   }

@@ -27,6 +27,13 @@ export interface ReplayReport {
   topics: { input: string; output: string; dlq: string; late: string; kept: boolean };
   out: string | null;
   durationMs: number;
+  /** A chain (a feature over another feature's records): every step's report, upstream first, this one last. */
+  steps?: ReplayReport[];
+}
+
+/** Parity held at every step (of a chain, or of the one step). */
+export function replayOk(r: ReplayReport): boolean {
+  return r.parity.ok && (r.steps ?? []).every((x) => x.parity.ok);
 }
 
 /** What a replay measured and read, from which `buildReport` makes the report. */
@@ -116,6 +123,7 @@ export function reportJson(r: ReplayReport): Record<string, unknown> {
     topics: r.topics,
     out: r.out,
     durationMs: r.durationMs,
+    ...(r.steps ? { ok: replayOk(r), steps: r.steps.map((x) => reportJson(x)) } : {}),
   };
 }
 
@@ -124,6 +132,14 @@ const fmt = (n: number | null, digits = 0) =>
 
 /** The parity report as plain text (non-TTY output and logs). `hi` wraps text to highlight (colour or not). */
 export function reportText(r: ReplayReport, hi: (s: string) => string = (s) => s): string {
+  if (r.steps) {
+    const parts = r.steps.map((x, i) => `step ${i + 1} of ${r.steps!.length}: ${x.feature.name}${i ? ` (reads ${r.steps![i - 1]!.feature.name})` : " (reads the ticks)"}\n${stepText(x, hi)}`);
+    return `${parts.join("\n")}\n${replayOk(r) ? "every step of the chain has parity" : "PARITY FAILED in the chain"}\n`;
+  }
+  return stepText(r, hi);
+}
+
+function stepText(r: ReplayReport, hi: (s: string) => string): string {
   const p = r.parity;
   const lines: string[] = [];
   const verdict = p.ok ? "PARITY OK" : "PARITY FAILED";

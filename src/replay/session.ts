@@ -43,15 +43,20 @@ export interface ReplaySession {
   readonly broker: BrokerHandle;
   readonly redis: RedisHandle;
   readonly brokers: string[];
-  /** Where the step writes its metrics on a clean stop. */
+  /** Where the step writes its metrics on a clean stop (a chain's step i: `metricsFileOf(i)`). */
   readonly metricsFile: string;
+  metricsFileOf(step: number): string;
   /** Settings of a client of this replay, `role` naming it to the broker. */
   client(role: string): ClientOptions;
   defer(what: string, run: () => Promise<unknown> | unknown): void;
   close(): Promise<void>;
 }
 
-export async function openSession(s: ReplaySettings, names: ReplayNames, log: (line: string) => void): Promise<ReplaySession> {
+/**
+ * `chain`: the names of each step of a chain after the first, whose input is the step before's output (its
+ * topics are made too, and deleted with the rest).
+ */
+export async function openSession(s: ReplaySettings, names: ReplayNames, log: (line: string) => void, chain: readonly ReplayNames[] = []): Promise<ReplaySession> {
   const cleanup = new Cleanup();
   try {
     const dir = mkdtempSync(join(tmpdir(), "quixlab-replay-"));
@@ -63,16 +68,22 @@ export async function openSession(s: ReplaySettings, names: ReplayNames, log: (l
     const brokers = broker.brokers;
     if (!s.keep) {
       // Registered before the topics exist, so a half-made set goes too.
-      cleanup.defer("deleting groups", () => deleteOwnGroups(brokers, names.base));
-      cleanup.defer("deleting topics", () => deleteTopics(brokers, [...Object.values(names.topics), names.changelog]));
+      for (const n of [names, ...chain]) {
+        // A chain's step reads the step before's output: that topic is deleted with the step that writes it.
+        const own = Object.values(n.topics).filter((t) => n === names || t !== n.topics.input);
+        cleanup.defer("deleting groups", () => deleteOwnGroups(brokers, n.base));
+        cleanup.defer("deleting topics", () => deleteTopics(brokers, [...own, n.changelog]));
+      }
     }
     await createTopics(brokers, replayTopics(names, s.partitions));
-    log(`replay: topics ${names.topics.input} → ${names.topics.output} (${s.partitions} partitions)`);
+    for (const n of chain) await createTopics(brokers, replayTopics(n, s.partitions).filter((t) => t.topic !== n.topics.input));
+    log(`replay: topics ${[names, ...chain].map((n) => n.topics.input).join(" → ")} → ${(chain.at(-1) ?? names).topics.output} (${s.partitions} partitions)`);
     return {
       broker,
       redis,
       brokers,
       metricsFile: join(dir, "metrics.json"),
+      metricsFileOf: (step) => join(dir, step === 0 ? "metrics.json" : `metrics-${step}.json`),
       client: (role) => ({ clientId: `${names.base}-${role}`, config: { retry: { ...RIDE_OUT_OUTAGE } } }),
       defer: (what, run) => cleanup.defer(what, run),
       close: () => cleanup.run(log),

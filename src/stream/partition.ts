@@ -3,8 +3,8 @@ import type { Feature, WindowRecord } from "../feature/types.js";
 import type { EngineSnapshot } from "../window/engine.js";
 import { restoreEngine } from "../window/engines.js";
 import type { Engine } from "../window/keyed.js";
-import { forwardedEof, INGEST_HEADER, isEof } from "./control.js";
-import { DEFAULT_MAX_VALUE_BYTES, deadLetter, decodeValue, type InMessage, lateMessage, type OutMessage, windowMessage } from "./serde.js";
+import { forwardedEof, INGEST_HEADER, isEof, readEofMarker } from "./control.js";
+import { DEFAULT_MAX_VALUE_BYTES, deadLetter, decodeRecordValue, decodeValue, type InMessage, lateMessage, type OutMessage, windowMessage } from "./serde.js";
 
 /** Topic names one partition's processing writes to. */
 export interface StepTopics {
@@ -158,6 +158,14 @@ export class PartitionProcessor {
     this.trigger = Number.isFinite(ingest) ? ingest : Date.now();
     this.counts.consumed++;
     if (eof) {
+      // Over another feature: its output ends once the marker of each of its input partitions arrived.
+      if (this.engine.endOfInput) {
+        const m = eofSource(src.message(i));
+        if (!this.engine.endOfInput(m?.sourcePartition, m?.sourcePartitions)) {
+          this.position = offset + 1;
+          return;
+        }
+      }
       this.engine.flush();
       for (let q = 0; q < this.opts.outputPartitions; q++) {
         const marker = forwardedEof(this.partition, this.opts.inputPartitions);
@@ -167,7 +175,7 @@ export class PartitionProcessor {
       this.position = offset + 1;
       return;
     }
-    const d = decodeValue(buf, from, to, this.opts.maxValueBytes ?? DEFAULT_MAX_VALUE_BYTES);
+    const d = (this.opts.feature.input ? decodeRecordValue : decodeValue)(buf, from, to, this.opts.maxValueBytes ?? DEFAULT_MAX_VALUE_BYTES);
     if (d.kind === "reject") {
       this.reject(src.message(i), d);
     } else if (d.kind === "tick") {
@@ -226,4 +234,20 @@ export class PartitionProcessor {
     this.counts = zero();
     return out;
   }
+}
+
+/**
+ * Which input partition of the upstream step a forwarded eof marker closes: from its headers, or from its value
+ * (the packed path keeps only the control header); undefined for a replay's own marker.
+ */
+function eofSource(m: InMessage): { sourcePartition: number; sourcePartitions: number } | undefined {
+  const h = readEofMarker(m.headers);
+  if (h) return h;
+  try {
+    const v = m.value ? (JSON.parse(m.value.toString("utf8")) as { sourcePartition?: unknown; sourcePartitions?: unknown }) : undefined;
+    if (v && Number.isInteger(v.sourcePartition) && Number.isInteger(v.sourcePartitions)) return { sourcePartition: v.sourcePartition as number, sourcePartitions: v.sourcePartitions as number };
+  } catch {
+    // not JSON: a marker without a source
+  }
+  return undefined;
 }

@@ -56,6 +56,32 @@ export function decodeValue(buf: Uint8Array | null, from: number, to: number, ma
   return { kind: "reject", reason, field, detail: detail ?? reason };
 }
 
+/**
+ * A value that is another feature's output record (a step over another feature reads its output topic): a JSON
+ * object with a non-empty string `key` and numeric `start` and `end`; it is passed to the engine as it is.
+ */
+export function decodeRecordValue(buf: Uint8Array | null, from: number, to: number, maxValueBytes = DEFAULT_MAX_VALUE_BYTES): Decoded {
+  const length = to - from;
+  if (buf === null || length <= 0) return { kind: "reject", reason: "empty value", detail: "message value is null or empty (a tombstone?)" };
+  if (length > maxValueBytes) return { kind: "reject", reason: "too large", detail: `value is ${length} bytes; records are at most ${maxValueBytes}` };
+  let r: unknown;
+  try {
+    r = JSON.parse(Buffer.from(buf.buffer, buf.byteOffset + from, length).toString("utf8"));
+  } catch (e) {
+    return { kind: "reject", reason: "bad JSON", detail: (e as Error).message };
+  }
+  if (typeof r !== "object" || r === null || Array.isArray(r)) return { kind: "reject", reason: "not a window record", detail: "expected a JSON object {key, start, end, ...}" };
+  const o = r as Record<string, unknown>;
+  for (const [field, ok] of [
+    ["key", typeof o.key === "string" && o.key !== ""],
+    ["start", typeof o.start === "number" && Number.isFinite(o.start)],
+    ["end", typeof o.end === "number" && Number.isFinite(o.end)],
+  ] as const) {
+    if (!ok) return { kind: "reject", reason: "not a window record", field, detail: `'${field}' is missing or of the wrong type` };
+  }
+  return { kind: "tick", tick: o as unknown as Tick };
+}
+
 /** Where a consumed message came from, for the headers of what it turns into. */
 export interface Source {
   topic: string;

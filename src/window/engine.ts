@@ -31,8 +31,11 @@ export interface EngineSnapshot {
   readonly keys: KeySnapshot[];
   /** `closing: "partition"`: the input partition's watermark (max event time of every key). */
   readonly partitionWatermark?: number;
-  /** The window kind, for sliding, session and count windows (absent: tumbling or hopping). */
+  /** The window kind, for sliding, session, count and scan (absent: tumbling or hopping). */
   readonly kind?: string;
+  /** Input from another feature (records.ts): each key's newest input start, and the upstream eof markers seen. */
+  readonly inputs?: [string, number][];
+  readonly eofs?: number[];
 }
 
 /**

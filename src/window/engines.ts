@@ -2,6 +2,8 @@ import { InputError } from "../errors/index.js";
 import { CountEngine } from "./count.js";
 import { type EngineEvents, type EngineSnapshot, WindowEngine } from "./engine.js";
 import type { Engine } from "./keyed.js";
+import { RecordInput } from "./records.js";
+import { ScanEngine } from "./scan.js";
 import { SessionEngine } from "./session.js";
 import { SlidingEngine } from "./sliding.js";
 import type { EngineSpec } from "./types.js";
@@ -12,7 +14,14 @@ import type { EngineSpec } from "./types.js";
  * @example createEngine(ohlc1m, { emit: (r) => out.push(r) })
  */
 export function createEngine<R extends Record<string, unknown>>(def: EngineSpec<R>, events: EngineEvents<R>): Engine {
+  const e = kindEngine(def, events);
+  return def.input ? new RecordInput(e) : e;
+}
+
+function kindEngine<R extends Record<string, unknown>>(def: EngineSpec<R>, events: EngineEvents<R>): Engine {
   switch (def.window.kind) {
+    case "scan":
+      return new ScanEngine(def, events);
     case "sliding":
       return new SlidingEngine(def, events);
     case "session":
@@ -33,7 +42,6 @@ export function restoreEngine<R extends Record<string, unknown>>(def: EngineSpec
       { remedy: "the feature's definition changed since the checkpoint: reset the step's state and replay from the start" },
     );
   }
-  if (kind === undefined) return WindowEngine.restore(def, snap, events);
-  const e = createEngine(def, events) as SlidingEngine<R> | SessionEngine<R> | CountEngine<R>;
-  return e.load(snap);
+  const e = kind === undefined ? WindowEngine.restore(def, snap, events) : (kindEngine(def, events) as SlidingEngine<R> | SessionEngine<R> | CountEngine<R> | ScanEngine<R>).load(snap);
+  return def.input ? new RecordInput(e).load(snap) : e;
 }

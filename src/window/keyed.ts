@@ -15,6 +15,8 @@ export interface Engine {
   openWindows(): number;
   lateCount(): number;
   snapshot(): EngineSnapshot;
+  /** Input from another feature only (records.ts): an upstream eof marker; true when the input has ended. */
+  endOfInput?(from: number | undefined, of: number | undefined): boolean;
 }
 
 /** Per key: the event-time watermark and, for idle, when its newest live tick arrived (engine.ts `liveSince`). */

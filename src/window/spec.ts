@@ -35,7 +35,10 @@ export interface WindowOptions {
 export type CloseOptions = Pick<WindowOptions, "closing" | "idle" | "emit" | "every" | "fill">;
 
 const BUILDER = Symbol.for("quixlab.window");
-const KINDS: readonly string[] = ["tumbling", "hopping", "sliding", "session", "count"] satisfies WindowSpec["kind"][];
+const KINDS: readonly string[] = ["tumbling", "hopping", "sliding", "session", "count", "scan"] satisfies WindowSpec["kind"][];
+
+/** No window: one result per input record (a feature over another feature's records, e.g. ema(12) over ohlc1m). */
+export const SCAN: WindowSpec = Object.freeze({ kind: "scan", size: 1, step: 1, origin: "epoch", grace: 0 });
 
 /**
  * A window under construction, fluent in the Quix Streams manner: `tumbling("1m").grace("2s")`.
@@ -176,6 +179,9 @@ function makeSpec(s: WindowSpec): WindowSpec {
   const grid = s.kind === "tumbling" || s.kind === "hopping";
   if (fill !== "none" && !grid) throw bad(`fill "${fill}" on a ${s.kind} window`, "empty windows exist only on a grid: use fill with tumbling or hopping windows");
   if (!grid && s.origin !== "epoch") throw bad(`origin "${s.origin}" on a ${s.kind} window`, "only tumbling and hopping windows have a grid to align");
+  if (s.kind === "scan" && (s.size !== 1 || s.grace > 0 || closing !== "key" || idle > 0 || emit !== "final")) {
+    throw bad("options on a scan (one result per input record)", "an indicator has no window to close: leave grace, closing, idle and emit out");
+  }
   if (s.kind === "count" && (s.grace > 0 || closing !== "key" || idle > 0)) {
     throw bad("grace, closing or idle on a count window", "count windows close on their n-th tick in arrival order: leave grace, closing and idle out");
   }
@@ -216,9 +222,11 @@ export function describeWindow(s: WindowSpec): string {
         ? `hopping ${size} every ${formatDuration(s.step)}`
         : s.kind === "session"
           ? `session gap ${formatDuration(s.size)}`
-          : `count ${s.size} ticks`;
+          : s.kind === "count"
+            ? `count ${s.size} ticks`
+            : "each input window";
   const extra = [
-    ...(s.kind === "count" ? [] : [`grace ${formatDuration(s.grace)}`]),
+    ...(s.kind === "count" || s.kind === "scan" ? [] : [`grace ${formatDuration(s.grace)}`]),
     ...(s.origin === "start" ? ["origin start"] : []),
     ...(s.closing === "partition" ? ["closing partition"] : []),
     ...(s.idle ? [`idle ${formatDuration(s.idle)}`] : []),

@@ -1,7 +1,10 @@
 import type { Tick } from "../tick/types.js";
 
-/** DESIGN.md "Windows" and "More window kinds": grid windows (tumbling, hopping) and the three others. */
-export type WindowKind = "tumbling" | "hopping" | "sliding" | "session" | "count";
+/**
+ * DESIGN.md "Windows" and "More window kinds": grid windows (tumbling, hopping), the three others, and "scan": no
+ * window, one result per input record (indicators over another feature's windows, "Features over features").
+ */
+export type WindowKind = "tumbling" | "hopping" | "sliding" | "session" | "count" | "scan";
 
 /**
  * Window shape after parsing durations (all ms). Hopping with step == size is tumbling. `size` is the window's
@@ -62,4 +65,10 @@ export interface EngineSpec<R extends Record<string, unknown> = Record<string, u
   time(t: Tick): number;
   readonly name: string;
   readonly version: string;
+  /**
+   * Set when the input is another feature's records (not ticks): each key's records are taken once, in start
+   * order (a redelivered one is dropped), and the end of input is the upstream's eof marker from each of its input
+   * partitions.
+   */
+  readonly input?: { readonly name: string; readonly version: string };
 }
