@@ -66,7 +66,9 @@ describe("indicators", () => {
   const run = (agg: Parameters<typeof defineFeature>[0]["agg"], closes: number[]) => {
     const out: WindowRecord[] = [];
     const e = engineOf(defineFeature({ name: "i", input: ohlc1m, agg }), out);
-    closes.forEach((c, i) => e.add(bar("A", i, c)));
+    closes.forEach((c, i) => {
+      e.add(bar("A", i, c));
+    });
     return out;
   };
 
@@ -97,19 +99,27 @@ describe("indicators", () => {
     const f = defineFeature({ name: "i", input: ohlc1m, agg: rsi(14) });
     const whole: WindowRecord[] = [];
     const a = engineOf(f, whole);
-    closes.forEach((c, i) => a.add(bar("A", i, c)));
+    closes.forEach((c, i) => {
+      a.add(bar("A", i, c));
+    });
     const parts: WindowRecord[] = [];
     const b = engineOf(f, parts);
-    closes.slice(0, 17).forEach((c, i) => b.add(bar("A", i, c)));
+    closes.slice(0, 17).forEach((c, i) => {
+      b.add(bar("A", i, c));
+    });
     const c = restoreEngine(f, JSON.parse(JSON.stringify(b.snapshot())), { emit: (x) => parts.push(x) });
-    closes.slice(17).forEach((v, i) => c.add(bar("A", i + 17, v)));
+    closes.slice(17).forEach((v, i) => {
+      c.add(bar("A", i + 17, v));
+    });
     assert.deepEqual(parts, whole);
   });
 
   test("rollup folds OHLCV records: open of the earliest, close of the latest, extremes, sums", () => {
     const out: WindowRecord[] = [];
     const e = engineOf(defineFeature({ name: "r", input: ohlc1m, window: tumbling("3m"), agg: rollup() }), out);
-    [10, 12, 11].forEach((c, i) => e.add(bar("A", i, c)));
+    [10, 12, 11].forEach((c, i) => {
+      e.add(bar("A", i, c));
+    });
     e.flush();
     assert.deepEqual(out.map(({ open, high, low, close, volume, count }) => ({ open, high, low, close, volume, count })), [{ open: 10, high: 13, low: 9, close: 11, volume: 3, count: 6 }]);
   });
