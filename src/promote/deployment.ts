@@ -62,6 +62,25 @@ export function currentDeployment(doc: Document, name: string): Current {
   };
 }
 
+/**
+ * The output topic of the deployment that runs feature `featureName`: the one whose changelog for that feature
+ * (`<its group>.<featureName>.changelog`) quix.yaml declares. What a feature over that feature reads (its input).
+ * Undefined when no deployment runs it, or its output is a placeholder.
+ */
+export function upstreamOutput(doc: Document, featureName: string): { deployment: string; output: string } | undefined {
+  const deps = doc.get("deployments");
+  const topics = (doc.toJSON() as { topics?: { name?: unknown }[] }).topics ?? [];
+  const declared = new Set(topics.map((t) => t?.name).filter((n): n is string => typeof n === "string"));
+  if (!isSeq(deps)) return undefined;
+  for (const d of deps.items) {
+    if (!isMap(d) || typeof d.get("name") !== "string") continue;
+    const name = d.get("name") as string;
+    const c = currentDeployment(doc, name);
+    if (c.output && declared.has(changelogTopic(c.consumerGroup ?? name, featureName))) return { deployment: name, output: c.output };
+  }
+  return undefined;
+}
+
 /** Every topic a promoted step uses, by the variable that names it (the changelog is named by the group). */
 export interface StepTopics {
   readonly input: string;

@@ -19,7 +19,7 @@ import {
 import { InputError } from "../errors/index.js";
 import { type Extraction, extractFeature } from "../notebook/extract.js";
 import type { Notebook } from "../notebook/model.js";
-import { type Current, currentDeployment, declareChangelog, type StepTopics, stepTopics } from "./deployment.js";
+import { type Current, currentDeployment, declareChangelog, type StepTopics, stepTopics, upstreamOutput } from "./deployment.js";
 import { withQuixlabDependency, withVendoredLock } from "./package.js";
 import { fillTemplate, outputName, type TemplateFiles } from "./template.js";
 
@@ -65,6 +65,8 @@ export interface PromoteInput {
   readonly memory?: number;
   /** The feature's `name` (its changelog topic is `<consumer group>.<name>.changelog`); default the export's name. */
   readonly featureName?: string;
+  /** The feature reads another feature's records (`input`): that feature's name; its deployment's output is the input topic. */
+  readonly upstream?: string;
   /** The feature emits early results (`emit: "update"`): the step also writes `<output>.updates`. */
   readonly updates?: boolean;
   /** The feature's parameters (`Feature.params`); each becomes a FreeText variable. */
@@ -262,6 +264,19 @@ const same = (a: string | Buffer | undefined, b: string | Buffer) =>
  * names or values, for an app folder holding something else, and DescriptorInvalidError when the edited
  * quix.yaml would not validate.
  */
+/** A feature over another feature: the output topic of the deployment that runs the upstream feature. */
+function upstreamInput(input: PromoteInput, descriptor: string | null, descriptorFile: string): string | undefined {
+  if (!input.upstream) return undefined;
+  const found = descriptor === null ? undefined : upstreamOutput(loadValid(descriptor, descriptorFile), input.upstream);
+  if (!found) {
+    throw new InputError(`'${input.exportName}' reads the records of feature '${input.upstream}', and no deployment in ${descriptorFile} runs it`, {
+      remedy: `promote the feature '${input.upstream}' first (its step's output is this one's input), or pass --input TOPIC`,
+      context: { file: descriptorFile, field: "input" },
+    });
+  }
+  return found.output;
+}
+
 export function planPromote(input: PromoteInput): PromotePlan {
   checkInput(input);
   const source = `${input.notebookPath}#${input.exportName}`;
@@ -284,7 +299,7 @@ export function planPromote(input: PromoteInput): PromotePlan {
     }
   }
   const named = {
-    input: input.input ?? current.input ?? appDefault("input") ?? DEFAULTS.input,
+    input: input.input ?? current.input ?? appDefault("input") ?? upstreamInput(input, before, descriptorFile) ?? DEFAULTS.input,
     output: input.output ?? current.output ?? appDefault("output") ?? input.deployment,
   };
   // dlq and late given by a placeholder stay unknown here: not declared, and not moved.

@@ -159,6 +159,7 @@ export async function promote(opts: PromoteOptions): Promise<PromoteResult> {
     cpu: opts.cpu,
     memory: opts.memory,
     featureName: feature.name,
+    upstream: feature.input?.name,
     updates: feature.window.emit === "update",
     params: feature.params,
     template,

@@ -403,3 +403,22 @@ describe("the templates", () => {
     assert.ok(parseYaml(template["app.yaml"]!));
   });
 });
+
+describe("planPromote: a feature over another feature (input: ohlc1m)", () => {
+  it("reads the output topic of the deployment that runs the upstream feature, and says which to promote first when none does", () => {
+    const first = planPromote(input());
+    const chained = planPromote(input({ deployment: "rsi-14", appDir: "rsi-14", featureName: "rsi14", upstream: "ohlc1m", descriptorText: first.descriptorAfter }));
+    const loaded = loadDescriptor(chained.descriptorAfter, "quix.yaml");
+    assert.deepEqual(loaded.errors, []);
+    const dep = loaded.value.deployments.find((d) => d.name === "rsi-14")!;
+    const upstream = loaded.value.deployments.find((d) => d.name === "candles-1m")!;
+    const out = upstream.variables.find((v) => v.name === "output")?.value;
+    assert.ok(out);
+    assert.equal(dep.variables.find((v) => v.name === "input")?.value, out, "the chain: rsi-14 reads what candles-1m writes");
+    assert.throws(
+      () => planPromote(input({ deployment: "rsi-14", appDir: "rsi-14", featureName: "rsi14", upstream: "ohlc_5m" })),
+      (e: Error & { remedy?: string }) => /reads the records of feature 'ohlc_5m', and no deployment in quix.yaml runs it/.test(e.message) && /promote the feature 'ohlc_5m' first/.test(e.remedy ?? ""),
+    );
+    assert.equal(planPromote(input({ deployment: "rsi-14", appDir: "rsi-14", upstream: "ohlc_5m", input: "my-candles" })).descriptorAfter.includes("my-candles"), true, "--input wins");
+  });
+});
