@@ -4,7 +4,7 @@ import { readFileSync } from "node:fs";
 import { describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
 import { parse as parseYaml } from "yaml";
-import { DescriptorInvalidError, loadAppDescriptor, loadDescriptor, TOPIC_DEFAULTS } from "../../src/descriptor/index.js";
+import { DescriptorInvalidError, loadAppDescriptor, loadDescriptor, pipelineGraph, renderGraphText, TOPIC_DEFAULTS } from "../../src/descriptor/index.js";
 import { InputError } from "../../src/errors/index.js";
 import { type Notebook, parseNotebook } from "../../src/notebook/model.js";
 import { isDeploymentTag, type PromoteInput, type PromotePlan, planPromote, promotedSource, UNCOMMITTED, withQuixlabDependency, withVendoredLock } from "../../src/promote/plan.js";
@@ -415,6 +415,11 @@ describe("planPromote: a feature over another feature (input: ohlc1m)", () => {
     const out = upstream.variables.find((v) => v.name === "output")?.value;
     assert.ok(out);
     assert.equal(dep.variables.find((v) => v.name === "input")?.value, out, "the chain: rsi-14 reads what candles-1m writes");
+    // The graph shows the chain: candles-1m → its output topic → rsi-14.
+    const g = pipelineGraph(loaded.value);
+    assert.ok(g.edges.some((e) => e.from === "deployment:candles-1m" && e.to === `topic:${out}`));
+    assert.ok(g.edges.some((e) => e.from === `topic:${out}` && e.to === "deployment:rsi-14"));
+    assert.match(renderGraphText(g), /\[candles-1m\] Service\n\s+├─▶ \(candles-1m\)\n[\s│]+└─▶ \[rsi-14\] Service/, "drawn as a chain");
     assert.throws(
       () => planPromote(input({ deployment: "rsi-14", appDir: "rsi-14", featureName: "rsi14", upstream: "ohlc_5m" })),
       (e: Error & { remedy?: string }) => /reads the records of feature 'ohlc_5m', and no deployment in quix.yaml runs it/.test(e.message) && /promote the feature 'ohlc_5m' first/.test(e.remedy ?? ""),
