@@ -16,6 +16,7 @@ import { ohlc, ohlc1h, ohlc1m } from "../src/feature/shipped/ohlc.js";
 import { columnTick } from "../src/tick/columns.js";
 import { writeTicksFile } from "../src/tick/generate.js";
 import { readTickColumns } from "../src/tick/read.js";
+import { best } from "./time.js";
 import type { Row } from "./types.js";
 
 export const name = "batch";
@@ -32,18 +33,6 @@ interface Pandas {
   compute_1h_s: number;
   windows_1m: number;
   windows_1h: number;
-}
-
-/** Fastest of `repeat` runs, in seconds. */
-async function best<T>(repeat: number, fn: () => T | Promise<T>): Promise<{ s: number; result: T }> {
-  let s = Number.POSITIVE_INFINITY;
-  let result!: T;
-  for (let i = 0; i < repeat; i++) {
-    const t = performance.now();
-    result = await fn();
-    s = Math.min(s, (performance.now() - t) / 1000);
-  }
-  return { s, result };
 }
 
 /** Generate the data, run pandas and quixlab on it, return the comparison rows. */

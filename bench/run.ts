@@ -15,6 +15,7 @@ const SUITES: { name: string; load: () => Promise<Suite> }[] = [
   { name: "stream", load: () => import("./stream.js") },
   { name: "replay", load: () => import("./replay.js") },
   { name: "live", load: () => import("./live.js") },
+  { name: "window-kinds", load: () => import("./window-kinds.js") },
 ];
 
 const here = dirname(fileURLToPath(import.meta.url));
