@@ -42,7 +42,7 @@ function assertSame(ours: readonly Rec[], theirs: readonly Rec[], label: string)
 }
 
 const KINDS = [
-  { name: "sliding 10s", feature: slide10s, ref: "slide10s", kind: "sliding", size: 10_000, min: 10_000 },
+  { name: "sliding 10s", feature: slide10s, ref: "slide10s", kind: "sliding", size: 10_000, min: 5_000 },
   { name: "session 3s", feature: session3s, ref: "session3s", kind: "session", size: 3_000, min: 20 },
   { name: "count 50", feature: count50, ref: "count50", kind: "count", size: 50, min: 100 },
 ] as const;
@@ -53,7 +53,7 @@ describe("sliding, session and count windows = pandas, in batch and in replay wi
   before(async () => {
     dir = mkdtempSync(join(tmpdir(), "quixlab-kinds-"));
     file = join(dir, "ticks.jsonl");
-    await writeTicksFile(file, { n: 30_000, products: 3, seed: 16, gaps: true, outOfOrderMs: 1500, intervalMs: 150, malformedRate: 0.01 });
+    await writeTicksFile(file, { n: 15_000, products: 3, seed: 16, gaps: true, outOfOrderMs: 1500, intervalMs: 150, malformedRate: 0.01 });
   });
   after(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -63,7 +63,7 @@ describe("sliding, session and count windows = pandas, in batch and in replay wi
       assert.ok(want.records.length >= k.min, `${want.records.length} windows from pandas`);
       const batch = await k.feature.batchRecords(file);
       assert.equal(batch.rejected, want.summary.rejected, "the same malformed lines rejected");
-      assert.ok(batch.rejected > 200, "the file has malformed lines");
+      assert.ok(batch.rejected > 100, "the file has malformed lines");
       assert.equal(batch.late, 0, "disorder stays within grace");
       assertSame(batch.records as unknown as Rec[], want.records, `${k.name} batch`);
 
