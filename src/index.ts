@@ -35,6 +35,7 @@ export { bb20, ema12, ohlc1hRollup, rsi14 } from "./feature/shipped/indicators.j
 
 // ── charts ───────────────────────────────────────────────────────────────────────────────────────────────────
 export { type CandleChartOptions, candlestickSvg } from "./chart/candles.js";
+export { type LineChartOptions, type LinePanel, type LineSeries, lineChartSvg } from "./chart/lines.js";
 
 // ── stream step, end-of-input markers, metrics, and the online store's reads ────────────────────────────────────
 export { EofTracker, eofHeaders, isEof, readEofMarker, readMetrics, resolveStepConfig, runStep, STEP_ENV, stepConfigFromEnv } from "./stream/index.js";

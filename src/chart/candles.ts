@@ -1,4 +1,7 @@
 import type { WindowRecord } from "../feature/types.js";
+import { esc, niceTicks, numberLabel, r2, timeLabel } from "./svg.js";
+
+export { niceTicks };
 
 /** The fields a candle needs; any OHLCV window record has them. */
 export type Candle = WindowRecord<{ open: number; high: number; low: number; close: number; volume?: number }>;
@@ -14,27 +17,6 @@ export interface CandleChartOptions {
   /** Colours of rising and falling candles. */
   up?: string;
   down?: string;
-}
-
-const esc = (s: string) => s.replace(/[<>&"']/g, (c) => `&#${c.charCodeAt(0)};`);
-const r2 = (n: number) => Math.round(n * 100) / 100;
-
-/** About `count` round tick values covering [lo, hi] (steps of 1, 2 or 5 × 10^k). */
-export function niceTicks(lo: number, hi: number, count = 5): number[] {
-  if (!(hi > lo)) return [lo];
-  const raw = (hi - lo) / count;
-  const mag = 10 ** Math.floor(Math.log10(raw));
-  const step = ([1, 2, 5, 10].find((m) => m * mag >= raw) ?? 10) * mag;
-  const out: number[] = [];
-  for (let v = Math.ceil(lo / step) * step; v <= hi + step * 1e-9; v += step) out.push(Number(v.toPrecision(12)));
-  return out;
-}
-
-function timeLabel(ms: number, spanMs: number): string {
-  const iso = new Date(ms).toISOString();
-  if (spanMs > 2 * 86_400_000) return iso.slice(5, 10);
-  if (spanMs > 3_600_000 * 6 || ms % 60_000 === 0) return iso.slice(11, 16);
-  return iso.slice(11, 19);
 }
 
 /**
@@ -85,7 +67,7 @@ export function candlestickSvg(records: readonly Candle[], opts: CandleChartOpti
   out.push(`<g stroke="#e5e5e5" fill="#555">`);
   for (const v of niceTicks(lo, hi)) {
     out.push(`<line x1="${left}" x2="${right}" y1="${r2(y(v))}" y2="${r2(y(v))}"/>`);
-    out.push(`<text x="${left - 6}" y="${r2(y(v) + 4)}" text-anchor="end" stroke="none">${v.toLocaleString("en-US", { maximumFractionDigits: 8 })}</text>`);
+    out.push(`<text x="${left - 6}" y="${r2(y(v) + 4)}" text-anchor="end" stroke="none">${numberLabel(v)}</text>`);
   }
   // Labels sit on window starts, which are round times on the window grid.
   const labels = Math.min(6, rows.length);
