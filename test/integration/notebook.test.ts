@@ -25,6 +25,18 @@ function cell(nb: Notebook, id: string): Cell {
   return c;
 }
 
+/** The SVG a cell displayed through tslab.display.svg (fails the test when it shows none). */
+function svgOf(nb: Notebook, id: string): string {
+  const out = cell(nb, id).outputs.find((o) => o.output_type === "display_data" && typeof o.data["image/svg+xml"] === "string");
+  assert.ok(out && out.output_type === "display_data", `cell ${id} shows no image/svg+xml output`);
+  const svg = out.data["image/svg+xml"] as string;
+  assert.match(svg, /^<svg[^>]*>[\s\S]*<\/svg>$/);
+  return svg;
+}
+
+/** The labels of a line chart's series, in drawing order. */
+const seriesLabels = (svg: string) => [...svg.matchAll(/<g class="series" data-label="([^"]*)"/g)].map((m) => m[1]);
+
 /** Window counts derived straight from the CSV's timestamps, independently of the library. */
 function expectedWindows(): { hours: number; minutes: number; rolling: number; ticks: number } {
   const lines = readFileSync(CSV, "utf8").trim().split("\n").slice(1);
@@ -82,24 +94,55 @@ describe("notebooks run headless with the tslab kernel", { skip, timeout: 900_00
     assert.match(counts, new RegExp(`^60s/1s rolling candles: ${want.rolling}$`, "m"));
     assert.equal(streamText(cell(nb, "builtins")).match(/identical windows = true/g)?.length, 3);
     assert.match(streamText(cell(nb, "compare")), /^naive and library agree: true$/m);
-    for (const id of ["chart", "rolling-chart"]) {
-      const svg = cell(nb, id).outputs.find((o) => o.output_type === "display_data" && typeof o.data["image/svg+xml"] === "string");
-      assert.ok(svg && svg.output_type === "display_data", `cell ${id} shows no image/svg+xml output`);
-      assert.match(svg.data["image/svg+xml"] as string, /^<svg[^>]*>[\s\S]*<\/svg>$/);
-    }
+    for (const id of ["chart", "rolling-chart"]) svgOf(nb, id);
     const warnings = nb.cells.map((c) => streamText(c, "stderr")).filter(Boolean);
     assert.deepEqual(warnings, [], "no cell writes to stderr");
   });
 
-  it("custom-feature.ipynb: the whole-window VWAP/volatility feature checks out on batch data", async () => {
+  it("custom-feature.ipynb: the whole-window VWAP/volatility feature checks out on batch data and is charted", async () => {
     const file = join(out, "custom-feature.ipynb");
     const res = await quixlab(["notebook", "run", "notebooks/custom-feature.ipynb", "--out", file]);
     assert.equal(res.code, 0, res.out + res.err);
-    assert.match(res.out, /custom-feature\.ipynb: 9 code cells ran/);
+    assert.match(res.out, /custom-feature\.ipynb: 10 code cells ran/);
     const nb = readNotebook(file);
     const want = expectedWindows();
     assert.match(streamText(cell(nb, "batch")), new RegExp(`^1-minute VWAP/volatility windows: ${want.minutes}$`, "m"));
     assert.match(streamText(cell(nb, "by-hand")), /^feature matches the hand computation: true$/m);
+    assert.deepEqual(seriesLabels(svgOf(nb, "chart")), ["VWAP, 1 min", "realised volatility, 1 min (√Σ r²)"]);
+  });
+
+  it("indicators.ipynb: 1 h rolled up from 1 min equals 1 h from ticks, the check can fail, and the indicators are charted", async () => {
+    const file = join(out, "indicators.ipynb");
+    const res = await quixlab(["notebook", "run", "notebooks/indicators.ipynb", "--out", file]);
+    assert.equal(res.code, 0, res.out + res.err);
+    const nb = readNotebook(file);
+    const want = expectedWindows();
+    const counts = streamText(cell(nb, "batch"), "stdout");
+    assert.match(counts, new RegExp(`^1-minute candles: ${want.minutes}$`, "m"));
+    assert.match(counts, new RegExp(`^1-hour candles from ticks: ${want.hours}$`, "m"));
+    assert.match(counts, new RegExp(`^1-hour candles rolled up from 1-minute ones: ${want.hours}$`, "m"));
+    assert.match(counts, new RegExp(`^EMA 12 values: ${want.minutes}$`, "m"), "one EMA per minute");
+    assert.match(counts, new RegExp(`^RSI 14 values: ${want.minutes - 1} `, "m"), "from the second minute on");
+    assert.match(counts, new RegExp(`^Bollinger 20 values: ${want.minutes - 19}$`, "m"), "from the 20th minute on");
+    const check = streamText(cell(nb, "rollup-check"));
+    for (const line of ["same windows \\(key, start, end\\): true", "open/high/low/close/count equal: true", "volume within 1e-9 relative: true", "1h rolled up from 1m equals 1h from ticks: true"]) {
+      assert.match(check, new RegExp(`^${line}`, "m"));
+    }
+    const tampered = streamText(cell(nb, "tamper"));
+    assert.match(tampered, /^same windows \(key, start, end\): false \(missing 1, extra 0\)$/m);
+    assert.match(tampered, /^open\/high\/low\/close\/count equal: false$/m);
+    assert.match(tampered, /^volume within 1e-9 relative: false /m);
+    assert.match(tampered, /^a tampered roll-up equals 1h from ticks: false$/m);
+    assert.equal(streamText(cell(nb, "shipped")).match(/identical records = true/g)?.length, 4);
+    assert.deepEqual(seriesLabels(svgOf(nb, "chart")), ["close", "EMA 12", "Bollinger upper", "Bollinger lower", "RSI 14"]);
+    const warnings = nb.cells.map((c) => streamText(c, "stderr")).filter(Boolean);
+    assert.deepEqual(warnings, [], "no cell writes to stderr");
+
+    // The exported indicator features extract and type-check outside the notebook (as npm run notebooks:check does).
+    const checked = await quixlab(["notebook", "check", "notebooks/indicators.ipynb", "--json"]);
+    assert.equal(checked.code, 0, checked.out + checked.err);
+    const report = JSON.parse(checked.out) as { ok: boolean; exports: { name: string; ok: boolean }[] };
+    assert.deepEqual(report.exports.map((e) => [e.name, e.ok]), [["ohlc1hRollup", true], ["ema12", true], ["rsi14", true], ["bb20", true]]);
   });
 
   it("--param values reach the notebook through the injected-parameters cell", async () => {
