@@ -50,7 +50,7 @@ describe("window options through Kafka: closing, fill, early results, idle (#15)
     dir = mkdtempSync(join(tmpdir(), "quixlab-live-"));
     generated = join(dir, "generated.jsonl");
     // 5 products, quiet spells (empty minutes), disorder beyond the 2 s grace (late ticks), 1 % malformed.
-    await writeTicksFile(generated, { n: 30_000, products: 5, seed: 15, intervalMs: 40, gaps: true, outOfOrderMs: 4_000, malformedRate: 0.01 });
+    await writeTicksFile(generated, { n: 15_000, products: 5, seed: 15, intervalMs: 80, gaps: true, outOfOrderMs: 4_000, malformedRate: 0.01 });
   });
   after(() => s.close());
 
@@ -59,8 +59,8 @@ describe("window options through Kafka: closing, fill, early results, idle (#15)
     for (const n of ["1", "3", "4"]) {
       const r = await replay(`${FEATURES}#ohlc1mPartition`, generated, ["--partitions", n]);
       ok(r, `${n} partitions`);
-      assert.equal(r.report.parity.ok, true);
-      assert.ok(r.report.parity.expected > 100);
+      assert.equal(r.report.parity.ok, true, `${n} partitions: ${JSON.stringify(r.report.parity)}`);
+      assert.ok(r.report.parity.expected >= 50, `${n} partitions: ${r.report.parity.expected} windows`);
       lates.push(r.report.late);
     }
     // Each partition count groups the keys differently, so different ticks are late: the counts are not all one.
