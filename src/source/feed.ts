@@ -7,6 +7,7 @@ import WebSocket from "ws";
 import { InputError } from "../errors/index.js";
 import { type BackoffOptions, backoffDelay } from "./backoff.js";
 import { classifyFrame, type Frame, subscribeMessage } from "./protocol.js";
+import { sleep } from "../util/sleep.js";
 
 export interface FeedOptions {
   readonly endpoint: string;
@@ -28,17 +29,6 @@ export interface FeedOptions {
  */
 const CLOSE_GRACE_MS = 1_000;
 
-const sleep = (ms: number, signal: AbortSignal) =>
-  new Promise<void>((resolve) => {
-    if (signal.aborted) return resolve();
-    const t = setTimeout(done, ms);
-    function done() {
-      clearTimeout(t);
-      signal.removeEventListener("abort", done);
-      resolve();
-    }
-    signal.addEventListener("abort", done, { once: true });
-  });
 
 /**
  * Run the feed until `signal` aborts. Rejects only when the feed refuses the subscription itself (an error about

@@ -12,17 +12,8 @@ import type { SourceConfig } from "./config.js";
 import { type SourceHandle, type SourceRunOptions, startSource } from "./handle.js";
 import { targetOf } from "./topic.js";
 import { recordingSpan, shiftTime } from "./shift.js";
+import { sleep } from "../util/sleep.js";
 
-const sleep = (ms: number, signal: AbortSignal) =>
-  new Promise<void>((resolve) => {
-    const t = setTimeout(done, ms);
-    function done() {
-      clearTimeout(t);
-      signal.removeEventListener("abort", done);
-      resolve();
-    }
-    signal.addEventListener("abort", done, { once: true });
-  });
 
 /**
  * Start the replay source of `config` (`type: "replay"`); without `loop` its `done` resolves after the last line

@@ -4,6 +4,7 @@ import type { WindowRecord } from "../feature/types.js";
 import { onlineRedis, putWindows } from "../store/online.js";
 import type { StepMetrics } from "./metrics.js";
 import { message } from "./state.js";
+import { sleep } from "../util/sleep.js";
 
 /**
  * The online store as the step's sink: a checkpoint's final windows are flushed to Redis before its outputs are
@@ -62,15 +63,3 @@ export class OnlineSink {
   }
 }
 
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal.aborted) return resolve();
-    const t = setTimeout(done, ms);
-    function done() {
-      clearTimeout(t);
-      signal.removeEventListener("abort", done);
-      resolve();
-    }
-    signal.addEventListener("abort", done, { once: true });
-  });
-}

@@ -8,6 +8,7 @@ import { partitionOf } from "../../src/util/murmur2.js";
 import { WindowEngine } from "../../src/window/engine.js";
 import { describeWindow, hopping, tumbling, type WindowBuilder } from "../../src/window/spec.js";
 import type { WindowRecord } from "../../src/window/types.js";
+import { prng } from "../../src/tick/generate.js";
 
 const S = 1000;
 const M = 60_000;
@@ -25,17 +26,7 @@ function run(window: WindowBuilder, ticks: readonly Tick[], extra: Parameters<ty
   return { feature, engine, out, updates, late };
 }
 
-/** Deterministic pseudo-random numbers (mulberry32). */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const rng = prng;
 
 /** Ticks of several products with gaps, jitter inside and beyond a 2 s grace. */
 function generated(seed: number, n = 3000): Tick[] {

@@ -12,6 +12,7 @@ import type { EngineSnapshot } from "../../src/window/engine.js";
 import { restoreEngine } from "../../src/window/engines.js";
 import { countWindow, describeWindow, session, sliding, type WindowBuilder } from "../../src/window/spec.js";
 import type { WindowRecord } from "../../src/window/types.js";
+import { prng } from "../../src/tick/generate.js";
 
 const S = 1000;
 const T0 = 1_686_313_560_000;
@@ -19,16 +20,7 @@ const PRODUCTS = ["BTC-USD", "ETH-USD", "SOL-USD"];
 
 const tick = (product_id: string, time: number, price = 100, last_size = 1): Tick => ({ product_id, time, price, last_size });
 
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const rng = prng;
 
 /** Ticks with repeated timestamps, quiet spells (new sessions) and out-of-order arrivals within `jitter` ms. */
 function generated(seed: number, n: number, jitter: number): Tick[] {
