@@ -54,7 +54,8 @@ describe("window specs", () => {
     assert.throws(() => hopping("1s", "2s"), /step .* longer than the size/);
     assert.throws(() => tumbling(0), /size/);
     assert.throws(() => toWindowSpec({ kind: "tumbling", size: 10, step: 5, origin: "epoch", grace: 0 }), /step must equal/);
-    assert.throws(() => toWindowSpec({ kind: "sliding", size: 10, step: 10, origin: "epoch", grace: 0 } as never), /kind/);
+    assert.throws(() => toWindowSpec({ kind: "rolling", size: 10, step: 10, origin: "epoch", grace: 0 } as never), /kind/);
+    assert.throws(() => toWindowSpec({ kind: "sliding", size: 10, step: 5, origin: "epoch", grace: 0 }), /a sliding window has no step/);
     assert.throws(() => tumbling("1m", { origin: "first" as never }), /origin/);
     // A plain spec object and a builder from another copy of the library are both accepted (duck-typed).
     assert.equal(toWindowSpec({ spec: { kind: "tumbling", size: 10, step: 10, origin: "epoch", grace: 1 } } as never).grace, 1);
