@@ -67,7 +67,7 @@ export function currentDeployment(doc: Document, name: string): Current {
  * (`<its group>.<featureName>.changelog`) quix.yaml declares. What a feature over that feature reads (its input).
  * Undefined when no deployment runs it, or its output is a placeholder.
  */
-export function upstreamOutput(doc: Document, featureName: string): { deployment: string; output: string } | undefined {
+export function upstreamOutput(doc: Document, featureName: string): { deployment: string; application?: string; output: string } | undefined {
   const deps = doc.get("deployments");
   const topics = (doc.toJSON() as { topics?: { name?: unknown }[] }).topics ?? [];
   const declared = new Set(topics.map((t) => t?.name).filter((n): n is string => typeof n === "string"));
@@ -76,7 +76,10 @@ export function upstreamOutput(doc: Document, featureName: string): { deployment
     if (!isMap(d) || typeof d.get("name") !== "string") continue;
     const name = d.get("name") as string;
     const c = currentDeployment(doc, name);
-    if (c.output && declared.has(changelogTopic(c.consumerGroup ?? name, featureName))) return { deployment: name, output: c.output };
+    const application = d.get("application");
+    if (c.output && declared.has(changelogTopic(c.consumerGroup ?? name, featureName))) {
+      return { deployment: name, output: c.output, ...(typeof application === "string" ? { application } : {}) };
+    }
   }
   return undefined;
 }

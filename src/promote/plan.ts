@@ -397,7 +397,7 @@ export function planPromote(input: PromoteInput): PromotePlan {
 }
 
 /** quix.yaml as an editable document; promote refuses to start from a file that is already invalid. */
-function loadValid(text: string, file: string): Document {
+export function loadValid(text: string, file: string): Document {
   const loaded = loadDescriptor(text, file);
   if (isSyntaxFailure(loaded.errors)) {
     const e = loaded.errors[0]!;

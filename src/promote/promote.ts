@@ -17,6 +17,7 @@ import { quixlabDependency } from "../packaging/index.js";
 import { cleanHead, commitFiles, createTag, plannedTag } from "./git.js";
 import { extractForPromote, type PromotePlan, planPromote, UNCOMMITTED } from "./plan.js";
 import { outputName, readTemplate } from "./template.js";
+import { checkUpstream } from "./upstream.js";
 
 export interface PromoteOptions {
   /** Paths below are relative to it. */
@@ -132,6 +133,8 @@ export async function promote(opts: PromoteOptions): Promise<PromoteResult> {
   // Load the candidate first: a reference that is not a feature fails here, before any service starts.
   const candidate = await writeCandidate(root, opts.name, extractForPromote(notebook, notebookPath, opts.exportName).code);
   const feature = await loadFeatureRef(`${candidate}#${opts.exportName}`, root);
+  const descriptorText = await readIfExists(descriptorFile);
+  await checkUpstream(root, descriptorText, posix(relative(cwd, descriptorFile)) || "quix.yaml", feature, opts.log ?? (() => undefined));
 
   const dependency = await quixlabDependency({ dir: "", log: opts.log });
   const vendored = dependency.vendored;
@@ -149,7 +152,7 @@ export async function promote(opts: PromoteOptions): Promise<PromoteResult> {
     notebookPath,
     exportName: opts.exportName,
     deployment: opts.name,
-    descriptorText: await readIfExists(descriptorFile),
+    descriptorText,
     descriptorFile: posix(relative(cwd, descriptorFile)) || "quix.yaml",
     appDir,
     existingFiles,

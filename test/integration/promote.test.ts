@@ -45,7 +45,7 @@ describe("quixlab promote (real Kafka and Redis)", { timeout: 600_000 }, () => {
     proj = await mkdtemp(join(repo, "tmp", "promote-it-"));
     await mkdir(join(proj, "notebooks"));
     await mkdir(join(proj, "data"));
-    for (const nb of ["ohlc.ipynb", "custom-feature.ipynb"]) await copyFile(join(repo, "notebooks", nb), join(proj, "notebooks", nb));
+    for (const nb of ["ohlc.ipynb", "custom-feature.ipynb", "indicators.ipynb"]) await copyFile(join(repo, "notebooks", nb), join(proj, "notebooks", nb));
     await copyFile(join(repo, "test", "fixtures", "promote", "stream-differs.ipynb"), join(proj, "notebooks", "stream-differs.ipynb"));
     await copyFile(join(repo, TICKS), join(proj, TICKS));
     original = await readFile(join(repo, "test", "fixtures", "promote", "quix.yaml"), "utf8");
@@ -124,6 +124,23 @@ describe("quixlab promote (real Kafka and Redis)", { timeout: 600_000 }, () => {
     assert.equal(tsc.code, 0, `the app type-checks:\n${tsc.out}${tsc.err}`);
   });
 
+  it("promotes a feature over ohlc1m (rsi14): the gate replays both steps of the chain, and the step reads candles-1m's output", async () => {
+    const r = await promote("notebooks/indicators.ipynb", "--export", "rsi14", "--name", "rsi-14", "--ticks", TICKS);
+    assert.equal(r.code, 0, r.out + r.err);
+    assert.match(r.out, /^step 1 of 2: ohlc1m \(reads the ticks\)$/m);
+    assert.match(r.out, /^step 2 of 2: rsi14 \(reads ohlc1m\)$/m);
+    assert.match(r.out, /^every step of the chain has parity$/m);
+    assert.match(r.out, /^promoted rsi-14 \S+ from notebooks\/indicators\.ipynb#rsi14$/m);
+    const loaded = loadDescriptor(await readFile(join(proj, "quix.yaml"), "utf8"), "quix.yaml");
+    assert.deepEqual(loaded.errors, []);
+    const dep = loaded.value.deployments.find((d) => d.name === "rsi-14")!;
+    const vars = Object.fromEntries(dep.variables.map((v) => [v.name, v.value]));
+    assert.deepEqual([vars.input, vars.output, vars.dlq], ["candles-1m", "rsi-14", "candles-1m.dlq"], "the chain: it reads what candles-1m writes");
+    const graph = await quixlab(["descriptor", "graph"], { cwd: proj });
+    assert.equal(graph.code, 0, graph.err);
+    assert.match(graph.out, /\[candles-1m\] Service\n\s+├─▶ \(candles-1m\)\n[\s│]+└─▶ \[rsi-14\] Service/, "the graph shows the chain");
+  });
+
   it("re-promoting the unchanged feature is a no-op: no replay, no writes", async () => {
     const before = await snapshot(proj);
     const r = await promote("notebooks/ohlc.ipynb", "--export", "ohlc1m", "--name", "candles-1m", "--ticks", TICKS);
@@ -151,7 +168,7 @@ describe("quixlab promote (real Kafka and Redis)", { timeout: 600_000 }, () => {
     assert.deepEqual(loaded.errors, []);
     assert.deepEqual(
       loaded.value.deployments.map((d) => `${d.name} ${d.version}`),
-      ["ticks-source v7", "candles-1m candles-1m-v1", "vwap-vol-1m uncommitted"],
+      ["ticks-source v7", "candles-1m candles-1m-v1", "rsi-14 uncommitted", "vwap-vol-1m uncommitted"],
     );
     const tsc = await exec(process.execPath, [join(repo, "node_modules", "typescript", "bin", "tsc"), "-p", "vwap-vol-1m/tsconfig.json"], { cwd: proj });
     assert.equal(tsc.code, 0, `the app type-checks:\n${tsc.out}${tsc.err}`);
@@ -234,6 +251,16 @@ describe("quixlab promote (real Kafka and Redis)", { timeout: 600_000 }, () => {
     assert.equal(r.code, 1, r.out + r.err);
     assert.match(r.out, /^PARITY FAILED {2}skewed_1m/m);
     assert.match(r.out, /^not promoted: the stream's windows differ from the batch ones, so quix\.yaml and skewed-1m\/ were left as they were$/m);
+    assert.deepEqual(await snapshot(proj), before);
+  });
+
+  it("a feature over a deployment that now runs another definition of its input is refused before any replay, files kept", async () => {
+    // candles-1m runs ohlc1m with grace 3 s now (promoted again above); rsi14 reads quixlab's ohlc1m (grace 2 s).
+    const before = await snapshot(proj);
+    const r = await promote("notebooks/indicators.ipynb", "--export", "rsi14", "--name", "rsi-14", "--ticks", TICKS);
+    assert.equal(r.code, 2, r.out + r.err);
+    assert.match(r.err, /'rsi14' reads 'ohlc1m' version \w+, but deployment candles-1m runs 'ohlc1m' version \w+ \(from notebooks\/ohlc\.ipynb#ohlc1m\): another definition/);
+    assert.doesNotMatch(r.out + r.err, /PARITY/, "no replay ran");
     assert.deepEqual(await snapshot(proj), before);
   });
 });
