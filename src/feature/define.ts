@@ -3,7 +3,8 @@ import { InputError } from "../errors/index.js";
 import type { Tick } from "../tick/types.js";
 import type { EngineEvents } from "../window/engine.js";
 import { createEngine } from "../window/engines.js";
-import { type CloseOptions, SCAN, type WindowBuilder, toWindowSpec, withOptions } from "../window/spec.js";
+import { parseDuration } from "../window/duration.js";
+import { type CloseOptions, type Duration, SCAN, type WindowBuilder, toWindowSpec, withOptions } from "../window/spec.js";
 import { runBatch } from "./batch.js";
 import { isOhlcvAggregator } from "./ohlcv.js";
 import type { Aggregator, BatchInput, BatchOptions, Feature, WindowSpec } from "./types.js";
@@ -35,6 +36,11 @@ export interface FeatureDefinition<S, R extends Record<string, unknown>> {
   emit?: CloseOptions["emit"];
   every?: CloseOptions["every"];
   fill?: CloseOptions["fill"];
+  /**
+   * How long the online store keeps the key's windows, by start time (e.g. "30d"). Default: sized from the window
+   * (the store's `defaultRetentionMs`: 1 h candles 30 d, 1 min candles 2 d, the 60 s / 1 s window 1 h).
+   */
+  retention?: Duration;
 }
 
 const FEATURE = Symbol.for("quixlab.feature");
@@ -78,6 +84,7 @@ export function defineFeature<S, R extends Record<string, unknown>>(def: Feature
     aggregator: aggregator as Aggregator<unknown, R>,
     version: versionOf(def.name, window, aggregator, params, input?.version),
     ...(input ? { input } : {}),
+    ...(def.retention !== undefined ? { retention: parseDuration(def.retention, "retention") } : {}),
     params,
     key,
     time,

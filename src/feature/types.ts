@@ -47,6 +47,8 @@ export interface Feature<R extends Record<string, unknown> = Record<string, unkn
   /** Stable hash of name + window + aggregator version + params; versions checkpointed state. */
   readonly version: string;
   readonly params: Readonly<Record<string, string | number | boolean>>;
+  /** Online store retention by window start, in ms (absent: the store's default for the window). */
+  readonly retention?: number;
   /** The feature whose records are this one's input (absent: ticks). */
   readonly input?: Feature<Record<string, unknown>>;
   key(t: Tick): string;

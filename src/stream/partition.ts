@@ -39,6 +39,11 @@ export interface Pending {
   updates: WindowRecord[];
   /** Ingest time (ms) of the message that made each window final, for latency. */
   triggers: number[];
+  /**
+   * Per key with windows here: its watermark once they are final ("eof" after an end-of-input flush), for the
+   * online store to keep beside them (a feature vector's `asOf`).
+   */
+  watermarks: [string, number | "eof"][];
   snapshot: EngineSnapshot;
   counts: PartitionCounts;
 }
@@ -99,7 +104,9 @@ export class PartitionProcessor {
   position: number;
   private readonly engine: Engine;
   private readonly src;
-  private pending: Omit<Pending, "position" | "snapshot" | "counts" | "updates"> = { messages: [], windows: [], triggers: [] };
+  private pending: Omit<Pending, "position" | "snapshot" | "counts" | "updates" | "watermarks"> = { messages: [], windows: [], triggers: [] };
+  /** An end-of-input flush happened since the last take: the keys' windows are all final ("eof"). */
+  private flushed = false;
   /** emit "update": the newest open window of each key since the last take. */
   private latest = new Map<string, WindowRecord>();
   private counts = zero();
@@ -167,6 +174,7 @@ export class PartitionProcessor {
         }
       }
       this.engine.flush();
+      this.flushed = true;
       for (let q = 0; q < this.opts.outputPartitions; q++) {
         const marker = forwardedEof(this.partition, this.opts.inputPartitions);
         this.pending.messages.push({ topic: this.opts.topics.output, partition: q, key: null, ...marker });
@@ -228,8 +236,14 @@ export class PartitionProcessor {
   /** Hand over everything pending with the state that matches it, and start collecting afresh. */
   take(): Pending {
     const updates = [...this.latest.values()];
-    const out: Pending = { position: this.position, ...this.pending, updates, snapshot: this.engine.snapshot(), counts: this.counts };
+    const watermarks: [string, number | "eof"][] = [];
+    for (const key of new Set(this.pending.windows.map((w) => w.key))) {
+      const wm = this.flushed ? "eof" : this.engine.watermarkOf(key);
+      if (wm !== undefined) watermarks.push([key, wm]);
+    }
+    const out: Pending = { position: this.position, ...this.pending, updates, watermarks, snapshot: this.engine.snapshot(), counts: this.counts };
     this.pending = { messages: [], windows: [], triggers: [] };
+    this.flushed = false;
     this.latest = new Map();
     this.counts = zero();
     return out;

@@ -215,6 +215,13 @@ export class WindowEngine<R extends Record<string, unknown> = Record<string, unk
     return this.late;
   }
 
+  /** The watermark that decides which of the key's windows are final (the partition's with closing "partition"). */
+  watermarkOf(key: string): number | undefined {
+    const ks = this.keys.get(key);
+    if (!ks) return undefined;
+    return this.byPartition ? Math.max(this.pw, ks.watermark) : ks.watermark;
+  }
+
   /** A deep, JSON-serialisable copy of the state (the aggregator's states are copied, not shared). */
   snapshot(): EngineSnapshot {
     const keys: EngineSnapshot["keys"] = [];

@@ -15,6 +15,11 @@ export interface Engine {
   openWindows(): number;
   lateCount(): number;
   snapshot(): EngineSnapshot;
+  /**
+   * The event-time watermark that decides which of the key's windows are final (the partition's with closing
+   * "partition", raised by idle closing); undefined for a key never seen.
+   */
+  watermarkOf(key: string): number | undefined;
   /** Input from another feature only (records.ts): an upstream eof marker; true when the input has ended. */
   endOfInput?(from: number | undefined, of: number | undefined): boolean;
 }
@@ -125,6 +130,12 @@ export abstract class KeyedEngine<R extends Record<string, unknown>, K extends K
 
   lateCount(): number {
     return this.late;
+  }
+
+  watermarkOf(key: string): number | undefined {
+    const ks = this.keys.get(key);
+    if (!ks) return undefined;
+    return this.byPartition ? Math.max(this.pw, ks.watermark) : ks.watermark;
   }
 
   snapshot(): EngineSnapshot {

@@ -56,6 +56,10 @@ export class RecordInput implements Engine {
     return this.inner.lateCount();
   }
 
+  watermarkOf(key: string): number | undefined {
+    return this.inner.watermarkOf(key);
+  }
+
   snapshot(): EngineSnapshot {
     return { ...this.inner.snapshot(), inputs: [...this.newest], ...(this.ended.size ? { eofs: [...this.ended] } : {}) };
   }
