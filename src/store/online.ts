@@ -1,17 +1,30 @@
 import { Redis, type RedisOptions } from "ioredis";
-import { ServiceError } from "../errors/index.js";
+import { InputError, ServiceError } from "../errors/index.js";
 import type { WindowRecord } from "../feature/types.js";
 
 /**
  * Online store: the final windows of a feature in Redis, laid out for people (redis-cli) and model serving.
  *
- *   quixlab:<feature>:latest:<key>   hash  — the fields of the newest window (plus `json`, the exact record)
- *   quixlab:<feature>:windows:<key>  zset  — recent windows, score = start (epoch ms), member = record JSON
- *   quixlab:<feature>:keys           set   — every key that has windows
+ *   quixlab:<feature>:latest:<key>     hash    — the fields of the newest window (plus `json`, the exact record)
+ *   quixlab:<feature>:windows:<key>    zset    — recent windows, score = start (epoch ms), member = record JSON
+ *   quixlab:<feature>:keys             set     — every key that has windows
+ *   quixlab:<feature>:watermark:<key>  string  — the key's event-time watermark after the stored windows:
+ *                                                "<ms>", or "eof@<ms>" after an end-of-input flush ("eof" when
+ *                                                no number came before it); <ms> is the highest number stored
  *
- * Writes are idempotent per window: one Lua script per window replaces the `latest` hash only when the new
- * start is >= the stored one, and replaces the zset member with the same start (ZREMRANGEBYSCORE + ZADD), so a
- * replay after a crash leaves Redis exactly as an uninterrupted run would.
+ * Writes are idempotent per window: the `latest` hash is replaced only when the new start is >= the stored one,
+ * and the zset member with the same start is replaced (ZREMRANGEBYSCORE + ZADD), so a replay after a crash leaves
+ * Redis exactly as an uninterrupted run would. One Lua script call per key (per chunk of CHUNK windows) writes the
+ * key's windows, trims its zset and moves its watermark, and all the calls of one `putWindows` run in one MULTI:
+ * a reader never sees windows without the watermark that finalised them, nor a half-trimmed set.
+ *
+ * Trimming, after writing: by time (`retentionMs`), members with start < newest start − retentionMs go (a start
+ * exactly at the boundary stays); by count (`maxWindows`), only the newest N stay. Both apply when both are given.
+ *
+ * The watermark only moves forward: a number replaces a smaller one (a replayed older write leaves it); "eof"
+ * wins over any number and keeps the highest number as its event time; a number after "eof" replaces it only
+ * when larger than that event time (a new run over later input), so a replay of the run that ended in "eof"
+ * does not undo it. A key with a watermark and no windows in the write gets its watermark alone.
  *
  * The `latest` hash has a field `final`: "true" for a final window; "false" for an open window's current value
  * (a feature with `emit: "update"`, its `json` then carries `"final":false`). An update replaces `latest` only
@@ -19,26 +32,68 @@ import type { WindowRecord } from "../feature/types.js";
  * never replaced by an update of itself; updates never enter the sorted set.
  */
 
-/** Keep at most this many windows per key in the sorted set, unless told otherwise. */
+/** Keep at most this many windows per key in the sorted set when neither `maxWindows` nor `retentionMs` is given. */
 export const DEFAULT_MAX_WINDOWS = 10_000;
+
+/** Windows per script call: a day of a 1 s feature in one call would hold Redis (single-threaded) for long. */
+const CHUNK = 1_000;
 
 export const latestKey = (feature: string, key: string) => `quixlab:${feature}:latest:${key}`;
 export const windowsKey = (feature: string, key: string) => `quixlab:${feature}:windows:${key}`;
 export const keysKey = (feature: string) => `quixlab:${feature}:keys`;
+export const watermarkKey = (feature: string, key: string) => `quixlab:${feature}:watermark:${key}`;
 
-// KEYS: latest, windows, keys-set. ARGV: start, json, maxWindows, key, then field/value pairs for the hash.
-const PUT_WINDOW = `
-local start = tonumber(ARGV[1])
-local cur = redis.call('HGET', KEYS[1], 'start')
-if (not cur) or tonumber(cur) <= start then
-  redis.call('DEL', KEYS[1])
-  redis.call('HSET', KEYS[1], 'json', ARGV[2], unpack(ARGV, 5))
+/** A key's event-time watermark (epoch ms), or "eof" once its input has ended and every window was flushed. */
+export type Watermark = number | "eof";
+
+// KEYS: latest, windows, keys-set, watermark. ARGV: key, maxWindows (0: off), retentionMs (0: off), watermark
+// ("": none), n, then n windows as: start, json, f (field count), f field/value strings for the hash.
+// Scores go back to Redis as the caller's strings, or via %.17g (exact for a double), never Lua's tostring.
+const PUT_KEY = `
+local n = tonumber(ARGV[5])
+if n > 0 then
+  local cur = redis.call('HGET', KEYS[1], 'start')
+  cur = cur and tonumber(cur)
+  local i = 6
+  for _ = 1, n do
+    local start = tonumber(ARGV[i])
+    local f = tonumber(ARGV[i + 2])
+    if (not cur) or cur <= start then
+      redis.call('DEL', KEYS[1])
+      redis.call('HSET', KEYS[1], 'json', ARGV[i + 1], unpack(ARGV, i + 3, i + 2 + f))
+      cur = start
+    end
+    redis.call('ZREMRANGEBYSCORE', KEYS[2], ARGV[i], ARGV[i])
+    redis.call('ZADD', KEYS[2], ARGV[i], ARGV[i + 1])
+    i = i + 3 + f
+  end
+  local retention = tonumber(ARGV[3])
+  if retention > 0 then
+    local newest = redis.call('ZRANGE', KEYS[2], -1, -1, 'WITHSCORES')[2]
+    redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', '(' .. string.format('%.17g', tonumber(newest) - retention))
+  end
+  local keep = tonumber(ARGV[2])
+  if keep > 0 then redis.call('ZREMRANGEBYRANK', KEYS[2], 0, -(keep + 1)) end
+  redis.call('SADD', KEYS[3], ARGV[1])
 end
-redis.call('ZREMRANGEBYSCORE', KEYS[2], start, start)
-redis.call('ZADD', KEYS[2], start, ARGV[2])
-local keep = tonumber(ARGV[3])
-if keep > 0 then redis.call('ZREMRANGEBYRANK', KEYS[2], 0, -(keep + 1)) end
-redis.call('SADD', KEYS[3], ARGV[4])
+local wm = ARGV[4]
+if wm ~= '' then
+  local stored = redis.call('GET', KEYS[4])
+  local eof, ms = false, nil
+  if stored then
+    if string.sub(stored, 1, 3) == 'eof' then
+      eof = true
+      if string.len(stored) > 4 then ms = string.sub(stored, 5) end
+    else
+      ms = stored
+    end
+  end
+  if wm == 'eof' then
+    if not eof then redis.call('SET', KEYS[4], ms and ('eof@' .. ms) or 'eof') end
+  elseif (not ms) or tonumber(wm) > tonumber(ms) then
+    redis.call('SET', KEYS[4], wm)
+  end
+end
 return 1
 `;
 
@@ -55,7 +110,7 @@ return 1
 `;
 
 type WithPut = Redis & {
-  quixlabPutWindow(k1: string, k2: string, k3: string, ...argv: (string | number)[]): Promise<number>;
+  quixlabPutKey(k1: string, k2: string, k3: string, k4: string, ...argv: (string | number)[]): Promise<number>;
   quixlabPutUpdate(k1: string, k2: string, ...argv: (string | number)[]): Promise<number>;
 };
 
@@ -81,8 +136,8 @@ export function onlineRedis(url: string, opts: RedisOptions = {}): Redis {
 }
 
 function withPut(redis: Redis): WithPut {
-  if (!("quixlabPutWindow" in redis)) {
-    redis.defineCommand("quixlabPutWindow", { numberOfKeys: 3, lua: PUT_WINDOW });
+  if (!("quixlabPutKey" in redis)) {
+    redis.defineCommand("quixlabPutKey", { numberOfKeys: 4, lua: PUT_KEY });
     redis.defineCommand("quixlabPutUpdate", { numberOfKeys: 2, lua: PUT_UPDATE });
   }
   return redis as WithPut;
@@ -98,26 +153,72 @@ function hashFields(r: WindowRecord): string[] {
 }
 
 export interface PutOptions {
-  /** Windows kept per key in the sorted set (oldest trimmed); 0 keeps all. Default 10,000. */
+  /**
+   * Windows kept per key in the sorted set (oldest trimmed); 0 keeps all. Default: 10,000 when `retentionMs` is
+   * not given either, else no count bound (time alone trims).
+   */
   maxWindows?: number;
+  /** Keep windows with start >= newest start − retentionMs (ms; 0 or absent: no time bound). See `defaultRetentionMs`. */
+  retentionMs?: number;
+  /** Each key's watermark after these windows (a Map, or [key, watermark] pairs), stored in the same script call. */
+  watermarks?: Iterable<readonly [string, Watermark]>;
   /** Open windows' current values (emit "update"), stored in `latest` with `final: false`, in the same MULTI. */
   updates?: readonly WindowRecord[];
 }
 
+function checkOptions(feature: string, o: PutOptions): { keep: number; retention: number } {
+  const bad = (what: string, remedy: string) => new InputError(`putWindows ${feature}: ${what}`, { remedy });
+  const retention = o.retentionMs ?? 0;
+  if (!Number.isFinite(retention) || retention < 0) throw bad(`retentionMs ${retention}`, "pass a duration in ms >= 0 (0: no time bound)");
+  const keep = o.maxWindows ?? (o.retentionMs === undefined ? DEFAULT_MAX_WINDOWS : 0);
+  if (!Number.isSafeInteger(keep) || keep < 0) throw bad(`maxWindows ${keep}`, "pass a whole number of windows >= 0 (0: no count bound)");
+  return { keep, retention };
+}
+
+function watermarkArg(feature: string, key: string, w: Watermark | undefined): string {
+  if (w === undefined) return "";
+  if (w === "eof") return w;
+  if (typeof w !== "number" || !Number.isFinite(w)) {
+    throw new InputError(`putWindows ${feature}: watermark ${String(w)} for key ${key}`, { remedy: 'pass epoch ms (a finite number) or "eof"' });
+  }
+  return String(w);
+}
+
 /**
- * Store final windows in one MULTI (atomic, one round trip). Idempotent: writing the same windows again, in any
- * order, leaves the same data. Rejects when Redis is unreachable; nothing is queued.
- * @example await putWindows(redis, "ohlc1m", records)
+ * Store final windows, each key's watermark and the open windows' updates in one MULTI (atomic, one round trip);
+ * per key, one script call writes its windows, trims its set and moves its watermark. Idempotent: writing the same
+ * windows again, in any order, leaves the same data. Rejects when Redis is unreachable; nothing is queued.
+ * @example await putWindows(redis, "ohlc1m", records, { retentionMs: defaultRetentionMs(ohlc1m.window), watermarks: [["ETH-USD", t]] })
  */
 export async function putWindows(redis: Redis, feature: string, records: readonly WindowRecord[], opts: PutOptions = {}): Promise<void> {
   const updates = opts.updates ?? [];
-  if (records.length === 0 && updates.length === 0) return;
-  const r = withPut(redis);
-  const keep = opts.maxWindows ?? DEFAULT_MAX_WINDOWS;
-  const multi = r.multi() as unknown as WithPut & { exec(): Promise<[Error | null, unknown][] | null> };
+  const { keep, retention } = checkOptions(feature, opts);
+  const byKey = new Map<string, WindowRecord[]>();
   for (const rec of records) {
-    const fields = [...hashFields(rec), "final", "true"];
-    multi.quixlabPutWindow(latestKey(feature, rec.key), windowsKey(feature, rec.key), keysKey(feature), rec.start, JSON.stringify(rec), keep, rec.key, ...fields);
+    const list = byKey.get(rec.key);
+    if (list) list.push(rec);
+    else byKey.set(rec.key, [rec]);
+  }
+  const marks = new Map<string, string>();
+  for (const [key, w] of opts.watermarks ?? []) {
+    marks.set(key, watermarkArg(feature, key, w));
+    if (!byKey.has(key)) byKey.set(key, []);
+  }
+  if (byKey.size === 0 && updates.length === 0) return;
+  const r = withPut(redis);
+  const multi = r.multi() as unknown as WithPut & { exec(): Promise<[Error | null, unknown][] | null> };
+  for (const [key, recs] of byKey) {
+    // The watermark goes with the key's last chunk; all chunks are in the one MULTI anyway.
+    for (let at = 0; at === 0 || at < recs.length; at += CHUNK) {
+      const chunk = recs.slice(at, at + CHUNK);
+      const last = at + CHUNK >= recs.length;
+      const argv: (string | number)[] = [key, keep, retention, last ? (marks.get(key) ?? "") : "", chunk.length];
+      for (const rec of chunk) {
+        const fields = [...hashFields(rec), "final", "true"];
+        argv.push(rec.start, JSON.stringify(rec), fields.length, ...fields);
+      }
+      multi.quixlabPutKey(latestKey(feature, key), windowsKey(feature, key), keysKey(feature), watermarkKey(feature, key), ...argv);
+    }
   }
   for (const u of updates) {
     const early = { ...u, final: false };
@@ -126,11 +227,25 @@ export async function putWindows(redis: Redis, feature: string, records: readonl
   const res = await multi.exec();
   const failed = res?.find(([e]) => e);
   if (!res || failed) {
-    throw new ServiceError(`Redis: storing ${records.length} windows (${updates.length} updates) of ${feature} failed: ${failed?.[0]?.message ?? "transaction discarded"}`, {
+    throw new ServiceError(`Redis: storing ${records.length} windows (${updates.length} updates, ${marks.size} watermarks) of ${feature} failed: ${failed?.[0]?.message ?? "transaction discarded"}`, {
       retriable: true,
       remedy: "check that Redis is running and reachable (REDIS_URL)",
     });
   }
+}
+
+/**
+ * The key's stored watermark: epoch ms, "eof" after an end-of-input flush, or undefined when none was stored.
+ * @example const asOf = await getWatermark(redis, "ohlc1m", "ETH-USD")
+ */
+export async function getWatermark(redis: Redis, feature: string, key: string): Promise<Watermark | undefined> {
+  return parseWatermark(await redis.get(watermarkKey(feature, key)));
+}
+
+/** The stored string (see the layout above) as a Watermark. */
+export function parseWatermark(stored: string | null): Watermark | undefined {
+  if (stored === null) return undefined;
+  return stored.startsWith("eof") ? "eof" : Number(stored);
 }
 
 /**
