@@ -16,6 +16,7 @@ const SUITES: { name: string; load: () => Promise<Suite> }[] = [
   { name: "replay", load: () => import("./replay.js") },
   { name: "live", load: () => import("./live.js") },
   { name: "window-kinds", load: () => import("./window-kinds.js") },
+  { name: "store-memory", load: () => import("./store-memory.js") },
 ];
 
 const here = dirname(fileURLToPath(import.meta.url));
