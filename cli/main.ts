@@ -23,6 +23,7 @@ const commands: Record<string, () => Promise<Command>> = {
   dashboard: async () => (await import("./commands/dashboard.js")).default,
   source: async () => (await import("./commands/source.js")).default,
   add: async () => (await import("./commands/add.js")).default,
+  vector: async () => (await import("./commands/vector.js")).default,
 };
 
 function version(): string {
