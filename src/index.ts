@@ -40,7 +40,8 @@ export { type LineChartOptions, type LinePanel, type LineSeries, lineChartSvg } 
 // ── stream step, end-of-input markers, metrics, and the online store's reads ────────────────────────────────────
 export { EofTracker, eofHeaders, isEof, readEofMarker, readMetrics, resolveStepConfig, runStep, STEP_ENV, stepConfigFromEnv } from "./stream/index.js";
 export type { EofMarker, Processing, ResolveStepConfigOptions, StepConfig, StepHandle, StepMetrics, StepOptions, StepOverrides } from "./stream/index.js";
-export { getKeys, getLatest, getRange, onlineRedis } from "./store/online.js";
+export { getKeys, getLatest, getRange, getWatermark, onlineRedis, type Watermark } from "./store/online.js";
+export { defaultRetentionMs } from "./store/retention.js";
 export type { Headers, InMessage, KafkaConnection, KafkaPlatform, OutMessage, TopicRequest } from "./kafka/index.js";
 // ── Quix Cloud: where a deployed step gets its broker, topics and group (resolveStepConfig uses it) ─────────────
 export { connectQuixCloud, KafkaAuthError, QUIX_ENV, QuixCloud, QuixCloudError, quixCloudCredentials, QuixTopicError } from "./kafka/index.js";

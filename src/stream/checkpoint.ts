@@ -61,7 +61,7 @@ export class CheckpointParts {
 
   /** Store the checkpoint's windows (retrying while Redis is down, heartbeating meanwhile). */
   async store(pend: Pending, batch: GroupBatch): Promise<void> {
-    if (this.sink) await this.sink.flush(pend.windows, () => batch.heartbeat(), pend.updates);
+    if (this.sink) await this.sink.flush(pend.windows, () => batch.heartbeat(), pend.updates, pend.watermarks);
   }
 
   /** Count a checkpoint whose outputs are readable now. */

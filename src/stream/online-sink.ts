@@ -1,7 +1,7 @@
 import type { Redis } from "ioredis";
 import { ServiceError } from "../errors/index.js";
 import type { WindowRecord } from "../feature/types.js";
-import { onlineRedis, putWindows } from "../store/online.js";
+import { onlineRedis, putWindows, type Watermark } from "../store/online.js";
 import type { StepMetrics } from "./metrics.js";
 import { message } from "./state.js";
 import { sleep } from "../util/sleep.js";
@@ -18,7 +18,7 @@ export class OnlineSink {
 
   constructor(
     url: string,
-    private readonly o: { feature: string; maxWindowsPerKey?: number; m: StepMetrics; log: (line: string) => void; stopped: AbortSignal },
+    private readonly o: { feature: string; maxWindowsPerKey?: number; retentionMs?: number; m: StepMetrics; log: (line: string) => void; stopped: AbortSignal },
   ) {
     this.redis = onlineRedis(url);
   }
@@ -28,13 +28,17 @@ export class OnlineSink {
     return this.redis.status === "ready" && !this.failing;
   }
 
-  /** Store `windows` (and the open windows' `updates`, emit "update"), retrying until it works; rejects only once the step is stopping. */
-  async flush(windows: readonly WindowRecord[], keepAlive: () => Promise<void>, updates: readonly WindowRecord[] = []): Promise<void> {
+  /**
+   * Store `windows` with their keys' `watermarks` (in one MULTI: a reader never sees windows without the watermark
+   * that made them final), and the open windows' `updates` (emit "update"), retrying until it works; rejects only
+   * once the step is stopping.
+   */
+  async flush(windows: readonly WindowRecord[], keepAlive: () => Promise<void>, updates: readonly WindowRecord[] = [], watermarks: readonly [string, Watermark][] = []): Promise<void> {
     if (windows.length === 0 && updates.length === 0) return;
     let wait = 100;
     for (;;) {
       try {
-        await putWindows(this.redis, this.o.feature, windows, { maxWindows: this.o.maxWindowsPerKey, updates });
+        await putWindows(this.redis, this.o.feature, windows, { maxWindows: this.o.maxWindowsPerKey, retentionMs: this.o.retentionMs, watermarks, updates });
         if (this.failing) {
           this.failing = false;
           this.o.log("redis: available again; stored the held windows, resuming");

@@ -66,7 +66,7 @@ export interface StepOptions {
   sessionTimeoutMs?: number;
   /** Partitions processed in parallel (default 4). */
   concurrency?: number;
-  /** Windows kept per key in the online store's sorted set (default 10,000). */
+  /** Windows kept per key in the online store's sorted set (default: no count bound; retention by time trims them). */
   maxWindowsPerKey?: number;
   metricsIntervalMs?: number;
   /** Also write the metrics, as JSON, to this file. */

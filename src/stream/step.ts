@@ -13,6 +13,7 @@ import { onPlatform, type ResolvedOptions, resolveOptions, type StepOptions } fr
 import { Processors } from "./processors.js";
 import { Restorer } from "./restore.js";
 import { message, StepContext } from "./state.js";
+import { defaultRetentionMs } from "../store/retention.js";
 
 export type { Processing, StepOptions } from "./options.js";
 
@@ -92,7 +93,9 @@ class Step {
     );
     const ctx = new StepContext(o, m);
     this.ctx = ctx;
-    if (o.redis) this.sink = new OnlineSink(o.redis, { feature: o.feature.name, maxWindowsPerKey: o.maxWindowsPerKey, m, log: o.log, stopped: ctx.stopped });
+    // Retention by window start: the feature's, else sized from its window (ohlc1h 30 d, ohlc1m 2 d, ohlc60s 1 h).
+    const retentionMs = o.feature.retention ?? defaultRetentionMs(o.feature.window);
+    if (o.redis) this.sink = new OnlineSink(o.redis, { feature: o.feature.name, maxWindowsPerKey: o.maxWindowsPerKey, retentionMs, m, log: o.log, stopped: ctx.stopped });
     if (o.worker) this.pool = new ProcessingWorker(o.feature, o.worker, (e) => void this.fail(e));
     const parts = new CheckpointParts(ctx, this.sink, this.latency);
     const processors = new Processors(ctx, this.pool);
