@@ -1,6 +1,6 @@
 import { resolve } from "node:path";
 import { InputError } from "../../src/errors/index.js";
-import { parseTime, parseVectorSpec, resolveFeatures, trainingSet } from "../../src/serving/index.js";
+import { offlineVectors, parseTime, parseVectorSpec, resolveFeatures } from "../../src/serving/index.js";
 import type { FeatureVector, VectorValue } from "../../src/serving/index.js";
 import type { TickFormat } from "../../src/tick/read.js";
 import type { WindowRecord } from "../../src/window/types.js";
@@ -62,27 +62,21 @@ exit codes: 0 printed, 2 bad flags, bad spec, unreadable file or a key not in th
     const features = resolveFeatures(spec, []);
     const asOf = parseTime(values.at!);
     const key = values.key!;
-    const seen = new Set<string>();
-    const [vector] = await trainingSet(resolve(io.cwd, values.ticks!), spec, [asOf], {
-      nested: true,
+    const { vectors, keys } = await offlineVectors(resolve(io.cwd, values.ticks!), spec, [asOf], {
       keys: [key],
-      batch: { read: { format: values["input-format"] as TickFormat | undefined, csvMap: values["csv-map"] }, onReject: () => {} },
+      batch: { read: { format: values["input-format"] as TickFormat | undefined, csvMap: values["csv-map"] } },
       features,
-    }).then(async (rows) => {
-      // Known keys only cost a second pass when the key is not there (a typo deserves the list).
-      if (Object.values(rows[0]!.features).every((v) => v === null || (Array.isArray(v) && v.length === 0))) {
-        const { readTicks } = await import("../../src/tick/read.js");
-        for await (const r of readTicks(resolve(io.cwd, values.ticks!), { format: values["input-format"] as TickFormat | undefined, csvMap: values["csv-map"] })) if (r.ok) seen.add(r.tick.product_id);
-        if (!seen.has(key)) throw new InputError(`key '${key}' has no ticks in ${values.ticks}`, { remedy: `use one of ${[...seen].sort().slice(0, 10).join(", ") || "(no valid ticks)"}`, context: { field: "key" } });
-      }
-      return rows;
     });
+    if (!keys.includes(key)) {
+      throw new InputError(`key '${key}' has no ticks in ${values.ticks}`, { remedy: `use one of ${keys.slice(0, 10).join(", ") || "(no valid ticks)"}`, context: { field: "key" } });
+    }
+    const vector = vectors[0]!;
     if (values.json) {
       io.stdout.write(`${JSON.stringify(vector)}\n`);
       return 0;
     }
     const graces = Object.fromEntries(spec.map((p, i) => [p.feature, features[i]!.window.grace]));
-    io.stdout.write(vectorText(vector!, graces, colorOn(io.stdout, io.env)));
+    io.stdout.write(vectorText(vector, graces, colorOn(io.stdout, io.env)));
     return 0;
   },
 };

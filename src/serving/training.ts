@@ -45,7 +45,18 @@ export async function trainingSet(ticks: BatchInput, spec: string | VectorSpec, 
 export async function trainingSet(ticks: BatchInput, spec: string | VectorSpec, times: readonly TrainingTime[], opts?: TrainingSetOptions & { nested?: false }): Promise<DataFrame>;
 export async function trainingSet(ticks: BatchInput, spec: string | VectorSpec, times: readonly TrainingTime[], opts: TrainingSetOptions = {}): Promise<DataFrame | FeatureVector[]> {
   const parsed = typeof spec === "string" ? parseVectorSpec(spec) : spec;
-  const features = resolveFeatures(parsed, opts.features ?? []);
+  const { vectors } = await offlineVectors(ticks, parsed, times, opts);
+  return opts.nested ? vectors : flattenVectors(vectors, parsed, opts.fields);
+}
+
+/** trainingSet's vectors, and every key the ticks hold (so a caller can tell an unknown key from an empty one). */
+export async function offlineVectors(
+  ticks: BatchInput,
+  spec: VectorSpec,
+  times: readonly TrainingTime[],
+  opts: Pick<TrainingSetOptions, "features" | "keys" | "batch"> = {},
+): Promise<{ vectors: FeatureVector[]; keys: string[] }> {
+  const features = resolveFeatures(spec, opts.features ?? []);
   const asOfs = times.map(parseTime);
   const input = await loadTicks(ticks, opts.batch);
   const latest = latestEventTimes(input, features[0]!);
@@ -55,19 +66,19 @@ export async function trainingSet(ticks: BatchInput, spec: string | VectorSpec, 
     const { records } = await f.batchRecords(input);
     byFeature.set(f.name, groupByKey(records as WindowRecord[]));
   }
-  const keys = opts.keys ?? [...latest.keys()].sort(compareKeys);
-  const rows: FeatureVector[] = [];
-  for (const key of keys) {
+  const all = [...latest.keys()].sort(compareKeys);
+  const vectors: FeatureVector[] = [];
+  for (const key of opts.keys ?? all) {
     for (const asOf of asOfs) {
       const out: FeatureVector = { key, asOf, features: {} };
-      parsed.forEach(({ feature, range }, i) => {
+      spec.forEach(({ feature, range }, i) => {
         const f = features[i]!;
         out.features[feature] = selectWindows(byFeature.get(f.name)!.get(key) ?? [], asOf, range, f.window.grace, latest.get(key));
       });
-      rows.push(out);
+      vectors.push(out);
     }
   }
-  return opts.nested ? rows : flattenVectors(rows, parsed, opts.fields);
+  return { vectors, keys: all };
 }
 
 /** The spec's features in spec order: passed ones by name first, then the shipped ones. */

@@ -1,10 +1,14 @@
 /** The vector spec and the point-in-time rule (src/serving), and trainingSet over a few hand-made ticks. */
 import assert from "node:assert/strict";
-import { describe, it } from "node:test";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, describe, it } from "node:test";
 import { InputError } from "../../src/errors/index.js";
 import { ohlc } from "../../src/feature/shipped/ohlc.js";
 import { parseVectorSpec, trainingSet, vectorAt } from "../../src/serving/index.js";
 import type { WindowRecord } from "../../src/window/types.js";
+import { runCli } from "../helpers/cli.js";
 
 const M = 60_000;
 const H = 3_600_000;
@@ -127,5 +131,42 @@ describe("trainingSet", () => {
   it("an unknown feature or a bad time is an InputError", async () => {
     await assert.rejects(trainingSet(ticks, "nope:1h", [0]), (e: InputError) => /unknown feature 'nope'.*ohlc1h, ohlc1m, ohlc60s/.test(e.oneLine()));
     await assert.rejects(trainingSet(ticks, "ohlc1m:1h", ["yesterday"]), /bad time 'yesterday'/);
+  });
+});
+
+describe("quixlab vector (flags)", () => {
+  const dir = mkdtempSync(join(tmpdir(), "quixlab-vector-"));
+  after(() => rmSync(dir, { recursive: true, force: true }));
+  const file = join(dir, "t.jsonl");
+  const line = (s: number, price: number) => JSON.stringify({ type: "ticker", product_id: "A", price: String(price), last_size: "1", time: new Date(MIDNIGHT + s * 1000).toISOString() });
+  writeFileSync(file, `${[line(1, 10), line(30, 11), line(70, 12)].join("\n")}\n`);
+  const base = ["vector", "--features", "ohlc1m:today,ohlc60s:latest", "--key", "A", "--ticks", file];
+
+  it("prints the vector as JSON and as a summary", async () => {
+    const json = await runCli(dir, ...base, "--at", String(MIDNIGHT + M + G), "--json");
+    assert.equal(json.code, 0, json.err);
+    const v = JSON.parse(json.out);
+    assert.deepEqual([v.key, v.asOf, v.features.ohlc1m.length, v.features.ohlc60s.end], ["A", MIDNIGHT + M + G, 1, MIDNIGHT + M]);
+    const text = await runCli(dir, ...base, "--at", "eof");
+    assert.match(text.out, /^A as of eof[\s\S]*ohlc1m \(grace 2s\): 2 windows, 2023-06-10T00:00:00Z … 2023-06-10T00:02:00Z/);
+  });
+
+  for (const [args, message] of [
+    [["--at", "eof", "--features", "ohlc1m"], /part 'ohlc1m' has no range/],
+    [["--at", "soon"], /bad time 'soon'/],
+    [["--at", "eof", "--key", "B"], /key 'B' has no ticks.*use one of A/],
+    [["--at", "eof", "--redis", "redis://x"], /Unknown option '--redis'/],
+  ] as const) {
+    it(`exit 2: ${message}`, async () => {
+      const r = await runCli(dir, ...base, ...args);
+      assert.equal(r.code, 2, r.out);
+      assert.match(r.err, message);
+    });
+  }
+
+  it("exit 2 without --at", async () => {
+    const r = await runCli(dir, ...base);
+    assert.equal(r.code, 2);
+    assert.match(r.err, /missing --at/);
   });
 });
