@@ -49,6 +49,6 @@ export type { QuixCloudCredentials, QuixCloudOptions } from "./kafka/index.js";
 // ── sources: Coinbase's live ticker and a recording into a topic (what a source app's main.ts runs) ──────────────
 export { resolveSourceConfig, runCoinbaseSource, runReplaySource, runSource, SOURCE_ENV } from "./source/index.js";
 export type { SourceConfig, SourceHandle, SourceOverrides, SourceRunOptions, SourceType } from "./source/index.js";
-// ── serving: point-in-time feature vectors and training sets (the offline half of the online store's reads) ────
-export { parseVectorSpec, trainingSet, vectorAt } from "./serving/index.js";
+// ── serving: point-in-time feature vectors from the online store, and training sets from ticks ─────────────────
+export { featureVector, parseVectorSpec, trainingSet, vectorAt } from "./serving/index.js";
 export type { AsOf, FeatureVector, TrainingSetOptions, TrainingTime, VectorPart, VectorRange, VectorSpec, VectorValue } from "./serving/index.js";

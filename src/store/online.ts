@@ -46,6 +46,12 @@ export const watermarkKey = (feature: string, key: string) => `quixlab:${feature
 /** A key's event-time watermark (epoch ms), or "eof" once its input has ended and every window was flushed. */
 export type Watermark = number | "eof";
 
+/**
+ * What a writer stores: a watermark, or `eof@<ms>`, the end of input when the key's latest event time was <ms>
+ * (what a vector's ranges are measured from at eof).
+ */
+export type WatermarkWrite = Watermark | `eof@${number}`;
+
 // KEYS: latest, windows, keys-set, watermark. ARGV: key, maxWindows (0: off), retentionMs (0: off), watermark
 // ("": none), n, then n windows as: start, json, f (field count), f field/value strings for the hash.
 // Scores go back to Redis as the caller's strings, or via %.17g (exact for a double), never Lua's tostring.
@@ -88,8 +94,11 @@ if wm ~= '' then
       ms = stored
     end
   end
-  if wm == 'eof' then
-    if not eof then redis.call('SET', KEYS[4], ms and ('eof@' .. ms) or 'eof') end
+  if string.sub(wm, 1, 3) == 'eof' then
+    -- 'eof@<ms>': the end of input, when the key's latest event time was <ms> (kept if higher than the stored one).
+    local given = string.sub(wm, 5)
+    if given ~= '' and ((not ms) or tonumber(given) > tonumber(ms)) then ms = given end
+    if (not eof) or given ~= '' then redis.call('SET', KEYS[4], ms and ('eof@' .. ms) or 'eof') end
   elseif (not ms) or tonumber(wm) > tonumber(ms) then
     redis.call('SET', KEYS[4], wm)
   end
@@ -161,7 +170,7 @@ export interface PutOptions {
   /** Keep windows with start >= newest start − retentionMs (ms; 0 or absent: no time bound). See `defaultRetentionMs`. */
   retentionMs?: number;
   /** Each key's watermark after these windows (a Map, or [key, watermark] pairs), stored in the same script call. */
-  watermarks?: Iterable<readonly [string, Watermark]>;
+  watermarks?: Iterable<readonly [string, WatermarkWrite]>;
   /** Open windows' current values (emit "update"), stored in `latest` with `final: false`, in the same MULTI. */
   updates?: readonly WindowRecord[];
 }
@@ -175,9 +184,10 @@ function checkOptions(feature: string, o: PutOptions): { keep: number; retention
   return { keep, retention };
 }
 
-function watermarkArg(feature: string, key: string, w: Watermark | undefined): string {
+function watermarkArg(feature: string, key: string, w: WatermarkWrite | undefined): string {
   if (w === undefined) return "";
   if (w === "eof") return w;
+  if (typeof w === "string" && /^eof@\d+$/.test(w)) return w;
   if (typeof w !== "number" || !Number.isFinite(w)) {
     throw new InputError(`putWindows ${feature}: watermark ${String(w)} for key ${key}`, { remedy: 'pass epoch ms (a finite number) or "eof"' });
   }

@@ -1,7 +1,7 @@
 import type { Redis } from "ioredis";
 import { ServiceError } from "../errors/index.js";
 import type { WindowRecord } from "../feature/types.js";
-import { onlineRedis, putWindows, type Watermark } from "../store/online.js";
+import { onlineRedis, putWindows, type WatermarkWrite } from "../store/online.js";
 import type { StepMetrics } from "./metrics.js";
 import { message } from "./state.js";
 import { sleep } from "../util/sleep.js";
@@ -33,7 +33,7 @@ export class OnlineSink {
    * that made them final), and the open windows' `updates` (emit "update"), retrying until it works; rejects only
    * once the step is stopping.
    */
-  async flush(windows: readonly WindowRecord[], keepAlive: () => Promise<void>, updates: readonly WindowRecord[] = [], watermarks: readonly [string, Watermark][] = []): Promise<void> {
+  async flush(windows: readonly WindowRecord[], keepAlive: () => Promise<void>, updates: readonly WindowRecord[] = [], watermarks: readonly [string, WatermarkWrite][] = []): Promise<void> {
     if (windows.length === 0 && updates.length === 0) return;
     let wait = 100;
     for (;;) {

@@ -40,10 +40,10 @@ export interface Pending {
   /** Ingest time (ms) of the message that made each window final, for latency. */
   triggers: number[];
   /**
-   * Per key with windows here: its watermark once they are final ("eof" after an end-of-input flush), for the
-   * online store to keep beside them (a feature vector's `asOf`).
+   * Per key with windows here: its watermark once they are final (`eof@<its latest event time>` after an
+   * end-of-input flush), for the online store to keep beside them (a feature vector's `asOf`).
    */
-  watermarks: [string, number | "eof"][];
+  watermarks: [string, number | `eof@${number}`][];
   snapshot: EngineSnapshot;
   counts: PartitionCounts;
 }
@@ -236,10 +236,10 @@ export class PartitionProcessor {
   /** Hand over everything pending with the state that matches it, and start collecting afresh. */
   take(): Pending {
     const updates = [...this.latest.values()];
-    const watermarks: [string, number | "eof"][] = [];
+    const watermarks: Pending["watermarks"] = [];
     for (const key of new Set(this.pending.windows.map((w) => w.key))) {
-      const wm = this.flushed ? "eof" : this.engine.watermarkOf(key);
-      if (wm !== undefined) watermarks.push([key, wm]);
+      const wm = this.engine.watermarkOf(key);
+      if (wm !== undefined) watermarks.push([key, this.flushed ? `eof@${wm}` : wm]);
     }
     const out: Pending = { position: this.position, ...this.pending, updates, watermarks, snapshot: this.engine.snapshot(), counts: this.counts };
     this.pending = { messages: [], windows: [], triggers: [] };

@@ -155,7 +155,7 @@ describe("quixlab vector (flags)", () => {
     [["--at", "eof", "--features", "ohlc1m"], /part 'ohlc1m' has no range/],
     [["--at", "soon"], /bad time 'soon'/],
     [["--at", "eof", "--key", "B"], /key 'B' has no ticks.*use one of A/],
-    [["--at", "eof", "--redis", "redis://x"], /Unknown option '--redis'/],
+    [["--at", "eof", "--redis", "redis://x"], /--redis reads the store at its own watermark: give --redis, or --ticks with --at/],
   ] as const) {
     it(`exit 2: ${message}`, async () => {
       const r = await runCli(dir, ...base, ...args);

@@ -196,7 +196,7 @@ describe("watermarks for the online store", () => {
     assert.deepEqual(p.watermarks, [["A", t0 + 62_500]], "only keys with windows, at the watermark that closed them");
     proc.process(msg(lines.length, null, eofHeaders()));
     const end = proc.take();
-    assert.deepEqual(end.watermarks.sort(), [["A", "eof"], ["B", "eof"]]);
+    assert.deepEqual(end.watermarks.sort(), [["A", `eof@${t0 + 62_500}`], ["B", `eof@${t0 + 30_000}`]], "eof, with each key's latest event time");
     assert.deepEqual(proc.take().watermarks, [], "nothing new: no watermark to store");
   });
 });

@@ -1,0 +1,120 @@
+import type { Redis } from "ioredis";
+import { InputError } from "../errors/index.js";
+import type { Feature } from "../feature/types.js";
+import { parseWatermark, watermarkKey, windowsKey } from "../store/online.js";
+import type { WindowRecord } from "../window/types.js";
+import { type AsOf, type FeatureVector, selectWindows, type VectorValue } from "./rule.js";
+import type { VectorSpec } from "./spec.js";
+
+/**
+ * One read of the online store, atomic with the steps' writes (a Lua script runs alone): every feature's stored
+ * watermark for the key and, from the oldest watermark (the vector's `asOf`), the windows each range can need.
+ * Returns [asOf ("eof", "<ms>" or false when no feature has the key), eof reference ms, then per feature its
+ * members]. The exact rule (final at asOf, in range) is applied by `selectWindows`, as for batch records.
+ * KEYS: per feature, its watermark key and its windows key. ARGV: feature count, then per feature: range kind
+ * (since | today | latest), range ms, and how many of the newest windows before asOf can hold the latest final one
+ * (-1: no bound).
+ */
+const READ_VECTOR = `
+local n = tonumber(ARGV[1])
+local asof = nil
+local eofref = nil
+local any = false
+local alleof = true
+for i = 1, n do
+  local w = redis.call('GET', KEYS[2 * i - 1])
+  if w then
+    any = true
+    if string.sub(w, 1, 3) == 'eof' then
+      local t = tonumber(string.sub(w, 5))
+      if t and ((not eofref) or t > eofref) then eofref = t end
+    else
+      alleof = false
+      local t = tonumber(w)
+      if (not asof) or t < asof then asof = t end
+    end
+  end
+end
+if not any then return {false} end
+local out = {}
+if alleof then
+  out[1] = 'eof'
+  out[2] = string.format('%.0f', eofref or 0)
+else
+  out[1] = string.format('%.0f', asof)
+  out[2] = ''
+end
+local ref = alleof and (eofref or 0) or asof
+for i = 1, n do
+  local kind = ARGV[3 * i - 1]
+  local ms = tonumber(ARGV[3 * i])
+  local limit = tonumber(ARGV[3 * i + 1])
+  local key = KEYS[2 * i]
+  local hi = alleof and '+inf' or ('(' .. string.format('%.0f', asof))
+  local got
+  if kind == 'latest' then
+    if limit < 0 then got = redis.call('ZREVRANGEBYSCORE', key, hi, '-inf')
+    else got = redis.call('ZREVRANGEBYSCORE', key, hi, '-inf', 'LIMIT', 0, limit) end
+  else
+    local from
+    if kind == 'today' then from = math.floor(ref / 86400000) * 86400000 else from = ref - ms end
+    got = redis.call('ZRANGEBYSCORE', key, string.format('%.0f', from), hi)
+  end
+  out[i + 2] = got
+end
+return out
+`;
+
+type WithRead = Redis & { quixlabReadVector(...args: (string | number)[]): Promise<unknown[]> };
+
+function withRead(redis: Redis): WithRead {
+  const r = redis as WithRead;
+  if (typeof r.quixlabReadVector !== "function") redis.defineCommand("quixlabReadVector", { lua: READ_VECTOR });
+  return r;
+}
+
+/**
+ * The seed's model inputs for one key from the online store (DESIGN.md "quixlab vector"), in one round trip that
+ * is atomic with the steps' writes, so it never mixes two watermarks: `asOf` is the oldest of the features' stored
+ * watermarks for the key (`"eof"` when every one ended), and each feature holds what was final then, in range.
+ * `features` gives each spec feature's window (its grace and size bound the read). Undefined when the store has
+ * no watermark of the key for any of them.
+ * @example await featureVector(redis, "BTC-USD", parseVectorSpec("ohlc1h:30d,ohlc1m:today,ohlc60s:latest"), resolveFeatures(spec))
+ */
+export async function featureVector(redis: Redis, key: string, spec: VectorSpec, features: Readonly<Record<string, Feature>>): Promise<FeatureVector | undefined> {
+  const keys: string[] = [];
+  const argv: (string | number)[] = [spec.length];
+  for (const { feature, range } of spec) {
+    const f = features[feature];
+    if (!f) throw new InputError(`no definition of feature '${feature}'`, { remedy: "pass each spec feature (its window gives the grace)", context: { field: feature } });
+    keys.push(watermarkKey(feature, key), windowsKey(feature, key));
+    argv.push(range.kind, range.kind === "since" ? range.ms : 0, latestBound(f));
+  }
+  const reply = await withRead(redis).quixlabReadVector(keys.length, ...keys, ...argv);
+  if (!reply[0]) return undefined;
+  const asOf: AsOf = reply[0] === "eof" ? "eof" : Number(reply[0]);
+  const eofTime = reply[0] === "eof" ? Number(reply[1]) : undefined;
+  const out: Record<string, VectorValue> = {};
+  spec.forEach(({ feature, range }, i) => {
+    const windows = ((reply[i + 2] as string[]) ?? []).map((m) => JSON.parse(m) as WindowRecord);
+    if (range.kind === "latest") windows.reverse();
+    out[feature] = selectWindows(windows, asOf, range, features[feature]!.window.grace, eofTime);
+  });
+  return { key, asOf, features: out };
+}
+
+/**
+ * How many of the newest windows starting before asOf can hold the newest one final at asOf: on a grid, those that
+ * end within grace of asOf, (size + grace) / step of them, and one more. Other kinds: no bound.
+ */
+function latestBound(f: Feature): number {
+  const w = f.window;
+  if (w.kind !== "tumbling" && w.kind !== "hopping") return -1;
+  return Math.ceil((w.size + w.grace) / w.step) + 1;
+}
+
+/** The stored watermark of a key for one feature, read back (for tests and the CLI's text output). */
+export async function storedWatermark(redis: Redis, feature: string, key: string): Promise<AsOf | undefined> {
+  const v = await redis.get(watermarkKey(feature, key));
+  return v === null ? undefined : parseWatermark(v);
+}
