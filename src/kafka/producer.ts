@@ -79,13 +79,55 @@ async function sendAll(p: Pick<KafkaProducer, "sendBatch">, messages: readonly O
   for (const chunk of chunkMessages(messages)) await p.sendBatch({ topicMessages: byTopic(chunk), acks: -1 });
 }
 
-/** Connect an idempotent producer. Example: `const p = await openProducer(brokers); await p.send([{ topic, key, value }])`. */
+/**
+ * Connect an idempotent producer. Example: `const p = await openProducer(brokers); await p.send([{ topic, key, value }])`.
+ * A broker that lost its producer state (restarted after a SIGKILL) refuses the producer's next sequence number
+ * for good; kafkajs keeps its id and would fail every retry. Such a send fails as before (the caller redoes it),
+ * and the producer underneath is replaced by one with a new id, so the redo can succeed.
+ */
 export async function openProducer(target: KafkaTarget, opts: ClientOptions = {}): Promise<Producer> {
-  const producer = kafkaClient(target, opts).producer({ ...IDEMPOTENT });
-  await producer.connect().catch((e: unknown) => {
-    throw explainConnectError(e, target);
-  });
-  return { send: (messages) => sendAll(producer, messages), disconnect: () => producer.disconnect() };
+  const make = async () => {
+    const p = kafkaClient(target, opts).producer({ ...IDEMPOTENT });
+    await p.connect().catch((e: unknown) => {
+      throw explainConnectError(e, target);
+    });
+    return p;
+  };
+  let producer = await make();
+  let replacing: Promise<unknown> | undefined;
+  return {
+    async send(messages) {
+      const used = producer;
+      try {
+        await sendAll(used, messages);
+      } catch (e) {
+        if (needsNewProducerId(e) && used === producer && !replacing) {
+          replacing = make().then(
+            (fresh) => {
+              producer = fresh;
+              void used.disconnect().catch(() => undefined);
+            },
+            () => undefined,
+          );
+          await replacing;
+          replacing = undefined;
+        }
+        throw e;
+      }
+    },
+    disconnect: () => producer.disconnect(),
+  };
+}
+
+const STALE_PRODUCER = new Set(["OUT_OF_ORDER_SEQUENCE_NUMBER", "UNKNOWN_PRODUCER_ID", "INVALID_PRODUCER_ID_MAPPING"]);
+
+/** True when a write failed because the broker no longer knows the idempotent producer's id or sequence. */
+export function needsNewProducerId(e: unknown, depth = 0): boolean {
+  const c = e as { type?: string; cause?: unknown; errors?: unknown[] } | undefined;
+  if (!c || depth > 5) return false;
+  if (c.type && STALE_PRODUCER.has(c.type)) return true;
+  // kafkajs wraps the broker's error (retrier: `cause`; several requests: `errors`).
+  return needsNewProducerId(c.cause, depth + 1) || (Array.isArray(c.errors) && c.errors.some((x) => needsNewProducerId(x, depth + 1)));
 }
 
 /**
