@@ -17,6 +17,7 @@ const SUITES: { name: string; load: () => Promise<Suite> }[] = [
   { name: "live", load: () => import("./live.js") },
   { name: "window-kinds", load: () => import("./window-kinds.js") },
   { name: "store-memory", load: () => import("./store-memory.js") },
+  { name: "serving", load: () => import("./serving.js") },
 ];
 
 const here = dirname(fileURLToPath(import.meta.url));
