@@ -10,7 +10,7 @@ import { type Command, colorEnabled, paint } from "../io.js";
 import { ReplayView } from "../ui/replay/ReplayView.js";
 
 const usage =
-  "quixlab replay (<module.ts#export> | --chain <module.ts#export>) --ticks <file> [--broker auto|local|testcontainers|HOST:PORT] [--redis auto|URL|none] [--speed max|1x|Nx] [--partitions N] [--out file] [--json] [--chaos N] [--keep]";
+  "quixlab replay (<module.ts#export> | --chain <module.ts#export> | --vectors SPEC) --ticks <file> [--broker auto|local|testcontainers|HOST:PORT] [--redis auto|URL|none] [--speed max|1x|Nx] [--partitions N] [--out file] [--json] [--chaos N] [--keep]";
 
 /** The flag of each option src/replay's plan checks, with the remedy in flag terms. */
 const FLAGS: Partial<Record<keyof ReplayOptions, { flag: string; remedy: string }>> = {
@@ -51,6 +51,11 @@ options:
   --chaos N          SIGKILL the step N times at random points and restart it; parity must still hold
   --exactly-once     run the step with Kafka transactions instead of at-least-once
   --keep             keep the topics and consumer groups (they are deleted by default)
+  --vectors SPEC     e.g. ohlc1h:30d,ohlc1m:today,ohlc60s:latest: run each feature's step on the ticks into the
+                     online store (a fresh one: --redis local), read every key's vector from Redis at random
+                     moments while the ticks go in (best with --speed 50x) and after the end, and check each equals
+                     the batch vector at its asOf (features: exports of those names in the reference's module, or
+                     quixlab's ohlc.ts without one); exit 1 when any differs
   --chain REF        the feature, when it reads another feature (input: ohlc1m): every step of the chain runs,
                      each on the step before's output, and the report has one section per step (a positional
                      reference of such a feature does the same)
@@ -73,14 +78,15 @@ exit codes: 0 parity holds, 1 parity failed, 2 bad flags or input`,
         "exactly-once": { type: "boolean" },
         seed: { type: "string" },
         chain: { type: "string" },
+        vectors: { type: "string" },
       },
       usage,
     );
     if (values.chain !== undefined && positionals.length) {
       throw new InputError(`give the feature once: '${positionals[0]}' or --chain ${values.chain}`, { remedy: `usage: ${usage}` });
     }
-    const ref = values.chain ?? positionals[0];
-    if (!ref) throw new InputError("missing the feature reference", { remedy: `usage: ${usage}` });
+    const ref = values.chain ?? positionals[0] ?? (values.vectors !== undefined ? "" : undefined);
+    if (ref === undefined) throw new InputError("missing the feature reference", { remedy: `usage: ${usage}` });
     if (positionals.length > 1) throw new InputError(`unexpected argument '${positionals[1]}'`, { remedy: `usage: ${usage}` });
     if (!values.ticks) throw new InputError("missing --ticks", { remedy: `usage: ${usage}` });
     const int = (v: string | undefined, flag: string) => {
@@ -109,6 +115,7 @@ exit codes: 0 parity holds, 1 parity failed, 2 bad flags or input`,
         seed: int(values.seed, "--seed"),
         keep: values.keep,
         exactlyOnce: values["exactly-once"],
+        vectors: values.vectors,
         csvMap: values["csv-map"],
         log: (line) => {
           logs.push(line);

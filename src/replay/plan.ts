@@ -37,6 +37,9 @@ export interface ReplaySettings {
   /** `out` as given (for the report), and resolved against `cwd`. */
   out: string | null;
   outFile: string | null;
+  /** `--vectors SPEC`, and samples per key. */
+  vectors: string | null;
+  vectorSamples: number;
 }
 
 /** The names one replay uses, unique to it: every one starts with `base`, so cleanup can find them all. */
@@ -65,7 +68,7 @@ function badOption(option: keyof ReplayOptions, value: unknown, remedy: string):
  */
 export function replaySettings(o: ReplayOptions, defaults: { cwd: string; seed: number }): ReplaySettings {
   const cwd = o.cwd ?? defaults.cwd;
-  if (typeof o.ref !== "string" || o.ref.trim() === "") throw badOption("ref", o.ref, "name a feature as path/to/module.ts#exportName");
+  if ((typeof o.ref !== "string" || o.ref.trim() === "") && !o.vectors) throw badOption("ref", o.ref, "name a feature as path/to/module.ts#exportName");
   if (typeof o.ticks !== "string" || o.ticks.trim() === "") throw badOption("ticks", o.ticks, "name a ticks file (.jsonl, .json or .csv)");
   const partitions = o.partitions ?? 3;
   if (!Number.isInteger(partitions) || partitions < 1 || partitions > MAX_PARTITIONS) {
@@ -89,7 +92,7 @@ export function replaySettings(o: ReplayOptions, defaults: { cwd: string; seed: 
   const shown = relative(cwd, ticksFile);
   return Object.freeze({
     ref: o.ref,
-    refForChild: resolveFeatureRef(o.ref, cwd),
+    refForChild: o.ref ? resolveFeatureRef(o.ref, cwd) : "",
     cwd,
     ticksFile,
     ticksShown: shown.startsWith("..") ? ticksFile : shown,
@@ -107,6 +110,8 @@ export function replaySettings(o: ReplayOptions, defaults: { cwd: string; seed: 
     read: o.csvMap ? { csvMap: o.csvMap } : {},
     out: o.out ?? null,
     outFile: o.out === undefined ? null : resolve(cwd, o.out),
+    vectors: o.vectors ?? null,
+    vectorSamples: o.vectorSamples ?? 20,
   });
 }
 

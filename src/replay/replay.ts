@@ -1,5 +1,8 @@
 import { writeFileSync } from "node:fs";
+import { InputError } from "../errors/index.js";
 import { loadFeatureRef } from "../feature/ref.js";
+import { storedWatermark } from "../serving/online.js";
+import { onlineRedis } from "../store/online.js";
 import { openProducer } from "../kafka/index.js";
 import { produceEof } from "../stream/control.js";
 import { killSchedule, runChaos } from "./chaos.js";
@@ -9,7 +12,8 @@ import { distinctWindows } from "./parity.js";
 import { replaySettings, stepEnvironment } from "./plan.js";
 import { produceFile } from "./produce.js";
 import { buildReport, type ReplayReport } from "./report.js";
-import { chainOf } from "./chain.js";
+import { chainOf, type Stage } from "./chain.js";
+import { startSampler, vectorStages } from "./vectors.js";
 import { countStored, openSession } from "./session.js";
 import type { ReplayOptions, ReplayProgress } from "./types.js";
 
@@ -36,7 +40,8 @@ export async function replay(opts: ReplayOptions): Promise<ReplayReport> {
   // The batch results first: they are what the stream must reproduce, and loading them checks the reference and
   // the file before any service starts (exit 2 early). A feature over another feature is a chain: every step of
   // it runs, each on the step before's output, and each is compared with its own batch result.
-  const stages = chainOf(await loadFeatureRef(s.ref, s.cwd), s.refForChild);
+  const vectors = s.vectors ? await vectorStages(s.vectors, s.ref, s.cwd) : undefined;
+  const stages = vectors?.stages ?? chainOf(await loadFeatureRef(s.ref, s.cwd), s.refForChild);
   tell({ phase: "batch" });
   for (const st of stages) {
     st.batch = await st.feature.batchRecords(s.ticksFile, {
@@ -54,6 +59,8 @@ export async function replay(opts: ReplayOptions): Promise<ReplayReport> {
   const session = await openSession(s, stages[0]!.names, log, stages.slice(1).map((st) => st.names));
   try {
     const { brokers } = session;
+    const keys = [...new Set(stages[0]!.batch!.records.map((r) => r.key))].sort();
+    if (vectors) await checkCleanStore(session.redis.url, stages, keys);
     // Read from the start before anything is produced.
     let lastProgressAt = Date.now();
     for (const st of stages) {
@@ -77,6 +84,13 @@ export async function replay(opts: ReplayOptions): Promise<ReplayReport> {
     tell({ phase: "producing" });
     const producer = await openProducer(brokers, session.client("producer"));
     const produceStart = Date.now();
+    // --vectors: the model's reads while the ticks go in, and the steps killed meanwhile (not after).
+    const sampler = vectors && session.redis.url
+      ? startSampler({ url: session.redis.url, spec: vectors.spec, specText: s.vectors!, features: Object.fromEntries(stages.map((st) => [st.feature.name, st.feature])), keys, perKey: s.vectorSamples, overMs: playMs(stages, s.speed), seed: s.seed })
+      : undefined;
+    let kills = 0;
+    const runKills = () => Promise.all(stages.map((st) => runChaos(st.step!, killSchedule(s.chaos, s.seed + st.index), { onKill: () => tell({ kills: ++kills }), log })));
+    const early = sampler ? runKills() : undefined;
     const input = stages[0]!.names.topics.input;
     let produced: number;
     try {
@@ -96,8 +110,7 @@ export async function replay(opts: ReplayOptions): Promise<ReplayReport> {
     tell({ phase: "processing" });
 
     // Chaos kills every step of a chain, each on a schedule of its own.
-    let kills = 0;
-    const chaos = await Promise.all(stages.map((st) => runChaos(st.step!, killSchedule(s.chaos, s.seed + st.index), { onKill: () => tell({ kills: ++kills }), log })));
+    const chaos = await (early ?? runKills());
     const read = () => Math.max(lastProgressAt, ...stages.map((st) => st.collector!.lastReadAt));
     const watchdogs = stages.map((st) => stepWatchdog(st.step!, read, s.stallMs));
     try {
@@ -107,6 +120,7 @@ export async function replay(opts: ReplayOptions): Promise<ReplayReport> {
     }
     const processMs = Date.now() - produceStart;
     tell({ phase: "comparing" });
+    const vectorCheck = sampler ? await sampler.finish(Object.fromEntries(stages.map((st) => [st.feature.name, st.batch!.records]))) : undefined;
     const reports: ReplayReport[] = [];
     for (const st of stages) {
       const collector = st.collector!;
@@ -145,8 +159,47 @@ export async function replay(opts: ReplayOptions): Promise<ReplayReport> {
     }
     tell({ phase: "done" });
     const final = reports.at(-1)!;
-    return reports.length > 1 ? { ...final, steps: reports } : final;
+    return reports.length > 1 || vectorCheck ? { ...final, steps: reports, ...(vectorCheck ? { vectors: vectorCheck } : {}) } : final;
   } finally {
     await session.close();
+  }
+}
+
+/**
+ * How long the ticks take to go in at `speed`: their event-time span (the window starts of the feature with the
+ * most windows, which follows the ticks closest) / speed; a few seconds at max.
+ */
+function playMs(stages: readonly Stage[], speed: number): number {
+  const records = stages.map((st) => st.batch!.records).reduce((a, b) => (b.length > a.length ? b : a));
+  if (!Number.isFinite(speed) || records.length === 0) return 5_000;
+  let lo = Infinity;
+  let hi = -Infinity;
+  for (const r of records) {
+    if (r.start < lo) lo = r.start;
+    if (r.start > hi) hi = r.start;
+  }
+  return Math.max(1_000, (hi - lo) / speed);
+}
+
+/** --vectors compares what the store serves with batch: refuse a store that already holds data of these features. */
+async function checkCleanStore(url: string | null, stages: readonly Stage[], keys: readonly string[]): Promise<void> {
+  if (!url) {
+    throw new InputError("--vectors reads the online store, and this replay has none", { remedy: "give --redis local (a fresh one) or --redis redis://HOST:PORT", context: { field: "vectors", option: "vectors" } });
+  }
+  const redis = onlineRedis(url, { lazyConnect: true });
+  try {
+    await redis.connect();
+    for (const st of stages) {
+      for (const key of keys) {
+        if ((await storedWatermark(redis, st.feature.name, key)) !== undefined) {
+          throw new InputError(`--vectors: the online store at ${url} already holds '${st.feature.name}' for ${key} (an earlier run), so its vectors would mix two runs`, {
+            remedy: `replay into a fresh store (--redis local), or delete the keys quixlab:${st.feature.name}:* first`,
+            context: { field: "vectors", option: "vectors" },
+          });
+        }
+      }
+    }
+  } finally {
+    redis.disconnect();
   }
 }

@@ -1,6 +1,7 @@
 import type { Rejection } from "../tick/types.js";
 import type { WindowRecord } from "../window/types.js";
 import { compareWindows, differencesExplainedByLate, type ParityResult } from "./parity.js";
+import type { VectorCheck } from "./vectors.js";
 
 /** What `quixlab replay --json` prints (DESIGN.md "CLI contracts" plus details). */
 export interface ReplayReport {
@@ -29,11 +30,13 @@ export interface ReplayReport {
   durationMs: number;
   /** A chain (a feature over another feature's records): every step's report, upstream first, this one last. */
   steps?: ReplayReport[];
+  /** `--vectors`: the online vectors sampled during the replay, against the batch rule. */
+  vectors?: VectorCheck;
 }
 
 /** Parity held at every step (of a chain, or of the one step). */
 export function replayOk(r: ReplayReport): boolean {
-  return r.parity.ok && (r.steps ?? []).every((x) => x.parity.ok);
+  return r.parity.ok && (r.steps ?? []).every((x) => x.parity.ok) && r.vectors?.ok !== false;
 }
 
 /** What a replay measured and read, from which `buildReport` makes the report. */
@@ -124,6 +127,7 @@ export function reportJson(r: ReplayReport): Record<string, unknown> {
     out: r.out,
     durationMs: r.durationMs,
     ...(r.steps ? { ok: replayOk(r), steps: r.steps.map((x) => reportJson(x)) } : {}),
+    ...(r.vectors ? { vectors: r.vectors } : {}),
   };
 }
 
@@ -133,8 +137,14 @@ const fmt = (n: number | null, digits = 0) =>
 /** The parity report as plain text (non-TTY output and logs). `hi` wraps text to highlight (colour or not). */
 export function reportText(r: ReplayReport, hi: (s: string) => string = (s) => s): string {
   if (r.steps) {
-    const parts = r.steps.map((x, i) => `step ${i + 1} of ${r.steps!.length}: ${x.feature.name}${i ? ` (reads ${r.steps![i - 1]!.feature.name})` : " (reads the ticks)"}\n${stepText(x, hi)}`);
-    return `${parts.join("\n")}\n${replayOk(r) ? "every step of the chain has parity" : "PARITY FAILED in the chain"}\n`;
+    const reads = (x: ReplayReport, i: number) => (i && x.topics.input === r.steps![i - 1]!.topics.output ? ` (reads ${r.steps![i - 1]!.feature.name})` : " (reads the ticks)");
+    const parts = r.steps.map((x, i) => `step ${i + 1} of ${r.steps!.length}: ${x.feature.name}${reads(x, i)}\n${stepText(x, hi)}`);
+    const v = r.vectors;
+    const vectors = v
+      ? `${hi(v.ok ? "VECTORS OK" : "VECTORS DIFFER")}  ${v.spec}: ${v.equal} of ${v.samples} vectors read from Redis (${v.midRun} mid-replay) equal the batch vector at their asOf${v.unknown ? `; ${v.unknown} reads before a key was stored` : ""}\n`
+      : "";
+    const verdict = r.parity.ok && r.steps.every((x) => x.parity.ok) ? `every step ${v ? "" : "of the chain "}has parity` : "PARITY FAILED in a step";
+    return `${parts.join("\n")}\n${verdict}\n${vectors}`;
   }
   return stepText(r, hi);
 }

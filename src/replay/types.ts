@@ -28,6 +28,15 @@ export interface ReplayOptions {
   stallMs?: number;
   /** Deterministic chaos (tests). */
   seed?: number;
+  /**
+   * A vector spec (`ohlc1h:30d,ohlc1m:today,ohlc60s:latest`): run each feature's step on the same ticks into the
+   * online store, read every key's vector from it at random moments while the ticks go in (and after the end), and
+   * check each equals the batch vector at its asOf. The features are the exports of those names in `ref`'s module
+   * (quixlab's shipped ohlc.ts when `ref` is empty). Needs an online store that has none of their data yet.
+   */
+  vectors?: string;
+  /** With `vectors`: samples per key during the replay (default 20). */
+  vectorSamples?: number;
   onProgress?(p: ReplayProgress): void;
   log?(line: string): void;
 }

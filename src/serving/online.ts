@@ -9,8 +9,8 @@ import type { VectorSpec } from "./spec.js";
 /**
  * One read of the online store, atomic with the steps' writes (a Lua script runs alone): every feature's stored
  * watermark for the key and, from the oldest watermark (the vector's `asOf`), the windows each range can need.
- * Returns [asOf ("eof", "<ms>" or false when no feature has the key), eof reference ms, then per feature its
- * members]. The exact rule (final at asOf, in range) is applied by `selectWindows`, as for batch records.
+ * Returns [asOf ("eof", "<ms>", or false when a feature has no watermark of the key yet), eof reference ms, then
+ * per feature its members]. The exact rule (final at asOf, in range) is applied by `selectWindows`, as for batch records.
  * KEYS: per feature, its watermark key and its windows key. ARGV: feature count, then per feature: range kind
  * (since | today | latest), range ms, and how many of the newest windows before asOf can hold the latest final one
  * (-1: no bound).
@@ -19,12 +19,12 @@ const READ_VECTOR = `
 local n = tonumber(ARGV[1])
 local asof = nil
 local eofref = nil
-local any = false
 local alleof = true
 for i = 1, n do
   local w = redis.call('GET', KEYS[2 * i - 1])
-  if w then
-    any = true
+  -- A feature whose step has not stored the key yet: nothing is known as of any time.
+  if not w then return {false} end
+  do
     if string.sub(w, 1, 3) == 'eof' then
       local t = tonumber(string.sub(w, 5))
       if t and ((not eofref) or t > eofref) then eofref = t end
@@ -35,7 +35,6 @@ for i = 1, n do
     end
   end
 end
-if not any then return {false} end
 local out = {}
 if alleof then
   out[1] = 'eof'
@@ -77,11 +76,19 @@ function withRead(redis: Redis): WithRead {
  * The seed's model inputs for one key from the online store (DESIGN.md "quixlab vector"), in one round trip that
  * is atomic with the steps' writes, so it never mixes two watermarks: `asOf` is the oldest of the features' stored
  * watermarks for the key (`"eof"` when every one ended), and each feature holds what was final then, in range.
- * `features` gives each spec feature's window (its grace and size bound the read). Undefined when the store has
- * no watermark of the key for any of them.
+ * `features` gives each spec feature's window (its grace and size bound the read). Undefined until every one of
+ * them has a watermark of the key (the steps store it from their first checkpoint of the key on).
  * @example await featureVector(redis, "BTC-USD", parseVectorSpec("ohlc1h:30d,ohlc1m:today,ohlc60s:latest"), resolveFeatures(spec))
  */
 export async function featureVector(redis: Redis, key: string, spec: VectorSpec, features: Readonly<Record<string, Feature>>): Promise<FeatureVector | undefined> {
+  return (await readVector(redis, key, spec, features))?.vector;
+}
+
+/**
+ * featureVector, with the reference the store's ranges were measured from at eof (`eofTime`: the key's latest event
+ * time the steps stored with eof), which `vectorAt` needs to reproduce such a vector from batch records.
+ */
+export async function readVector(redis: Redis, key: string, spec: VectorSpec, features: Readonly<Record<string, Feature>>): Promise<{ vector: FeatureVector; eofTime?: number } | undefined> {
   const keys: string[] = [];
   const argv: (string | number)[] = [spec.length];
   for (const { feature, range } of spec) {
@@ -100,7 +107,7 @@ export async function featureVector(redis: Redis, key: string, spec: VectorSpec,
     if (range.kind === "latest") windows.reverse();
     out[feature] = selectWindows(windows, asOf, range, features[feature]!.window.grace, eofTime);
   });
-  return { key, asOf, features: out };
+  return { vector: { key, asOf, features: out }, ...(eofTime !== undefined ? { eofTime } : {}) };
 }
 
 /**

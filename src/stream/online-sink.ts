@@ -34,7 +34,7 @@ export class OnlineSink {
    * once the step is stopping.
    */
   async flush(windows: readonly WindowRecord[], keepAlive: () => Promise<void>, updates: readonly WindowRecord[] = [], watermarks: readonly [string, WatermarkWrite][] = []): Promise<void> {
-    if (windows.length === 0 && updates.length === 0) return;
+    if (windows.length === 0 && updates.length === 0 && watermarks.length === 0) return;
     let wait = 100;
     for (;;) {
       try {

@@ -40,8 +40,9 @@ export interface Pending {
   /** Ingest time (ms) of the message that made each window final, for latency. */
   triggers: number[];
   /**
-   * Per key with windows here: its watermark once they are final (`eof@<its latest event time>` after an
-   * end-of-input flush), for the online store to keep beside them (a feature vector's `asOf`).
+   * Per key whose watermark moved (or with windows here): its watermark once they are final (`eof@<its latest
+   * event time>` after an end-of-input flush), for the online store to keep beside them (a feature vector's
+   * `asOf`: what a key's vector may hold is decided by every feature's watermark, windows or not).
    */
   watermarks: [string, number | `eof@${number}`][];
   snapshot: EngineSnapshot;
@@ -107,6 +108,8 @@ export class PartitionProcessor {
   private pending: Omit<Pending, "position" | "snapshot" | "counts" | "updates" | "watermarks"> = { messages: [], windows: [], triggers: [] };
   /** An end-of-input flush happened since the last take: the keys' windows are all final ("eof"). */
   private flushed = false;
+  /** The watermark last handed over per key (only a moved one is handed over again). */
+  private readonly sent = new Map<string, number | string>();
   /** emit "update": the newest open window of each key since the last take. */
   private latest = new Map<string, WindowRecord>();
   private counts = zero();
@@ -237,9 +240,15 @@ export class PartitionProcessor {
   take(): Pending {
     const updates = [...this.latest.values()];
     const watermarks: Pending["watermarks"] = [];
-    for (const key of new Set(this.pending.windows.map((w) => w.key))) {
+    const withWindows = new Set(this.pending.windows.map((w) => w.key));
+    for (const key of this.engine.keyList()) {
       const wm = this.engine.watermarkOf(key);
-      if (wm !== undefined) watermarks.push([key, this.flushed ? `eof@${wm}` : wm]);
+      if (wm === undefined) continue;
+      const sent = this.sent.get(key);
+      // After an eof flush the key stays ended until a later tick moves its watermark (a new run).
+      const w = this.flushed || sent === `eof@${wm}` ? (`eof@${wm}` as const) : wm;
+      if (w !== sent || withWindows.has(key)) watermarks.push([key, w]);
+      this.sent.set(key, w);
     }
     const out: Pending = { position: this.position, ...this.pending, updates, watermarks, snapshot: this.engine.snapshot(), counts: this.counts };
     this.pending = { messages: [], windows: [], triggers: [] };

@@ -216,6 +216,10 @@ export class WindowEngine<R extends Record<string, unknown> = Record<string, unk
   }
 
   /** The watermark that decides which of the key's windows are final (the partition's with closing "partition"). */
+  keyList(): Iterable<string> {
+    return this.keys.keys();
+  }
+
   watermarkOf(key: string): number | undefined {
     const ks = this.keys.get(key);
     if (!ks) return undefined;

@@ -20,6 +20,8 @@ export interface Engine {
    * "partition", raised by idle closing); undefined for a key never seen.
    */
   watermarkOf(key: string): number | undefined;
+  /** Every key seen, with `watermarkOf` it. */
+  keyList(): Iterable<string>;
   /** Input from another feature only (records.ts): an upstream eof marker; true when the input has ended. */
   endOfInput?(from: number | undefined, of: number | undefined): boolean;
 }
@@ -130,6 +132,10 @@ export abstract class KeyedEngine<R extends Record<string, unknown>, K extends K
 
   lateCount(): number {
     return this.late;
+  }
+
+  keyList(): Iterable<string> {
+    return this.keys.keys();
   }
 
   watermarkOf(key: string): number | undefined {

@@ -60,6 +60,10 @@ export class RecordInput implements Engine {
     return this.inner.watermarkOf(key);
   }
 
+  keyList(): Iterable<string> {
+    return this.inner.keyList();
+  }
+
   snapshot(): EngineSnapshot {
     return { ...this.inner.snapshot(), inputs: [...this.newest], ...(this.ended.size ? { eofs: [...this.ended] } : {}) };
   }

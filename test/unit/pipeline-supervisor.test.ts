@@ -102,6 +102,8 @@ describe("Supervisor", () => {
     assert.ok(!pidAlive(oldSvc!), "the old process is gone");
     assert.equal(restarted[0]!.replicas[0]!.lastExit?.signal, "SIGTERM");
 
+    // Running (up for settleMs) is not yet "has installed its SIGTERM handler" on a loaded machine: wait for its line.
+    await until("the stubborn one's handler", () => lines.includes("[stubborn#0] up"));
     await sup.stop();
     assert.ok(lines.includes("[stubborn#0] ignoring SIGTERM"));
     assert.ok(lines.some((l) => l.startsWith("[stubborn#0] did not stop within 500 ms; SIGKILL")));
@@ -127,11 +129,12 @@ describe("Supervisor", () => {
   });
 
   it("forgets a run of crashes once a replica has been up for stableMs", async () => {
-    // Crashes at once the first two times, then lives 300 ms (longer than stableMs) before crashing again; the
-    // script counts its runs in a file.
+    // Crashes at once the first two times, then lives 3 s (longer than stableMs) before crashing again; the
+    // script counts its runs in a file. stableMs is far above a loaded machine's node start-up (up to ~1 s seen
+    // in CI), so a quick crash never counts as having been up.
     const runs = join(await mkdtemp(join(tmpdir(), "quixlab-flaky-")), "runs");
-    const script = `const fs = require("node:fs"); const f = ${JSON.stringify(runs)}; const n = fs.existsSync(f) ? Number(fs.readFileSync(f, "utf8")) : 0; fs.writeFileSync(f, String(n + 1)); setTimeout(() => process.exit(1), n === 2 ? 300 : 10)`;
-    const { sup, lines, until } = supervise([step("flaky", script)], { settleMs: 60_000, stableMs: 250, backoffMs: 40, maxBackoffMs: 10_000 });
+    const script = `const fs = require("node:fs"); const f = ${JSON.stringify(runs)}; const n = fs.existsSync(f) ? Number(fs.readFileSync(f, "utf8")) : 0; fs.writeFileSync(f, String(n + 1)); setTimeout(() => process.exit(1), n === 2 ? 3000 : 10)`;
+    const { sup, lines, until } = supervise([step("flaky", script)], { settleMs: 60_000, stableMs: 2_000, backoffMs: 40, maxBackoffMs: 10_000 });
     sup.start();
     await until("four restarts", (rs) => rs[0]!.replicas[0]!.restarts >= 4);
     await sup.stop();

@@ -187,13 +187,13 @@ describe("stream partition processing", () => {
 });
 
 describe("watermarks for the online store", () => {
-  it("each key with windows in a checkpoint carries the watermark that made them final, and 'eof' after the flush", () => {
+  it("each key whose watermark moved carries it (with the windows it made final), and eof after the flush", () => {
     const proc = new PartitionProcessor({ feature: ohlc1m, topics, partition: 0, inputPartitions: 1, outputPartitions: 1, position: 0 });
     const lines = [tick("A", t0), tick("B", t0 + 1_000), tick("A", t0 + 62_500), tick("B", t0 + 30_000)];
     for (const [i, l] of lines.entries()) proc.process(msg(i, l));
     const p = proc.take();
     assert.deepEqual(p.windows.map((w) => w.key), ["A"], "A's first minute closed at its watermark");
-    assert.deepEqual(p.watermarks, [["A", t0 + 62_500]], "only keys with windows, at the watermark that closed them");
+    assert.deepEqual(p.watermarks, [["A", t0 + 62_500], ["B", t0 + 30_000]], "every key whose watermark moved; A's closed its minute");
     proc.process(msg(lines.length, null, eofHeaders()));
     const end = proc.take();
     assert.deepEqual(end.watermarks.sort(), [["A", `eof@${t0 + 62_500}`], ["B", `eof@${t0 + 30_000}`]], "eof, with each key's latest event time");
