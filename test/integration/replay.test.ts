@@ -65,8 +65,8 @@ describe("quixlab replay (real Kafka, real Redis, step in a child process)", () 
     services = await testServices();
     dir = mkdtempSync(join(tmpdir(), "quixlab-replay-test-"));
     generated = join(dir, "generated.jsonl");
-    // 100,000 lines over 3 products: gaps, disorder within the 2 s grace, 1 % malformed.
-    await writeTicksFile(generated, { n: 100_000, products: 3, seed: 7, intervalMs: 12, gaps: true, outOfOrderMs: 1_500, malformedRate: 0.01 });
+    // 60,000 lines over 3 products: gaps, disorder within the 2 s grace, 1 % malformed.
+    await writeTicksFile(generated, { n: 60_000, products: 3, seed: 7, intervalMs: 20, gaps: true, outOfOrderMs: 1_500, malformedRate: 0.01 });
     const { summary } = await pandasOracle(generated, windows.ohlc1m!);
     malformed = summary.rejected;
     assert.ok(malformed > 500 && malformed < 1_500, `about 1 % malformed lines, got ${malformed}`);
@@ -89,7 +89,7 @@ describe("quixlab replay (real Kafka, real Redis, step in a child process)", () 
     assertSameBars(out, (await pandasOracle(TARDIS, windows.ohlc1m!, TARDIS_MAP)).records, "tardis 1m");
   });
 
-  it("reproduces pandas on 100,000 generated ticks with 1 % malformed lines, and counts them", async () => {
+  it("reproduces pandas on 60,000 generated ticks with 1 % malformed lines, and counts them", async () => {
     for (const name of ["ohlc1m", "ohlc1h", "ohlc60s"]) {
       const { code, report, out, stderr } = await replayCli(`src/feature/shipped/ohlc.ts#${name}`, generated, ["--partitions", "4"]);
       assert.equal(code, 0, `${name}: ${JSON.stringify({ parity: report.parity, mismatches: report.mismatches.slice(0, 3) })} ${stderr.slice(-1500)}`);

@@ -26,10 +26,10 @@ describe("quixlab vector --redis after a replay = quixlab vector --ticks --at eo
     dir = mkdtempSync(join(tmpdir(), "quixlab-vector-"));
     file = join(dir, "ticks.jsonl");
     // Three hours across a UTC midnight, so "today" and "30d" differ; disorder within grace, 1 % bad lines.
-    await writeTicksFile(file, { n: 15_000, products: 3, seed: 21, startMs: Date.UTC(2023, 5, 9, 22, 10), intervalMs: 720, outOfOrderMs: 1_500, malformedRate: 0.01 });
-    // 40 minutes: at 50x, 48 s of ticks going in while the vectors are sampled.
+    await writeTicksFile(file, { n: 9_000, products: 3, seed: 21, startMs: Date.UTC(2023, 5, 9, 22, 10), intervalMs: 1_200, outOfOrderMs: 1_500, malformedRate: 0.01 });
+    // 25 minutes across a UTC midnight: at 50x, 30 s of ticks going in while the vectors are sampled.
     short = join(dir, "short.jsonl");
-    await writeTicksFile(short, { n: 12_000, products: 3, seed: 22, startMs: Date.UTC(2023, 5, 9, 23, 40), intervalMs: 200, outOfOrderMs: 1_500, malformedRate: 0.01 });
+    await writeTicksFile(short, { n: 7_500, products: 3, seed: 22, startMs: Date.UTC(2023, 5, 9, 23, 50), intervalMs: 200, outOfOrderMs: 1_500, malformedRate: 0.01 });
     redis = await startRedis({ provider: "local", log: () => undefined });
   });
   after(async () => {
