@@ -69,6 +69,13 @@ export function defineFeature<S, R extends Record<string, unknown>>(def: Feature
   }
   const options = { closing: def.closing, idle: def.idle, emit: def.emit, every: def.every, fill: def.fill };
   const window = withOptions(def.window === undefined ? SCAN : toWindowSpec(def.window), options);
+  if (input && window.closing === "partition") {
+    // Batch feeds the upstream's records key after key; only a per-key watermark gives the stream's windows then.
+    throw new InputError(`feature '${def.name}': closing "partition" over another feature's records`, {
+      remedy: 'leave closing at "key" (the default) for a feature with input',
+      context: { field: "closing" },
+    });
+  }
   const aggregator = toAggregator(def.agg, def.name);
   const params = Object.freeze({ ...(def.params ?? {}) });
   const key = def.key ?? (input ? recordKey : defaultKey);

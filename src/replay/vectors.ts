@@ -51,6 +51,12 @@ export async function vectorStages(specText: string, ref: string, cwd: string, u
         context: { field: "vectors" },
       });
     });
+    if (feature.input) {
+      throw new InputError(`--vectors: '${name}' reads another feature ('${feature.input.name}'), and a vectors replay runs every feature on the ticks`, {
+        remedy: "give features over ticks in the spec (replay a chain with --chain)",
+        context: { field: "vectors" },
+      });
+    }
     if (feature.name !== name) {
       throw new InputError(`--vectors: export '${name}' of ${module} is the feature '${feature.name}'`, { remedy: "name each export as its feature", context: { field: "vectors" } });
     }

@@ -5,9 +5,9 @@ import type { WindowRecord } from "./types.js";
 
 /**
  * An engine whose input is another feature's records (DESIGN.md "Features over features"). The upstream step
- * writes each key's windows in start order, but at least once: after a crash it writes some again (the same
- * values). So each key's records are taken once, in start order; a record at or before the key's newest start is
- * a redelivery and is dropped (counted in `redelivered`). The end of input is the upstream's eof marker from every
+ * writes each key's windows in start order (count windows: in `index` order), but at least once: after a crash it
+ * writes some again (the same values). So each key's records are taken once, in that order; a record at or before
+ * the key's newest is a redelivery and is dropped (counted in `redelivered`). The end of input is the upstream's eof marker from every
  * one of its input partitions. Both the newest starts and the markers seen are checkpointed with the engine.
  */
 export class RecordInput implements Engine {
@@ -19,12 +19,15 @@ export class RecordInput implements Engine {
 
   add(item: Tick, ingestMs?: number): "ok" | "late" {
     const r = item as unknown as WindowRecord;
+    // Count windows are numbered (`index`) and may share or go back in start: their number orders them.
+    const index = (r as unknown as { index?: unknown }).index;
+    const order = typeof index === "number" ? index : r.start;
     const last = this.newest.get(r.key);
-    if (last !== undefined && r.start <= last) {
+    if (last !== undefined && order <= last) {
       this.redelivered++;
       return "ok";
     }
-    this.newest.set(r.key, r.start);
+    this.newest.set(r.key, order);
     return this.inner.add(item, ingestMs);
   }
 

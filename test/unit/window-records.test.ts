@@ -124,3 +124,17 @@ describe("indicators", () => {
     assert.deepEqual(out.map(({ open, high, low, close, volume, count }) => ({ open, high, low, close, volume, count })), [{ open: 10, high: 13, low: 9, close: 11, volume: 3, count: 6 }]);
   });
 });
+
+describe("input from another feature: what it refuses, and count windows", () => {
+  test('closing "partition" over records is refused (batch feeds them key after key)', () => {
+    assert.throws(() => defineFeature({ name: "x", input: ohlc1m, window: tumbling("1h"), agg: rollup(), closing: "partition" }), /closing "partition" over another feature's records/);
+  });
+
+  test("count windows' records are taken in index order, even when two share a start", () => {
+    const out: WindowRecord[] = [];
+    const e = defineFeature({ name: "n", input: ohlc1m, agg: ema(2) }).engine({ emit: (r) => out.push(r) });
+    const rec = (i: number, start: number, close: number) => ({ key: "A", start, end: start + 1, index: i, close }) as unknown as Tick;
+    for (const r of [rec(0, T0, 10), rec(1, T0, 11), rec(1, T0, 11), rec(2, T0 - 5, 12)]) e.add(r);
+    assert.deepEqual(out.map((r) => r.start - T0), [0, 0, -5], "index 1 once (a redelivery dropped), index 2 despite an earlier start");
+  });
+});
