@@ -1,6 +1,6 @@
 import { InputError } from "../errors/index.js";
 import type { Tick } from "../tick/types.js";
-import { type EngineEvents, type EngineSnapshot, type KeySnapshot, liveSince } from "./engine.js";
+import { compareKeys, type EngineEvents, type EngineSnapshot, type KeySnapshot, liveSince } from "./engine.js";
 import type { Aggregator, EngineSpec, WindowRecord, WindowSpec } from "./types.js";
 
 /**
@@ -123,7 +123,7 @@ export abstract class KeyedEngine<R extends Record<string, unknown>, K extends K
   }
 
   flush(): void {
-    for (const key of [...this.keys.keys()].sort(compare)) this.flushKey(key, this.keys.get(key)!);
+    for (const key of [...this.keys.keys()].sort(compareKeys)) this.flushKey(key, this.keys.get(key)!);
   }
 
   openWindows(): number {
@@ -178,10 +178,6 @@ export abstract class KeyedEngine<R extends Record<string, unknown>, K extends K
   protected get updates(): boolean {
     return this.spec.emit === "update";
   }
-}
-
-function compare(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0;
 }
 
 export function eventTime(t: number, tick: Tick): number {
