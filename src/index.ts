@@ -51,4 +51,8 @@ export { resolveSourceConfig, runCoinbaseSource, runReplaySource, runSource, SOU
 export type { SourceConfig, SourceHandle, SourceOverrides, SourceRunOptions, SourceType } from "./source/index.js";
 // ── serving: point-in-time feature vectors from the online store, and training sets from ticks ─────────────────
 export { featureVector, parseVectorSpec, trainingSet, vectorAt } from "./serving/index.js";
+export { readVectorAt } from "./serving/online.js";
+// ── models: a vector to a prediction, in batch and as a step ──────────────────────────────────────────────────
+export { batchPredictions, defineModel, isModel, latestPrediction, runModelStep } from "./model/index.js";
+export type { BatchPredictions, Model, ModelDefinition, ModelStep, ModelStepOptions, PredictionRecord } from "./model/index.js";
 export type { AsOf, FeatureVector, TrainingSetOptions, TrainingTime, VectorPart, VectorRange, VectorSpec, VectorValue } from "./serving/index.js";

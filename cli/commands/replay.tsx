@@ -10,7 +10,7 @@ import { type Command, colorEnabled, paint } from "../io.js";
 import { ReplayView } from "../ui/replay/ReplayView.js";
 
 const usage =
-  "quixlab replay (<module.ts#export> | --chain <module.ts#export> | --vectors SPEC) --ticks <file> [--broker auto|local|testcontainers|HOST:PORT] [--redis auto|URL|none] [--speed max|1x|Nx] [--partitions N] [--out file] [--json] [--chaos N] [--keep]";
+  "quixlab replay (<module.ts#export> | --chain <module.ts#export> | --vectors SPEC | --model <module.ts#export>) --ticks <file> [--broker auto|local|testcontainers|HOST:PORT] [--redis auto|URL|none] [--speed max|1x|Nx] [--partitions N] [--out file] [--json] [--chaos N] [--keep]";
 
 /** The flag of each option src/replay's plan checks, with the remedy in flag terms. */
 const FLAGS: Partial<Record<keyof ReplayOptions, { flag: string; remedy: string }>> = {
@@ -56,6 +56,9 @@ options:
                      moments while the ticks go in (best with --speed 50x) and after the end, and check each equals
                      the batch vector at its asOf (features: exports of those names in the reference's module, or
                      quixlab's ohlc.ts without one); exit 1 when any differs
+  --model REF        a model made by defineModel (e.g. a notebook's exported cell, extracted): its vector's features
+                     run as with --vectors, the model step beside them reads the trigger feature's output and the
+                     store, and its predictions must equal the batch predictions (batchPredictions) one for one
   --chain REF        the feature, when it reads another feature (input: ohlc1m): every step of the chain runs,
                      each on the step before's output, and the report has one section per step (a positional
                      reference of such a feature does the same)
@@ -79,13 +82,14 @@ exit codes: 0 parity holds, 1 parity failed, 2 bad flags or input`,
         seed: { type: "string" },
         chain: { type: "string" },
         vectors: { type: "string" },
+        model: { type: "string" },
       },
       usage,
     );
     if (values.chain !== undefined && positionals.length) {
       throw new InputError(`give the feature once: '${positionals[0]}' or --chain ${values.chain}`, { remedy: `usage: ${usage}` });
     }
-    const ref = values.chain ?? positionals[0] ?? (values.vectors !== undefined ? "" : undefined);
+    const ref = values.chain ?? positionals[0] ?? (values.vectors !== undefined || values.model !== undefined ? "" : undefined);
     if (ref === undefined) throw new InputError("missing the feature reference", { remedy: `usage: ${usage}` });
     if (positionals.length > 1) throw new InputError(`unexpected argument '${positionals[1]}'`, { remedy: `usage: ${usage}` });
     if (!values.ticks) throw new InputError("missing --ticks", { remedy: `usage: ${usage}` });
@@ -116,6 +120,7 @@ exit codes: 0 parity holds, 1 parity failed, 2 bad flags or input`,
         keep: values.keep,
         exactlyOnce: values["exactly-once"],
         vectors: values.vectors,
+        model: values.model,
         csvMap: values["csv-map"],
         log: (line) => {
           logs.push(line);

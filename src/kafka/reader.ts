@@ -15,6 +15,11 @@ export interface ReadTopicsOptions extends ClientOptions {
   sessionTimeoutMs?: number;
   /** Retries of a failing consumer before it crashes (kafkajs' default otherwise). */
   retries?: number;
+  /**
+   * Commit each batch's offsets once `onBatch` resolved (default false: the reader commits nothing), so a member
+   * that restarts goes on after what it finished: at-least-once, a batch cut short is read again.
+   */
+  commit?: boolean;
   /** Read committed records only (default true; false also shows aborted transactions). */
   readCommitted?: boolean;
   /** Each batch of messages, in offset order per partition. */
@@ -63,7 +68,7 @@ export async function readTopics(target: KafkaTarget, o: ReadTopicsOptions): Pro
   try {
     await consumer.subscribe({ topics: [...o.topics], fromBeginning: o.fromBeginning ?? true });
     await consumer.run({
-      autoCommit: false,
+      autoCommit: o.commit === true,
       eachBatch: async ({ batch }) => {
         if (batch.messages.length) await o.onBatch({ topic: batch.topic, partition: batch.partition, messages: batch.messages, highWatermark: batch.highWatermark });
       },

@@ -39,6 +39,8 @@ export interface ReplaySettings {
   outFile: string | null;
   /** `--vectors SPEC`, and samples per key. */
   vectors: string | null;
+  /** `--model REF`. */
+  model: string | null;
   vectorSamples: number;
 }
 
@@ -68,7 +70,7 @@ function badOption(option: keyof ReplayOptions, value: unknown, remedy: string):
  */
 export function replaySettings(o: ReplayOptions, defaults: { cwd: string; seed: number }): ReplaySettings {
   const cwd = o.cwd ?? defaults.cwd;
-  if ((typeof o.ref !== "string" || o.ref.trim() === "") && !o.vectors) throw badOption("ref", o.ref, "name a feature as path/to/module.ts#exportName");
+  if ((typeof o.ref !== "string" || o.ref.trim() === "") && !o.vectors && !o.model) throw badOption("ref", o.ref, "name a feature as path/to/module.ts#exportName");
   if (typeof o.ticks !== "string" || o.ticks.trim() === "") throw badOption("ticks", o.ticks, "name a ticks file (.jsonl, .json or .csv)");
   const partitions = o.partitions ?? 3;
   if (!Number.isInteger(partitions) || partitions < 1 || partitions > MAX_PARTITIONS) {
@@ -111,6 +113,7 @@ export function replaySettings(o: ReplayOptions, defaults: { cwd: string; seed: 
     out: o.out ?? null,
     outFile: o.out === undefined ? null : resolve(cwd, o.out),
     vectors: o.vectors ?? null,
+    model: o.model ?? null,
     vectorSamples: o.vectorSamples ?? 20,
   });
 }

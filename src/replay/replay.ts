@@ -14,6 +14,7 @@ import { produceFile } from "./produce.js";
 import { buildReport, type ReplayReport } from "./report.js";
 import { chainOf, type Stage } from "./chain.js";
 import { startSampler, vectorStages } from "./vectors.js";
+import { featureModuleOf, loadModelRef, startModelRun } from "./model.js";
 import { countStored, openSession } from "./session.js";
 import type { ReplayOptions, ReplayProgress } from "./types.js";
 
@@ -40,7 +41,10 @@ export async function replay(opts: ReplayOptions): Promise<ReplayReport> {
   // The batch results first: they are what the stream must reproduce, and loading them checks the reference and
   // the file before any service starts (exit 2 early). A feature over another feature is a chain: every step of
   // it runs, each on the step before's output, and each is compared with its own batch result.
-  const vectors = s.vectors ? await vectorStages(s.vectors, s.ref, s.cwd) : undefined;
+  // --model: its vector's features run as --vectors would run them, and the model step beside them.
+  const model = s.model ? await loadModelRef(s.model, s.cwd) : undefined;
+  const vectorSpec = model?.specText ?? s.vectors;
+  const vectors = vectorSpec ? await vectorStages(vectorSpec, model ? await featureModuleOf(model, s.model!, s.cwd) : s.ref, s.cwd) : undefined;
   const stages = vectors?.stages ?? chainOf(await loadFeatureRef(s.ref, s.cwd), s.refForChild);
   tell({ phase: "batch" });
   for (const st of stages) {
@@ -85,7 +89,8 @@ export async function replay(opts: ReplayOptions): Promise<ReplayReport> {
     const producer = await openProducer(brokers, session.client("producer"));
     const produceStart = Date.now();
     // --vectors: the model's reads while the ticks go in, and the steps killed meanwhile (not after).
-    const sampler = vectors && session.redis.url
+    const modelRun = model ? await startModelRun({ session, model, stages, ticksFile: s.ticksFile, partitions: s.partitions, log }) : undefined;
+    const sampler = s.vectors && vectors && session.redis.url
       ? startSampler({ url: session.redis.url, spec: vectors.spec, specText: s.vectors!, features: Object.fromEntries(stages.map((st) => [st.feature.name, st.feature])), keys, perKey: s.vectorSamples, overMs: playMs(stages, s.speed), seed: s.seed })
       : undefined;
     let kills = 0;
@@ -118,6 +123,7 @@ export async function replay(opts: ReplayOptions): Promise<ReplayReport> {
     } finally {
       for (const w of watchdogs) w.stop();
     }
+    const modelCheck = await modelRun?.finish(s.stallMs);
     const processMs = Date.now() - produceStart;
     tell({ phase: "comparing" });
     const vectorCheck = sampler ? await sampler.finish(Object.fromEntries(stages.map((st) => [st.feature.name, st.batch!.records]))) : undefined;
@@ -159,7 +165,7 @@ export async function replay(opts: ReplayOptions): Promise<ReplayReport> {
     }
     tell({ phase: "done" });
     const final = reports.at(-1)!;
-    return reports.length > 1 || vectorCheck ? { ...final, steps: reports, ...(vectorCheck ? { vectors: vectorCheck } : {}) } : final;
+    return reports.length > 1 || vectorCheck || modelCheck ? { ...final, steps: reports, ...(vectorCheck ? { vectors: vectorCheck } : {}), ...(modelCheck ? { model: modelCheck } : {}) } : final;
   } finally {
     await session.close();
   }

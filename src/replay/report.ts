@@ -2,6 +2,7 @@ import type { Rejection } from "../tick/types.js";
 import type { WindowRecord } from "../window/types.js";
 import { compareWindows, differencesExplainedByLate, type ParityResult } from "./parity.js";
 import type { VectorCheck } from "./vectors.js";
+import type { ModelCheck } from "./model.js";
 
 /** What `quixlab replay --json` prints (DESIGN.md "CLI contracts" plus details). */
 export interface ReplayReport {
@@ -32,11 +33,13 @@ export interface ReplayReport {
   steps?: ReplayReport[];
   /** `--vectors`: the online vectors sampled during the replay, against the batch rule. */
   vectors?: VectorCheck;
+  /** `--model`: the model step's predictions against the notebook's batch predictions. */
+  model?: ModelCheck;
 }
 
 /** Parity held at every step (of a chain, or of the one step). */
 export function replayOk(r: ReplayReport): boolean {
-  return r.parity.ok && (r.steps ?? []).every((x) => x.parity.ok) && r.vectors?.ok !== false;
+  return r.parity.ok && (r.steps ?? []).every((x) => x.parity.ok) && r.vectors?.ok !== false && r.model?.ok !== false;
 }
 
 /** What a replay measured and read, from which `buildReport` makes the report. */
@@ -128,6 +131,7 @@ export function reportJson(r: ReplayReport): Record<string, unknown> {
     durationMs: r.durationMs,
     ...(r.steps ? { ok: replayOk(r), steps: r.steps.map((x) => reportJson(x)) } : {}),
     ...(r.vectors ? { vectors: r.vectors } : {}),
+    ...(r.model ? { model: r.model } : {}),
   };
 }
 
@@ -140,11 +144,15 @@ export function reportText(r: ReplayReport, hi: (s: string) => string = (s) => s
     const reads = (x: ReplayReport, i: number) => (i && x.topics.input === r.steps![i - 1]!.topics.output ? ` (reads ${r.steps![i - 1]!.feature.name})` : " (reads the ticks)");
     const parts = r.steps.map((x, i) => `step ${i + 1} of ${r.steps!.length}: ${x.feature.name}${reads(x, i)}\n${stepText(x, hi)}`);
     const v = r.vectors;
+    const m = r.model;
     const vectors = v
       ? `${hi(v.ok ? "VECTORS OK" : "VECTORS DIFFER")}  ${v.spec}: ${v.equal} of ${v.samples} vectors read from Redis (${v.midRun} mid-replay) equal the batch vector at their asOf${v.unknown ? `; ${v.unknown} reads before a key was stored` : ""}\n`
       : "";
-    const verdict = r.parity.ok && r.steps.every((x) => x.parity.ok) ? `every step ${v ? "" : "of the chain "}has parity` : "PARITY FAILED in a step";
-    return `${parts.join("\n")}\n${verdict}\n${vectors}`;
+    const verdict = r.parity.ok && r.steps.every((x) => x.parity.ok) ? `every step ${v || m ? "" : "of the chain "}has parity` : "PARITY FAILED in a step";
+    const model = m
+      ? `${hi(m.ok ? "PREDICTIONS OK" : "PREDICTIONS DIFFER")}  model ${m.model}: ${m.equal} of ${m.expected} batch predictions made by the model step${m.missing ? `; ${m.missing} missing` : ""}${m.differing ? `; ${m.differing} differ` : ""}${m.extra ? `; ${m.extra} not in batch` : ""}\n`
+      : "";
+    return `${parts.join("\n")}\n${verdict}\n${vectors}${model}`;
   }
   return stepText(r, hi);
 }

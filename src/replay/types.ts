@@ -35,6 +35,11 @@ export interface ReplayOptions {
    * (quixlab's shipped ohlc.ts when `ref` is empty). Needs an online store that has none of their data yet.
    */
   vectors?: string;
+  /**
+   * A model (`path/to/module.ts#export`, made by `defineModel`): run its vector's features as steps into the store
+   * (as `vectors`), the model step beside them, and compare its predictions with `batchPredictions`.
+   */
+  model?: string;
   /** With `vectors`: samples per key during the replay (default 20). */
   vectorSamples?: number;
   onProgress?(p: ReplayProgress): void;

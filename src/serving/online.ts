@@ -13,7 +13,8 @@ import type { VectorSpec } from "./spec.js";
  * per feature its members]. The exact rule (final at asOf, in range) is applied by `selectWindows`, as for batch records.
  * KEYS: per feature, its watermark key and its windows key. ARGV: feature count, then per feature: range kind
  * (since | today | latest), range ms, and how many of the newest windows before asOf can hold the latest final one
- * (-1: no bound).
+ * (-1: no bound); last, `at` ("" for none): read the vector as of that time instead, which needs every feature's
+ * watermark at or past it (else the reply is {'wait'}: windows final at `at` may still be on their way).
  */
 const READ_VECTOR = `
 local n = tonumber(ARGV[1])
@@ -42,6 +43,15 @@ if alleof then
 else
   out[1] = string.format('%.0f', asof)
   out[2] = ''
+end
+local at = ARGV[3 * n + 2]
+if at and at ~= '' then
+  at = tonumber(at)
+  if (not alleof) and asof < at then return {'wait'} end
+  out[1] = string.format('%.0f', at)
+  out[2] = ''
+  alleof = false
+  asof = at
 end
 local ref = alleof and (eofref or 0) or asof
 for i = 1, n do
@@ -89,6 +99,22 @@ export async function featureVector(redis: Redis, key: string, spec: VectorSpec,
  * time the steps stored with eof), which `vectorAt` needs to reproduce such a vector from batch records.
  */
 export async function readVector(redis: Redis, key: string, spec: VectorSpec, features: Readonly<Record<string, Feature>>): Promise<{ vector: FeatureVector; eofTime?: number } | undefined> {
+  const r = await readVectorRaw(redis, key, spec, features, undefined);
+  return r === "wait" ? undefined : r;
+}
+
+/**
+ * The vector as of time `at` (epoch ms): what the store served at `at`, the same as `vectorAt(records, key, at)`
+ * over batch records. "wait" while some feature's watermark of the key is still before `at` (or missing): windows
+ * final at `at` may not be stored yet. The model step reads its inputs this way, at each trigger window's close.
+ */
+export async function readVectorAt(redis: Redis, key: string, spec: VectorSpec, features: Readonly<Record<string, Feature>>, at: number): Promise<FeatureVector | "wait"> {
+  if (!Number.isFinite(at)) throw new InputError(`bad time ${String(at)}`, { remedy: "give an epoch-ms time" });
+  const r = await readVectorRaw(redis, key, spec, features, at);
+  return r === undefined || r === "wait" ? "wait" : r.vector;
+}
+
+async function readVectorRaw(redis: Redis, key: string, spec: VectorSpec, features: Readonly<Record<string, Feature>>, at: number | undefined): Promise<{ vector: FeatureVector; eofTime?: number } | "wait" | undefined> {
   const keys: string[] = [];
   const argv: (string | number)[] = [spec.length];
   for (const { feature, range } of spec) {
@@ -97,8 +123,10 @@ export async function readVector(redis: Redis, key: string, spec: VectorSpec, fe
     keys.push(watermarkKey(feature, key), windowsKey(feature, key));
     argv.push(range.kind, range.kind === "since" ? range.ms : 0, latestBound(f));
   }
+  argv.push(at === undefined ? "" : Math.floor(at));
   const reply = await withRead(redis).quixlabReadVector(keys.length, ...keys, ...argv);
   if (!reply[0]) return undefined;
+  if (reply[0] === "wait") return "wait";
   const asOf: AsOf = reply[0] === "eof" ? "eof" : Number(reply[0]);
   const eofTime = reply[0] === "eof" ? Number(reply[1]) : undefined;
   const out: Record<string, VectorValue> = {};

@@ -53,11 +53,11 @@ export async function trainingSet(ticks: BatchInput, spec: string | VectorSpec, 
 export async function offlineVectors(
   ticks: BatchInput,
   spec: VectorSpec,
-  times: readonly TrainingTime[],
+  times: readonly TrainingTime[] | ((key: string, records: ReadonlyMap<string, readonly WindowRecord[]>) => readonly TrainingTime[]),
   opts: Pick<TrainingSetOptions, "features" | "keys" | "batch"> = {},
 ): Promise<{ vectors: FeatureVector[]; keys: string[] }> {
   const features = resolveFeatures(spec, opts.features ?? []);
-  const asOfs = times.map(parseTime);
+  const fixed = typeof times === "function" ? undefined : times.map(parseTime);
   const input = await loadTicks(ticks, opts.batch);
   const latest = latestEventTimes(input, features[0]!);
   const byFeature = new Map<string, Map<string, WindowRecord[]>>();
@@ -69,6 +69,8 @@ export async function offlineVectors(
   const all = [...latest.keys()].sort(compareKeys);
   const vectors: FeatureVector[] = [];
   for (const key of opts.keys ?? all) {
+    // Times per key (a model's triggers): from the key's batch records of every feature, by feature name.
+    const asOfs = fixed ?? (times as Exclude<typeof times, readonly TrainingTime[]>)(key, new Map([...byFeature].map(([n, m]) => [n, m.get(key) ?? []]))).map(parseTime);
     for (const asOf of asOfs) {
       const out: FeatureVector = { key, asOf, features: {} };
       spec.forEach(({ feature, range }, i) => {
