@@ -8,6 +8,7 @@ import { batchPredictions } from "../model/batch.js";
 import { isModel, type Model, type PredictionRecord } from "../model/define.js";
 import { runModelStep } from "../model/step.js";
 import { EofTracker } from "../stream/control.js";
+import { defaultRetentionMs } from "../store/retention.js";
 import type { Stage } from "./chain.js";
 import type { ReplaySession } from "./session.js";
 
@@ -58,6 +59,32 @@ export async function featureModuleOf(model: Model, ref: string, cwd: string): P
   const mod = (await import(pathToFileURL(resolve(cwd, ref.slice(0, hash))).href)) as Record<string, unknown>;
   const own = Object.keys(model.features).every((n) => (mod[n] as { version?: string } | undefined)?.version === model.features[n]!.version);
   return own ? ref.slice(0, hash) : "";
+}
+
+/**
+ * At max speed the feature steps run through the whole recording ahead of the model step, and the store trims each
+ * feature by its retention from its newest window: a recording longer than the shortest retention would have the
+ * windows the model still reads trimmed (its predictions would then differ from batch for that reason alone). So
+ * refuse it, and say which speed keeps the steps within reach (100x: a few seconds of lag are minutes of event time).
+ */
+export function checkModelSpeed(model: Model, stages: readonly Stage[], speed: number): void {
+  if (Number.isFinite(speed)) return;
+  const [name, keep] = Object.values(model.features)
+    .map((f) => [f.name, f.retention ?? defaultRetentionMs(f.window)] as const)
+    .reduce((a, b) => (b[1] < a[1] ? b : a));
+  // The span the store trims over: that feature's window starts.
+  let lo = Infinity;
+  let hi = -Infinity;
+  for (const r of stages.find((st) => st.feature.name === name)?.batch?.records ?? []) {
+    if (r.start < lo) lo = r.start;
+    if (r.start > hi) hi = r.start;
+  }
+  if (hi - lo > keep) {
+    throw new InputError(`--model at max speed: the recording spans ${Math.round((hi - lo) / 60_000)} min and '${name}' keeps ${Math.round(keep / 60_000)} min in the store, so its steps would trim windows the model step has yet to read`, {
+      remedy: "give --speed 100x (the feature steps then stay minutes of event time ahead, not the whole recording), or a shorter recording",
+      context: { field: "speed" },
+    });
+  }
 }
 
 export interface ModelRun {

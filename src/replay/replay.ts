@@ -14,7 +14,7 @@ import { produceFile } from "./produce.js";
 import { buildReport, type ReplayReport } from "./report.js";
 import { chainOf, type Stage } from "./chain.js";
 import { startSampler, vectorStages } from "./vectors.js";
-import { featureModuleOf, loadModelRef, startModelRun } from "./model.js";
+import { checkModelSpeed, featureModuleOf, loadModelRef, startModelRun } from "./model.js";
 import { countStored, openSession } from "./session.js";
 import type { ReplayOptions, ReplayProgress } from "./types.js";
 
@@ -57,6 +57,7 @@ export async function replay(opts: ReplayOptions): Promise<ReplayReport> {
       },
     });
   }
+  if (model) checkModelSpeed(model, stages, s.speed);
   const last = stages.at(-1)!;
   tell({ ticks: stages[0]!.batch!.ticks + stages[0]!.batch!.rejected, windowsExpected: last.batch!.records.length });
 

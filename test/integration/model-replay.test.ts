@@ -65,4 +65,13 @@ describe("replay --model: the model step's predictions = the batch predictions",
     assert.match(r.err, /not a model made by defineModel/);
     assert.match(r.err, /#nextMinute/);
   });
+
+  it("at max speed, a recording longer than a feature's retention is refused with the speed to use", async () => {
+    const long = join(dir, "long.jsonl");
+    await writeTicksFile(long, { n: 3_000, products: 1, seed: 32, startMs: Date.UTC(2023, 5, 9, 20, 0), intervalMs: 3_000 });
+    const r = await quixlab(["replay", "--model", "test/fixtures/next-minute-model.ts#nextMinute", "--ticks", long, "--redis", redis.url!]);
+    assert.equal(r.code, 2, r.err);
+    assert.match(r.err, /'ohlc60s' keeps 60 min in the store/);
+    assert.match(r.err, /--speed 100x/);
+  });
 });

@@ -145,6 +145,23 @@ describe("notebooks run headless with the tslab kernel", { skip, timeout: 900_00
     assert.deepEqual(report.exports.map((e) => [e.name, e.ok]), [["ohlc1hRollup", true], ["ema12", true], ["rsi14", true], ["bb20", true]]);
   });
 
+  it("model.ipynb: a training row per minute close, the exported weights are the fit's, predictions charted against actual", async () => {
+    const file = join(out, "model.ipynb");
+    const res = await quixlab(["notebook", "run", "notebooks/model.ipynb", "--out", file]);
+    assert.equal(res.code, 0, res.out + res.err);
+    const nb = readNotebook(file);
+    const { minutes } = expectedWindows();
+    // Every minute close but the first (one minute: no previous close) and the last (no next minute to learn).
+    assert.match(streamText(cell(nb, "fit")), new RegExp(`^training rows: ${minutes - 2} \\(of ${minutes} minute closes`, "m"));
+    assert.match(streamText(cell(nb, "weights-check")), /^exported weights equal the fit: true$/m);
+    assert.match(streamText(cell(nb, "chart")), new RegExp(`^predictions: ${minutes - 1} \\(1 minute closes`, "m"));
+    assert.deepEqual(seriesLabels(svgOf(nb, "chart")), ["actual", "predicted"]);
+    const checked = await quixlab(["notebook", "check", "notebooks/model.ipynb", "--json"]);
+    assert.equal(checked.code, 0, checked.out + checked.err);
+    const report = JSON.parse(checked.out) as { exports: { name: string; ok: boolean }[] };
+    assert.deepEqual(report.exports.map((e) => [e.name, e.ok]), [["WEIGHTS", true], ["nextMinute", true]]);
+  });
+
   it("--param values reach the notebook through the injected-parameters cell", async () => {
     const file = join(out, "params.ipynb");
     const res = await quixlab([
