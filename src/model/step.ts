@@ -100,7 +100,8 @@ export async function runModelStep(model: Model, o: ModelStepOptions): Promise<M
       }
       const at = triggerTime(model, window);
       const vector = await vectorAt(window.key, at);
-      if (!vector) return;
+      // Stopped while waiting: throw, so this batch is not committed and a restart predicts it again.
+      if (!vector) throw new Error("stopped before the batch's predictions were written");
       try {
         const p = predictionOf(model, vector, window);
         if (p) {
@@ -119,7 +120,12 @@ export async function runModelStep(model: Model, o: ModelStepOptions): Promise<M
     groupId: o.group,
     topics: [o.input],
     commit: true,
-    onBatch: (b) => onBatch(b.partition, b.messages).catch((e: Error) => failed(e)),
+    // A batch that failed is not committed (kafkajs commits only what resolved): the step stops, and a restart reads it again.
+    onBatch: (b) =>
+      onBatch(b.partition, b.messages).catch((e: Error) => {
+        if (!o.signal?.aborted) failed(e);
+        throw e;
+      }),
     onCrash: (e) => failed(e),
   });
   log(`model ${model.name}: reading ${o.input}, vectors ${model.specText} from ${o.redisUrl}, predictions to ${o.output}`);
