@@ -1,8 +1,8 @@
 import { type ClientOptions, type InMessage, type KafkaTarget, type OutMessage, openProducer, readTopics, topicOffsets } from "../kafka/index.js";
 import { readVectorAt } from "../serving/online.js";
 import { onlineRedis } from "../store/online.js";
-import { forwardedEof, readEofMarker, SOURCE_PARTITION_HEADER } from "../stream/control.js";
-import { FEATURE_HEADER, REASON_HEADER, SOURCE_OFFSET_HEADER, SOURCE_TOPIC_HEADER } from "../stream/serde.js";
+import { forwardedEof, readEofMarker } from "../stream/control.js";
+import { deadLetter } from "../stream/serde.js";
 import { sleep } from "../util/sleep.js";
 import type { WindowRecord } from "../window/types.js";
 import { type Model, type PredictionRecord, predictionOf, triggerTime } from "./define.js";
@@ -95,7 +95,7 @@ export async function runModelStep(model: Model, o: ModelStepOptions): Promise<M
       }
       const window = parseWindow(m.value);
       if (typeof window === "string") {
-        out.push(deadLetter(dlq, o.input, model.name, m, partition, window));
+        out.push(deadLetter(dlq, m, { topic: o.input, partition }, { reason: "not a window record", detail: window }));
         continue;
       }
       const at = triggerTime(model, window);
@@ -109,7 +109,7 @@ export async function runModelStep(model: Model, o: ModelStepOptions): Promise<M
           stored.push(p);
         }
       } catch (e) {
-        out.push(deadLetter(dlq, o.input, model.name, m, partition, `predict failed: ${(e as Error).message}`));
+        out.push(deadLetter(dlq, m, { topic: o.input, partition }, { reason: "model error", detail: (e as Error).message ?? String(e) }));
       }
     }
     await flush();
@@ -155,13 +155,4 @@ function parseWindow(value: Buffer | null): WindowRecord | string {
     return "not a window record (needs key, start and end): is the input the trigger feature's output topic?";
   }
   return w as WindowRecord;
-}
-
-function deadLetter(topic: string, input: string, model: string, m: InMessage, partition: number, reason: string): OutMessage {
-  return {
-    topic,
-    key: m.key,
-    value: m.value,
-    headers: { [REASON_HEADER]: reason, [FEATURE_HEADER]: model, [SOURCE_TOPIC_HEADER]: input, [SOURCE_PARTITION_HEADER]: String(partition), [SOURCE_OFFSET_HEADER]: m.offset },
-  };
 }
