@@ -12,9 +12,10 @@ import type { WindowRecord } from "../feature/types.js";
  *                                                "<ms>", or "eof@<ms>" after an end-of-input flush ("eof" when
  *                                                no number came before it); <ms> is the highest number stored
  *
- * Writes are idempotent per window: the `latest` hash is replaced only when the new start is >= the stored one,
- * and the zset member with the same start is replaced (ZREMRANGEBYSCORE + ZADD), so a replay after a crash leaves
- * Redis exactly as an uninterrupted run would. One Lua script call per key (per chunk of CHUNK windows) writes the
+ * Writes are idempotent per window. A window is identified by its start, and for count windows (which can share a
+ * start) by (start, index): the `latest` hash is replaced only when the new (start, index) is >= the stored one,
+ * and the zset member with the same start (and index) is replaced, so a replay after a crash leaves Redis exactly
+ * as an uninterrupted run would. One Lua script call per key (per chunk of CHUNK windows) writes the
  * key's windows, trims its zset and moves its watermark, and all the calls of one `putWindows` run in one MULTI:
  * a reader never sees windows without the watermark that finalised them, nor a half-trimmed set.
  *
@@ -53,25 +54,42 @@ export type Watermark = number | "eof";
 export type WatermarkWrite = Watermark | `eof@${number}`;
 
 // KEYS: latest, windows, keys-set, watermark. ARGV: key, maxWindows (0: off), retentionMs (0: off), watermark
-// ("": none), n, then n windows as: start, json, f (field count), f field/value strings for the hash.
+// ("": none), n, then n windows as: start, index ("": none), json, f (field count), f field/value strings for the hash.
 // Scores go back to Redis as the caller's strings, or via %.17g (exact for a double), never Lua's tostring.
-const PUT_KEY = `
+// Count windows (with an index) can share a start: they are told apart by (start, index), never by start alone.
+const ORDER = `
+local function cmp(s1, i1, s2, i2)
+  if s1 ~= s2 then return s1 < s2 and -1 or 1 end
+  if i1 and i2 and i1 ~= i2 then return i1 < i2 and -1 or 1 end
+  return 0
+end
+`;
+
+const PUT_KEY = `${ORDER}
 local n = tonumber(ARGV[5])
 if n > 0 then
-  local cur = redis.call('HGET', KEYS[1], 'start')
-  cur = cur and tonumber(cur)
+  local held = redis.call('HMGET', KEYS[1], 'start', 'index')
+  local cur, curi = tonumber(held[1]), tonumber(held[2])
   local i = 6
   for _ = 1, n do
     local start = tonumber(ARGV[i])
-    local f = tonumber(ARGV[i + 2])
-    if (not cur) or cur <= start then
+    local index = tonumber(ARGV[i + 1])
+    local f = tonumber(ARGV[i + 3])
+    if (not cur) or cmp(cur, curi, start, index) <= 0 then
       redis.call('DEL', KEYS[1])
-      redis.call('HSET', KEYS[1], 'json', ARGV[i + 1], unpack(ARGV, i + 3, i + 2 + f))
-      cur = start
+      redis.call('HSET', KEYS[1], 'json', ARGV[i + 2], unpack(ARGV, i + 4, i + 3 + f))
+      cur, curi = start, index
     end
-    redis.call('ZREMRANGEBYSCORE', KEYS[2], ARGV[i], ARGV[i])
-    redis.call('ZADD', KEYS[2], ARGV[i], ARGV[i + 1])
-    i = i + 3 + f
+    if index then
+      for _, m in ipairs(redis.call('ZRANGEBYSCORE', KEYS[2], ARGV[i], ARGV[i])) do
+        local other = tonumber(cjson.decode(m).index)
+        if (not other) or other == index then redis.call('ZREM', KEYS[2], m) end
+      end
+    else
+      redis.call('ZREMRANGEBYSCORE', KEYS[2], ARGV[i], ARGV[i])
+    end
+    redis.call('ZADD', KEYS[2], ARGV[i], ARGV[i + 2])
+    i = i + 4 + f
   end
   local retention = tonumber(ARGV[3])
   if retention > 0 then
@@ -106,15 +124,16 @@ end
 return 1
 `;
 
-// KEYS: latest, keys-set. ARGV: start, json, key, then field/value pairs for the hash.
-const PUT_UPDATE = `
-local start = tonumber(ARGV[1])
-local cur = redis.call('HMGET', KEYS[1], 'start', 'final')
-if (not cur[1]) or tonumber(cur[1]) < start or (tonumber(cur[1]) == start and cur[2] == 'false') then
+// KEYS: latest, keys-set. ARGV: start, index ("": none), json, key, then field/value pairs for the hash.
+const PUT_UPDATE = `${ORDER}
+local start, index = tonumber(ARGV[1]), tonumber(ARGV[2])
+local cur = redis.call('HMGET', KEYS[1], 'start', 'final', 'index')
+local c = cur[1] and cmp(tonumber(cur[1]), tonumber(cur[3]), start, index)
+if (not c) or c < 0 or (c == 0 and cur[2] == 'false') then
   redis.call('DEL', KEYS[1])
-  redis.call('HSET', KEYS[1], 'json', ARGV[2], unpack(ARGV, 4))
+  redis.call('HSET', KEYS[1], 'json', ARGV[3], unpack(ARGV, 5))
 end
-redis.call('SADD', KEYS[2], ARGV[3])
+redis.call('SADD', KEYS[2], ARGV[4])
 return 1
 `;
 
@@ -150,6 +169,12 @@ function withPut(redis: Redis): WithPut {
     redis.defineCommand("quixlabPutUpdate", { numberOfKeys: 2, lua: PUT_UPDATE });
   }
   return redis as WithPut;
+}
+
+/** A count window's index (what tells windows with one start apart), or "" for the kinds without one. */
+function indexArg(r: WindowRecord): string {
+  const i = (r as { index?: unknown }).index;
+  return typeof i === "number" && Number.isFinite(i) ? String(i) : "";
 }
 
 function hashFields(r: WindowRecord): string[] {
@@ -225,14 +250,14 @@ export async function putWindows(redis: Redis, feature: string, records: readonl
       const argv: (string | number)[] = [key, keep, retention, last ? (marks.get(key) ?? "") : "", chunk.length];
       for (const rec of chunk) {
         const fields = [...hashFields(rec), "final", "true"];
-        argv.push(rec.start, JSON.stringify(rec), fields.length, ...fields);
+        argv.push(rec.start, indexArg(rec), JSON.stringify(rec), fields.length, ...fields);
       }
       multi.quixlabPutKey(latestKey(feature, key), windowsKey(feature, key), keysKey(feature), watermarkKey(feature, key), ...argv);
     }
   }
   for (const u of updates) {
     const early = { ...u, final: false };
-    multi.quixlabPutUpdate(latestKey(feature, u.key), keysKey(feature), u.start, JSON.stringify(early), u.key, ...hashFields(u), "final", "false");
+    multi.quixlabPutUpdate(latestKey(feature, u.key), keysKey(feature), u.start, indexArg(u), JSON.stringify(early), u.key, ...hashFields(u), "final", "false");
   }
   const res = await multi.exec();
   const failed = res?.find(([e]) => e);

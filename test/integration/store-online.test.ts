@@ -82,6 +82,25 @@ describe("online store (Redis)", () => {
     assert.deepEqual((await getRange(redis, feature, "K")).map((r) => r.start / 60_000), [6, 7, 8, 9], "a replayed old window is trimmed again");
   });
 
+  it("keeps count windows that share a start apart by index, and replaces only the one with the same index", async (t) => {
+    const feature = uniqueName(t);
+    // Count windows: the start is the earliest tick time, so two windows (index 0 and 1) can start at once.
+    const c = (index: number, start: number, close: number): WindowRecord => ({ ...w("K", 0, close), start, end: start + 1, index });
+    await putWindows(redis, feature, [c(0, 60_000, 1), c(1, 60_000, 2)]);
+    assert.deepEqual((await getRange(redis, feature, "K")).map((r) => r.index), [0, 1], "both windows of one start survive");
+    assert.deepEqual(await getLatest(redis, feature, "K"), c(1, 60_000, 2), "the higher index is the newer of one start");
+    // A replay of window 0 (at-least-once) replaces window 0 only, and does not take latest back.
+    await putWindows(redis, feature, [c(0, 60_000, 10)]);
+    assert.deepEqual((await getRange(redis, feature, "K")).map((r) => [r.index, r.close]).sort(), [[0, 10], [1, 2]]);
+    assert.deepEqual(await getLatest(redis, feature, "K"), c(1, 60_000, 2));
+    // An open window 2 with the same start is newer than final window 1; an update of window 1 is not.
+    await putWindows(redis, feature, [], { updates: [c(2, 60_000, 3)] });
+    assert.deepEqual(await getLatest(redis, feature, "K"), { ...c(2, 60_000, 3), final: false });
+    await putWindows(redis, feature, [c(2, 60_000, 4)], { updates: [c(1, 60_000, 9)] });
+    assert.deepEqual(await getLatest(redis, feature, "K"), c(2, 60_000, 4));
+    assert.equal(await redis.zcard(windowsKey(feature, "K")), 3);
+  });
+
   it("fails fast, without queueing, when Redis is unreachable", async () => {
     const dead = onlineRedis("redis://127.0.0.1:1", { retryStrategy: () => null });
     try {
