@@ -11,6 +11,8 @@
  *   value varint-bytes, headers [key varint-string, value varint-bytes]
  */
 
+import { crc32c } from "./produce/crc32c.js";
+
 export const LENGTH_AT = 8;
 export const MAGIC_AT = 16;
 export const ATTRIBUTES_AT = 21;
@@ -94,3 +96,130 @@ export function sameBytes(b: Uint8Array, at: number, len: number, text: Uint8Arr
   return true;
 }
 
+
+/** Bytes of `n` (a signed integer, |n| < 2^52) as a zigzag varint. */
+export function varintSize(n: number): number {
+  let z = n >= 0 ? n * 2 : -n * 2 - 1;
+  let size = 1;
+  while (z >= 128) {
+    z = Math.floor(z / 128);
+    size++;
+  }
+  return size;
+}
+
+/** Write `n` as a zigzag varint at b[at]; returns where it ends. */
+export function writeVarint(b: Uint8Array, at: number, n: number): number {
+  let z = n >= 0 ? n * 2 : -n * 2 - 1;
+  while (z >= 128) {
+    b[at++] = (z % 128) | 0x80;
+    z = Math.floor(z / 128);
+  }
+  b[at++] = z;
+  return at;
+}
+
+/** A record header as bytes: what a consumer sees as `headers[key] = value`. */
+export type HeaderBytes = readonly [key: Uint8Array, value: Uint8Array];
+
+/** Who wrote a batch and where it sits in the partition's sequence (idempotence); -1s for a plain producer. */
+export interface BatchProducer {
+  producerId: bigint;
+  producerEpoch: number;
+  baseSequence: number;
+}
+
+/**
+ * One record batch (format v2, uncompressed, create time, not transactional) written in place into a buffer of
+ * its own: records are appended as they come (their values copied straight from the caller's bytes), the header
+ * and CRC are written by `seal`. `start` bytes are left free in front for the caller (a request's prefix).
+ * The first record's timestamp is the batch's base (as the Java client does); others are deltas from it.
+ *
+ * @example const w = new RecordBatchWriter(1 << 20); w.add(ts, key, line, 0, line.length, []); const batch = w.seal(producer)
+ */
+export class RecordBatchWriter {
+  readonly buf: Buffer;
+  readonly start: number;
+  count = 0;
+  private at: number;
+  private firstTs = 0;
+  private maxTs = 0;
+  private sealed = false;
+
+  constructor(capacity: number, start = 0) {
+    this.buf = Buffer.allocUnsafe(start + Math.max(capacity, RECORDS_AT + 64));
+    this.start = start;
+    this.at = start + RECORDS_AT;
+  }
+
+  /** Bytes of the batch so far (header included). */
+  get size(): number {
+    return this.at - this.start;
+  }
+
+  /**
+   * Append a record: `value` is src[vStart, vEnd) (null when `src` is null). Returns false, writing nothing,
+   * when it does not fit in what is left of the buffer.
+   */
+  add(timestamp: number, key: Uint8Array | null, src: Uint8Array | null, vStart: number, vEnd: number, headers: readonly HeaderBytes[]): boolean {
+    if (this.sealed) throw new Error("RecordBatchWriter: add after seal");
+    if (this.count === 0) this.firstTs = this.maxTs = timestamp;
+    const tsDelta = timestamp - this.firstTs;
+    const keyLen = key === null ? -1 : key.length;
+    const valueLen = src === null ? -1 : vEnd - vStart;
+    let body = 1 + varintSize(tsDelta) + varintSize(this.count) + varintSize(keyLen) + Math.max(keyLen, 0) + varintSize(valueLen) + Math.max(valueLen, 0);
+    body += varintSize(headers.length);
+    for (const [k, v] of headers) body += varintSize(k.length) + k.length + varintSize(v.length) + v.length;
+    const b = this.buf;
+    if (this.at + varintSize(body) + body > b.length) return false;
+    let at = writeVarint(b, this.at, body);
+    b[at++] = 0; // record attributes: unused
+    at = writeVarint(b, at, tsDelta);
+    at = writeVarint(b, at, this.count);
+    at = writeVarint(b, at, keyLen);
+    if (key !== null) {
+      b.set(key, at);
+      at += key.length;
+    }
+    at = writeVarint(b, at, valueLen);
+    if (src !== null) {
+      b.set(src.subarray(vStart, vEnd), at);
+      at += valueLen;
+    }
+    at = writeVarint(b, at, headers.length);
+    for (const [k, v] of headers) {
+      at = writeVarint(b, at, k.length);
+      b.set(k, at);
+      at += k.length;
+      at = writeVarint(b, at, v.length);
+      b.set(v, at);
+      at += v.length;
+    }
+    this.at = at;
+    if (timestamp > this.maxTs) this.maxTs = timestamp;
+    this.count++;
+    return true;
+  }
+
+  /** Write the batch header and CRC-32C; the batch is buf[start, start + size) (the returned view). */
+  seal(p: BatchProducer): Buffer {
+    if (this.count === 0) throw new Error("RecordBatchWriter: an empty batch");
+    const b = this.buf;
+    const s = this.start;
+    b.writeBigInt64BE(0n, s); // base offset: the broker assigns it
+    b.writeInt32BE(this.at - s - LOG_OVERHEAD, s + LENGTH_AT);
+    b.writeInt32BE(-1, s + 12); // partition leader epoch: the broker's to set
+    b.writeInt8(2, s + MAGIC_AT);
+    b.writeInt16BE(0, s + ATTRIBUTES_AT);
+    b.writeInt32BE(this.count - 1, s + LAST_DELTA_AT);
+    b.writeBigInt64BE(BigInt(this.firstTs), s + FIRST_TS_AT);
+    b.writeBigInt64BE(BigInt(this.maxTs), s + MAX_TS_AT);
+    b.writeBigInt64BE(p.producerId, s + 43);
+    b.writeInt16BE(p.producerEpoch, s + 51);
+    b.writeInt32BE(p.baseSequence, s + 53);
+    b.writeInt32BE(this.count, s + COUNT_AT);
+    b.writeUInt32BE(crc32c(b, s + ATTRIBUTES_AT, this.at), s + 17);
+    this.sealed = true;
+    return b.subarray(s, this.at);
+  }
+}
