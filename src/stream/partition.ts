@@ -1,5 +1,5 @@
-import type { Headers } from "../kafka/index.js";
 import type { Feature, WindowRecord } from "../feature/types.js";
+import type { Headers } from "../kafka/index.js";
 import type { EngineSnapshot } from "../window/engine.js";
 import { restoreEngine } from "../window/engines.js";
 import type { Engine } from "../window/keyed.js";
@@ -245,8 +245,10 @@ export class PartitionProcessor {
       const wm = this.engine.watermarkOf(key);
       if (wm === undefined) continue;
       const sent = this.sent.get(key);
-      // After an eof flush the key stays ended until a later tick moves its watermark (a new run).
-      const w = this.flushed || sent === `eof@${wm}` ? (`eof@${wm}` as const) : wm;
+      // eof carries the key's own latest event time (batch measures eof ranges from it), not the partition's
+      // watermark; the key stays ended until a later tick of its own (a new run), not of another key.
+      const ended = `eof@${this.engine.latestEventTime(key) ?? wm}` as const;
+      const w = this.flushed || sent === ended ? ended : wm;
       if (w !== sent || withWindows.has(key)) watermarks.push([key, w]);
       this.sent.set(key, w);
     }

@@ -142,6 +142,8 @@ export class WindowEngine<R extends Record<string, unknown> = Record<string, unk
     const first = firstWindowStart(t, this.spec, ks.origin);
     const closedBy = this.byPartition ? Math.max(this.pw, ks.watermark) : ks.watermark;
     if (first + size + grace <= closedBy) {
+      // Still the key's latest event time (closing "partition": another key's ticks can make this one late).
+      if (t > ks.watermark) ks.watermark = t;
       this.late++;
       this.events.late?.(tick, { key, watermark: closedBy });
       return "late";
@@ -215,15 +217,23 @@ export class WindowEngine<R extends Record<string, unknown> = Record<string, unk
     return this.late;
   }
 
-  /** The watermark that decides which of the key's windows are final (the partition's with closing "partition"). */
   keyList(): Iterable<string> {
     return this.keys.keys();
   }
 
+  /** The watermark that decides which of the key's windows are final (the partition's with closing "partition"). */
   watermarkOf(key: string): number | undefined {
     const ks = this.keys.get(key);
     if (!ks) return undefined;
     return this.byPartition ? Math.max(this.pw, ks.watermark) : ks.watermark;
+  }
+
+  /**
+   * The key's own latest event time, what an end-of-input's ranges are measured from (the partition's watermark,
+   * with closing "partition", is often later). Idle closing raises it only under closing "key", on live input.
+   */
+  latestEventTime(key: string): number | undefined {
+    return this.keys.get(key)?.watermark;
   }
 
   /** A deep, JSON-serialisable copy of the state (the aggregator's states are copied, not shared). */

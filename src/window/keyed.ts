@@ -20,6 +20,11 @@ export interface Engine {
    * "partition", raised by idle closing); undefined for a key never seen.
    */
   watermarkOf(key: string): number | undefined;
+  /**
+   * The key's own latest event time (under closing "partition" the watermark is the partition's, often later):
+   * what an end-of-input's ranges are measured from (`eof@<ms>`). Undefined for a key never seen.
+   */
+  latestEventTime(key: string): number | undefined;
   /** Every key seen, with `watermarkOf` it. */
   keyList(): Iterable<string>;
   /** Input from another feature only (records.ts): an upstream eof marker; true when the input has ended. */
@@ -86,6 +91,8 @@ export abstract class KeyedEngine<R extends Record<string, unknown>, K extends K
     if (this.spec.idle) ks.seenAt = this.pwSeenAt = liveSince(t, this.spec.idle);
     const closedBy = this.byPartition ? Math.max(this.pw, ks.watermark) : ks.watermark;
     if (this.isLate(ks, t, closedBy)) {
+      // Still the key's latest event time (closing "partition": another key's ticks can make this one late).
+      if (t > ks.watermark) ks.watermark = t;
       this.late++;
       this.events.late?.(tick, { key, watermark: closedBy });
       return "late";
@@ -142,6 +149,11 @@ export abstract class KeyedEngine<R extends Record<string, unknown>, K extends K
     const ks = this.keys.get(key);
     if (!ks) return undefined;
     return this.byPartition ? Math.max(this.pw, ks.watermark) : ks.watermark;
+  }
+
+  latestEventTime(key: string): number | undefined {
+    // The key's max event time: idle closing raises it only under closing "key", on live input, which never ends.
+    return this.keys.get(key)?.watermark;
   }
 
   snapshot(): EngineSnapshot {

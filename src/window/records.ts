@@ -63,6 +63,10 @@ export class RecordInput implements Engine {
     return this.inner.watermarkOf(key);
   }
 
+  latestEventTime(key: string): number | undefined {
+    return this.inner.latestEventTime(key);
+  }
+
   keyList(): Iterable<string> {
     return this.inner.keyList();
   }

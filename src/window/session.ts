@@ -1,8 +1,7 @@
 import type { Tick } from "../tick/types.js";
-import type { KeySnapshot } from "./engine.js";
+import type { EngineEvents, KeySnapshot } from "./engine.js";
 import { type KeyBase, KeyedEngine, needMerge } from "./keyed.js";
 import type { EngineSpec, WindowRecord } from "./types.js";
-import type { EngineEvents } from "./engine.js";
 
 interface Session {
   first: number;

@@ -1,12 +1,15 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import type { WindowRecord } from "../../src/feature/types.js";
+import { defineFeature } from "../../src/feature/define.js";
+import { ohlcv } from "../../src/feature/ohlcv.js";
 import { ohlc, ohlc1m, ohlc60s } from "../../src/feature/shipped/ohlc.js";
-import { EofTracker, eofHeaders, isEof, readEofMarker } from "../../src/stream/control.js";
-import { type Pending, PartitionProcessor } from "../../src/stream/partition.js";
-import { decodeMessage, type InMessage, type OutMessage } from "../../src/stream/serde.js";
+import type { WindowRecord } from "../../src/feature/types.js";
 import { chunkMessages } from "../../src/kafka/index.js";
+import { EofTracker, eofHeaders, isEof, readEofMarker } from "../../src/stream/control.js";
+import { PartitionProcessor, type Pending } from "../../src/stream/partition.js";
+import { decodeMessage, type InMessage, type OutMessage } from "../../src/stream/serde.js";
 import { generateTicks } from "../../src/tick/generate.js";
+import { sliding, tumbling } from "../../src/window/spec.js";
 
 const topics = { input: "in", output: "out", dlq: "in.dlq", late: "out.late" };
 const t0 = Date.UTC(2023, 5, 9, 12);
@@ -198,5 +201,21 @@ describe("watermarks for the online store", () => {
     const end = proc.take();
     assert.deepEqual(end.watermarks.sort(), [["A", `eof@${t0 + 62_500}`], ["B", `eof@${t0 + 30_000}`]], "eof, with each key's latest event time");
     assert.deepEqual(proc.take().watermarks, [], "nothing new: no watermark to store");
+  });
+
+  it('under closing "partition", eof carries each key\'s own latest event time, and a key stays ended while others go on', () => {
+    for (const window of [tumbling("1m", { grace: "2s", closing: "partition" }), sliding("1m", { grace: "2s", closing: "partition" })]) {
+      const feature = defineFeature({ name: "p", window, agg: ohlcv() });
+      const proc = new PartitionProcessor({ feature, topics, partition: 0, inputPartitions: 1, outputPartitions: 1, position: 0 });
+      const lines = [tick("A", t0), tick("B", t0 + 1_000), tick("A", t0 + 62_500), tick("B", t0 + 30_000)];
+      for (const [i, l] of lines.entries()) proc.process(msg(i, l));
+      assert.deepEqual(proc.take().watermarks.sort(), [["A", t0 + 62_500], ["B", t0 + 62_500]], `${window.spec.kind}: both closed by the partition's watermark`);
+      proc.process(msg(lines.length, null, eofHeaders()));
+      // Batch measures a key's ranges at eof from its latest tick: B's is t0 + 30 s, not the partition's t0 + 62.5 s.
+      assert.deepEqual(proc.take().watermarks.sort(), [["A", `eof@${t0 + 62_500}`], ["B", `eof@${t0 + 30_000}`]], window.spec.kind);
+      // A new run with ticks of A only: A's watermark moves on, B (no tick of its own) stays ended.
+      proc.process(msg(lines.length + 1, tick("A", t0 + 200_000)));
+      assert.deepEqual(proc.take().watermarks, [["A", t0 + 200_000]], `${window.spec.kind}: only A moved`);
+    }
   });
 });
