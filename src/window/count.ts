@@ -68,7 +68,8 @@ export class CountEngine<R extends Record<string, unknown>> extends KeyedEngine<
 
   protected writeKey(key: string, ks: CountKey): KeySnapshot {
     const windows: [number, number, unknown][] = ks.n > 0 ? [[ks.min, ks.max, ks.state]] : [];
-    return { key, watermark: ks.watermark, origin: 0, windows, index: ks.index, count: ks.n };
+    const updated = ks.n > 0 && ks.updatedAt !== undefined ? { updated: [[ks.index, ks.updatedAt] as [number, number]] } : {};
+    return { key, watermark: ks.watermark, origin: 0, windows, index: ks.index, count: ks.n, ...updated };
   }
 
   protected readKey(k: KeySnapshot): CountKey {
@@ -79,6 +80,8 @@ export class CountEngine<R extends Record<string, unknown>> extends KeyedEngine<
     const w = k.windows[0];
     if (w && ks.n > 0) {
       [ks.min, ks.max, ks.state] = w;
+      const u = k.updated?.find(([index]) => index === ks.index);
+      if (u) ks.updatedAt = u[1];
       this.open++;
     }
     return ks;

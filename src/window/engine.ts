@@ -54,6 +54,12 @@ export interface KeySnapshot {
   emitted?: number;
   index?: number;
   count?: number;
+  /**
+   * emit "update" with `every`: when each open window last sent an update (event time), as [window, time]; the
+   * window is its start (tumbling, hopping), τ (sliding), its first tick time (session) or its index (count).
+   * Checkpointed so a restored step throttles its updates as an uninterrupted one. Absent: none sent yet.
+   */
+  updated?: [number, number][];
 }
 
 interface OpenWindow {
@@ -241,7 +247,8 @@ export class WindowEngine<R extends Record<string, unknown> = Record<string, unk
     const keys: EngineSnapshot["keys"] = [];
     for (const [key, ks] of this.keys) {
       const windows = ks.windows.map((w): [number, number, unknown] => [w.start, w.maxTime, w.state]);
-      keys.push({ key, watermark: ks.watermark, origin: ks.origin, windows, ...(ks.last ? { last: ks.last } : {}) });
+      const updated = ks.windows.filter((w) => w.updatedAt !== undefined).map((w): [number, number] => [w.start, w.updatedAt!]);
+      keys.push({ key, watermark: ks.watermark, origin: ks.origin, windows, ...(ks.last ? { last: ks.last } : {}), ...(updated.length ? { updated } : {}) });
     }
     const pw = this.byPartition && Number.isFinite(this.pw) ? { partitionWatermark: this.pw } : {};
     return structuredClone({ format: 1, feature: this.def.name, version: this.def.version, seq: this.seq, late: this.late, keys, ...pw });
@@ -259,10 +266,11 @@ export class WindowEngine<R extends Record<string, unknown> = Record<string, unk
     e.seq = snap.seq;
     e.late = snap.late;
     for (const k of structuredClone(snap.keys)) {
+      const updated = new Map(k.updated ?? []);
       e.keys.set(k.key, {
         watermark: k.watermark,
         origin: k.origin,
-        windows: k.windows.map(([start, maxTime, state]) => ({ start, maxTime, state })),
+        windows: k.windows.map(([start, maxTime, state]) => ({ start, maxTime, state, ...(updated.has(start) ? { updatedAt: updated.get(start) } : {}) })),
         ...(k.last ? { last: k.last } : {}),
         seenAt: Number.NaN,
       });

@@ -102,14 +102,16 @@ export class SessionEngine<R extends Record<string, unknown>> extends KeyedEngin
 
   protected writeKey(key: string, ks: SessionKey): KeySnapshot {
     const windows = ks.sessions.map((s): [number, number, unknown] => [s.first, s.last, s.state]);
-    return { key, watermark: ks.watermark, origin: 0, windows, ...(Number.isFinite(ks.emitted) ? { emitted: ks.emitted } : {}) };
+    const updated = ks.sessions.filter((s) => s.updatedAt !== undefined).map((s): [number, number] => [s.first, s.updatedAt!]);
+    return { key, watermark: ks.watermark, origin: 0, windows, ...(Number.isFinite(ks.emitted) ? { emitted: ks.emitted } : {}), ...(updated.length ? { updated } : {}) };
   }
 
   protected readKey(k: KeySnapshot): SessionKey {
     const ks = this.newKey();
     ks.watermark = k.watermark;
     ks.emitted = k.emitted ?? Number.NEGATIVE_INFINITY;
-    ks.sessions = k.windows.map(([first, last, state]) => ({ first, last, state }));
+    const updated = new Map(k.updated ?? []);
+    ks.sessions = k.windows.map(([first, last, state]) => ({ first, last, state, ...(updated.has(first) ? { updatedAt: updated.get(first) } : {}) }));
     this.open += ks.sessions.length;
     return ks;
   }

@@ -174,13 +174,15 @@ export class SlidingEngine<R extends Record<string, unknown>> extends KeyedEngin
   protected writeKey(key: string, ks: SlidingKey): KeySnapshot {
     const windows = [...ks.queue.elems(), ...ks.pending].map((e): [number, number, unknown] => [e.t, e.seq, e.tick]);
     const emitted = Number.isFinite(ks.emitted) ? { emitted: ks.emitted } : {};
-    return { key, watermark: ks.watermark, origin: 0, windows, ...emitted, index: ks.queue.frontSize, count: ks.queue.size };
+    const updated = ks.updated.size ? { updated: [...ks.updated] } : {};
+    return { key, watermark: ks.watermark, origin: 0, windows, ...emitted, index: ks.queue.frontSize, count: ks.queue.size, ...updated };
   }
 
   protected readKey(k: KeySnapshot): SlidingKey {
     const ks = this.newKey();
     ks.watermark = k.watermark;
     ks.emitted = k.emitted ?? Number.NEGATIVE_INFINITY;
+    ks.updated = new Map(k.updated ?? []);
     const elems = k.windows.map(([t, seq, raw]): Elem => ({ t, seq, tick: raw as Tick, state: this.merge ? this.agg.add(this.agg.init(), raw as Tick, seq) : undefined }));
     const queued = k.count ?? 0;
     ks.queue.load(elems.slice(0, queued), k.index ?? 0);
