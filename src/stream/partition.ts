@@ -93,6 +93,13 @@ export interface MessageSource {
   message(i: number): InMessage;
 }
 
+/**
+ * The engine's state plus the keys that ended (eof) and have had no tick since, with the `eof@<ms>` handed over:
+ * a restarted step must not hand them over a number (under closing "partition", another key's tick moves their
+ * watermark, and the store takes a number above the eof time as a new run).
+ */
+type ProcessorSnapshot = EngineSnapshot & { readonly ended?: [string, string][] };
+
 const zero = (): PartitionCounts => ({ consumed: 0, emitted: 0, rejected: 0, late: 0, eof: 0, updates: 0 });
 
 /**
@@ -141,6 +148,7 @@ export class PartitionProcessor {
       },
     };
     this.engine = opts.snapshot ? restoreEngine(opts.feature, opts.snapshot, events) : opts.feature.engine(events);
+    for (const [key, w] of (opts.snapshot as ProcessorSnapshot | undefined)?.ended ?? []) this.sent.set(key, w);
   }
 
   /** Process one message; the position moves past it. */
@@ -241,6 +249,7 @@ export class PartitionProcessor {
     const updates = [...this.latest.values()];
     const watermarks: Pending["watermarks"] = [];
     const withWindows = new Set(this.pending.windows.map((w) => w.key));
+    const ends: [string, string][] = [];
     for (const key of this.engine.keyList()) {
       const wm = this.engine.watermarkOf(key);
       if (wm === undefined) continue;
@@ -251,8 +260,10 @@ export class PartitionProcessor {
       const w = this.flushed || sent === ended ? ended : wm;
       if (w !== sent || withWindows.has(key)) watermarks.push([key, w]);
       this.sent.set(key, w);
+      if (w === ended) ends.push([key, w]);
     }
-    const out: Pending = { position: this.position, ...this.pending, updates, watermarks, snapshot: this.engine.snapshot(), counts: this.counts };
+    const snapshot: ProcessorSnapshot = { ...this.engine.snapshot(), ...(ends.length ? { ended: ends } : {}) };
+    const out: Pending = { position: this.position, ...this.pending, updates, watermarks, snapshot, counts: this.counts };
     this.pending = { messages: [], windows: [], triggers: [] };
     this.flushed = false;
     this.latest = new Map();

@@ -215,7 +215,12 @@ describe("watermarks for the online store", () => {
       assert.deepEqual(proc.take().watermarks.sort(), [["A", `eof@${t0 + 62_500}`], ["B", `eof@${t0 + 30_000}`]], window.spec.kind);
       // A new run with ticks of A only: A's watermark moves on, B (no tick of its own) stays ended.
       proc.process(msg(lines.length + 1, tick("A", t0 + 200_000)));
-      assert.deepEqual(proc.take().watermarks, [["A", t0 + 200_000]], `${window.spec.kind}: only A moved`);
+      const next = proc.take();
+      assert.deepEqual(next.watermarks, [["A", t0 + 200_000]], `${window.spec.kind}: only A moved`);
+      // So does a step restarted from that checkpoint: B's end is part of it.
+      const again = new PartitionProcessor({ feature, topics, partition: 0, inputPartitions: 1, outputPartitions: 1, position: next.position, snapshot: JSON.parse(JSON.stringify(next.snapshot)) });
+      again.process(msg(lines.length + 2, tick("A", t0 + 300_000)));
+      assert.deepEqual(again.take().watermarks, [["A", t0 + 300_000]], `${window.spec.kind}: only A moved, after a restart`);
     }
   });
 });
