@@ -7,23 +7,28 @@
  *    Redis, exactly-once with Redis and at-least-once without Redis, in a worker thread as `quixlab run` runs
  *    them, and at-least-once with Redis in the step's own thread. Best of QUIXLAB_BENCH_REPEAT rounds (default
  *    3), interleaved.
+ *    Peer: ohlc1m as a Quix Streams 3.28.1 app (quixstreams.ts) over the same topic, once a round, from its first
+ *    message to its last tick; its windows are checked against ours (less the last one of each product, which no
+ *    later tick closes). Skipped, and said so, when pip cannot install it.
  *  - latency: ticks at a fixed rate with event time = wall time into a 1 s tumbling feature; the step's own
  *    p50/p99 (Kafka timestamp → window acknowledged) against a raw consumer's (Kafka timestamp → delivered).
  */
 import { fileURLToPath } from "node:url";
 import { type Consumer, type Kafka, Partitioners, type Producer } from "kafkajs";
 import { startBroker } from "../src/broker/index.js";
-import { createTopics, uniqueName } from "../src/kafka/index.js";
-import { kafkaClient } from "../src/kafka/client.js";
 import type { BrokerHandle } from "../src/broker/types.js";
-import type { Feature } from "../src/feature/types.js";
 import { ohlc, ohlc1m } from "../src/feature/shipped/ohlc.js";
+import type { Feature } from "../src/feature/types.js";
+import { kafkaClient } from "../src/kafka/client.js";
+import { createTopics, uniqueName } from "../src/kafka/index.js";
 import { type RedisHandle, startRedis } from "../src/redis/provider.js";
 import { EofTracker, eofHeaders, isEof } from "../src/stream/control.js";
 import { Reservoir } from "../src/stream/metrics.js";
 import { type Processing, runStep, type StepHandle } from "../src/stream/step.js";
 import { generateTickLines } from "../src/tick/generate.js";
 import { waitFor } from "../src/util/net.js";
+import { skippedRow, type Venv } from "./peers.js";
+import { QUIXSTREAMS_VERSION, type QuixStreamsRun, quixStreamsPython, quixStreamsRun } from "./quixstreams.js";
 import type { Row } from "./types.js";
 
 export const name = "stream";
@@ -239,6 +244,9 @@ async function throughputRows(kafka: Kafka, s: Services): Promise<Row[]> {
   let raw = 0;
   let rawParse = 0;
   const best = new Map<string, StepRun>();
+  // Made (or found) before the rounds: a first-use pip install is never inside a round.
+  const qsPython = await quixStreamsPython(say);
+  let qs: QuixStreamsRun | undefined;
   // Interleaved rounds spread the noise of a shared machine over every configuration alike.
   for (let round = 1; round <= repeat; round++) {
     say(`round ${round}/${repeat}: raw kafkajs consumer…`);
@@ -254,6 +262,16 @@ async function throughputRows(kafka: Kafka, s: Services): Promise<Row[]> {
       say(`  ${Math.round(run.processing)} ticks/s after ${run.startupS.toFixed(2)} s of join + restore (${Math.round(run.inclusive)} ticks/s inclusive)`);
       const prev = best.get(c.key);
       if (!prev || run.processing > prev.processing) best.set(c.key, run);
+    }
+    if ("python" in qsPython) {
+      say(`round ${round}/${repeat}: Quix Streams ${QUIXSTREAMS_VERSION}…`);
+      const q = await quixStreamsRun(qsPython.python, s.brokers, input, n, PARTITIONS, ohlc1m.window.grace);
+      // The step closes each product's last window at the eof marker; Quix Streams' .final() never does.
+      if (q.reduced !== n || q.windows > expected || q.windows < expected - 3 || q.written !== q.windows) {
+        throw new Error(`bench ${name}: Quix Streams windowed ${q.reduced} of ${n} ticks into ${q.windows} windows (${q.written} written), against our ${expected}`);
+      }
+      say(`  ${Math.round(q.rate)} ticks/s, ${q.windows} windows (${Math.round(q.inclusive)} ticks/s inclusive)`);
+      if (!qs || q.rate > qs.rate) qs = q;
     }
   }
   const alo = best.get("alo")!;
@@ -289,8 +307,27 @@ async function throughputRows(kafka: Kafka, s: Services): Promise<Row[]> {
     ),
     rate("runStep ohlc1m, at-least-once + redis, incl. join", alo.inclusive, rawBase, "from the runStep() call until every tick's outputs were acknowledged"),
     rate("runStep ohlc1m, at-least-once + redis, vs parse", alo.processing, { name: "raw consumer + JSON.parse", value: rawParse }, "context: a consumer that only parses each tick's JSON"),
+    ...quixStreamsRows(qs, qsPython, alo, expected, data, repeat),
     rate("runStep ohlc1m, exactly-once + redis", eos.processing, { name: "at-least-once", value: alo.processing }, `cost of transactions; excludes ${eos.startupS.toFixed(2)} s of join + restore`),
     rate("runStep ohlc1m, at-least-once, no redis", noRedis.processing, { name: "with redis", value: alo.processing }, `ratio - 1 is what the Redis writes cost (near 1: lost in run-to-run noise); excludes ${noRedis.startupS.toFixed(2)} s of join + restore`),
+  ];
+}
+
+/** The peer's row and ours against it (#18: at least 10x), or one row saying why it was skipped. */
+function quixStreamsRows(qs: QuixStreamsRun | undefined, py: Venv, alo: StepRun, expected: number, data: string, repeat: number): Row[] {
+  const peer = `quixstreams ${QUIXSTREAMS_VERSION} tumbling_window(1m).reduce().final()`;
+  if (!qs) return [skippedRow(name, peer, "ticks/s", "skipped" in py ? py.skipped : "not run")];
+  const ratio = alo.processing / qs.rate;
+  const windows = `${qs.windows} windows against our ${expected} (each product's last window stays open without a later tick)`;
+  return [
+    {
+      suite: name,
+      name: peer,
+      value: qs.rate,
+      unit: "ticks/s",
+      note: `${data}; the same input topic and broker; event time from \`time\`, grace ${ohlc1m.window.grace} ms, OHLCV + count reducer, at-least-once, its defaults otherwise; from its first message to its last tick, best of ${repeat} (${Math.round(qs.inclusive)} ticks/s from process start); ${windows}`,
+    },
+    { suite: name, name: "runStep ohlc1m, at-least-once + redis, vs quixstreams", value: alo.processing, unit: "ticks/s", baseline: { name: `quixstreams ${QUIXSTREAMS_VERSION}`, value: qs.rate }, ratio, target: 10, ok: ratio >= 10, note: "the same step row against the Quix Streams app on the same ticks, in the same run" },
   ];
 }
 
