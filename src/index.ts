@@ -53,6 +53,6 @@ export type { SourceConfig, SourceHandle, SourceOverrides, SourceRunOptions, Sou
 export { featureVector, parseVectorSpec, trainingSet, vectorAt } from "./serving/index.js";
 export { readVectorAt } from "./serving/online.js";
 // ── models: a vector to a prediction, in batch and as a step ──────────────────────────────────────────────────
-export { batchPredictions, defineModel, isModel, latestPrediction, runModelStep } from "./model/index.js";
-export type { BatchPredictions, Model, ModelDefinition, ModelStep, ModelStepOptions, PredictionRecord } from "./model/index.js";
+export { batchPredictions, defineModel, isModel, latestPrediction, MODEL_STEP_ENV, resolveModelStepConfig, runModelStep } from "./model/index.js";
+export type { BatchPredictions, Model, ModelDefinition, ModelStep, ModelStepConfig, ModelStepOptions, PredictionRecord } from "./model/index.js";
 export type { AsOf, FeatureVector, TrainingSetOptions, TrainingTime, VectorPart, VectorRange, VectorSpec, VectorValue } from "./serving/index.js";

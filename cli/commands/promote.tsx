@@ -13,10 +13,10 @@ import { type Command, type CommandIO, colorEnabled, paint } from "../io.js";
 import { ReplayView } from "../ui/replay/ReplayView.js";
 
 const usage =
-  "quixlab promote <notebook> --export <name> --name <deployment> --ticks <file> [--input topic] [--output topic] [--replicas N] [--cpu m] [--memory MB] [--dry-run] [--commit] [--descriptor quix.yaml] [--apps-dir .] [--broker B] [--redis R] [--json] | quixlab promote --check [--descriptor quix.yaml] [--json]";
+  "quixlab promote <notebook> --export <name> --name <deployment> --ticks <file> [--input topic] [--output topic] [--replicas N] [--cpu m] [--memory MB] [--dry-run] [--commit] [--descriptor quix.yaml] [--apps-dir .] [--broker B] [--redis R] [--speed max|Nx] [--model] [--json] | quixlab promote --check [--descriptor quix.yaml] [--json]";
 
 const command: Command = {
-  summary: "turn a notebook's exported feature into an app folder and a quix.yaml deployment, gated by replay",
+  summary: "turn a notebook's exported feature (or model) into an app folder and a quix.yaml deployment, gated by replay",
   help: `usage:
   quixlab promote <notebook> --export <name> --name <deployment> --ticks <file> [options]
   quixlab promote --check [--descriptor quix.yaml] [--json]
@@ -35,8 +35,17 @@ clean, else 'uncommitted', which is not deployable (commit, then promote again).
 the app's code changed; an unchanged feature is a no-op (no replay, no writes). feature.ts, main.ts and app.yaml are regenerated each time (edit the notebook, not them);
 package.json, Dockerfile, tsconfig.json and .dockerignore are written once and then left to you.
 
+A model (a defineModel constant) is promoted the same way, as the model step: its app folder has model.ts
+instead of feature.ts, and its main.ts runs runModelStep. Every feature of its vector must already run as a
+deployment in quix.yaml (promote them first): the model reads them from the store their steps fill. Its input
+is the trigger feature's deployment output, its output the predictions topic (default the deployment name), and
+REDIS_URL names the store (kept when quix.yaml sets it; 'quixlab up' gives its own). The gate is
+'replay --model': the features and the model step on the ticks, predictions equal to batchPredictions one for one.
+
 options:
-  --export NAME       the exported feature (a defineFeature constant in a '//| export' cell) (required)
+  --export NAME       the exported feature or model (a defineFeature or defineModel constant in a '//| export'
+                      cell) (required)
+  --model             the export must be a model (it is detected either way)
   --name NAME         the deployment's name, also its app folder's (required)
   --ticks FILE        recorded ticks to prove parity on (required)
   --input TOPIC       input topic (default: the deployment's current value, else 'ticks')
@@ -51,7 +60,10 @@ options:
                       project root, which app folders and the notebook path in feature.ts are relative to
   --apps-dir DIR      where app folders go (default .)
   --broker B          for the replay: auto (default), local, testcontainers, HOST:PORT
-  --redis R           for the replay: auto (default), none, local, redis://HOST:PORT
+  --redis R           for the replay: auto (default), none, local, redis://HOST:PORT; a model's replay needs a
+                      store holding none of its features' data, so it defaults to a fresh redis-server (local)
+  --speed S           for the replay: max (default) or Nx; a model over a recording longer than a feature's
+                      retention needs e.g. 100x
   --json              print the result (with the replay report) as one JSON object
   --check             for CI: exit 1 when a promoted app's feature.ts no longer matches what its notebook gives
 
@@ -76,6 +88,8 @@ stale apps, 2 bad flags or input`,
         "apps-dir": { type: "string" },
         broker: { type: "string" },
         redis: { type: "string" },
+        speed: { type: "string" },
+        model: { type: "boolean" },
         json: { type: "boolean" },
         check: { type: "boolean" },
       },
@@ -127,6 +141,8 @@ stale apps, 2 bad flags or input`,
         commit: values.commit,
         broker: values.broker,
         redis: values.redis,
+        speed: values.speed,
+        model: values.model,
         onPlan: (plan) => {
           if (plan.noop) return;
           say(`promote ${plan.source} as ${plan.deployment} ${plan.version} (${plan.appDir}/): replaying ${values.ticks} to prove parity first`);
@@ -195,7 +211,7 @@ function resultText(r: PromoteResult, color: boolean): string {
     case "noop":
       return `${p.deployment} ${p.version} is up to date with ${p.source}: nothing to promote (no replay needed)\n`;
     case "parity-failed":
-      return `\n${paint(color, 31, "not promoted")}: the stream's windows differ from the batch ones, so quix.yaml and ${p.appDir}/ were left as they were\n`;
+      return `\n${paint(color, 31, "not promoted")}: the stream's output differs from the batch result (the report above says where), so quix.yaml and ${p.appDir}/ were left as they were\n`;
     case "dry-run":
       return dryRunText(p);
     case "promoted": {

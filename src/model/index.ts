@@ -1,4 +1,5 @@
-export { batchPredictions, type BatchPredictions } from "./batch.js";
+export { type BatchPredictions, batchPredictions } from "./batch.js";
+export { MODEL_STEP_ENV, type ModelStepConfig, resolveModelStepConfig } from "./config.js";
 export { defineModel, isModel, type Model, type ModelDefinition, type PredictionRecord, predictionOf, triggerTime } from "./define.js";
-export { runModelStep, type ModelStep, type ModelStepOptions } from "./step.js";
+export { type ModelStep, type ModelStepOptions, runModelStep } from "./step.js";
 export { latestPrediction, PREDICTION_RETENTION_MS, predictionKey, predictionsKey, putPredictions } from "./store.js";

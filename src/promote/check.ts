@@ -25,29 +25,29 @@ export interface AppSync {
 
 export interface SyncReport {
   readonly ok: boolean;
-  /** Promoted apps (deployments whose feature.ts promote wrote), in quix.yaml order. */
+  /** Promoted apps (deployments whose feature.ts or model.ts promote wrote), in quix.yaml order. */
   readonly apps: readonly AppSync[];
-  /** Deployments skipped because their folder holds no feature.ts written by promote. */
+  /** Deployments skipped because their folder holds no feature.ts or model.ts written by promote. */
   readonly skipped: readonly string[];
 }
 
 /** Compare a promoted feature.ts with what extracting the notebook its header names gives now. Pure. */
-export function compareWithNotebook(featureCode: string, notebook: Notebook): { status: SyncStatus; detail?: string } {
+export function compareWithNotebook(featureCode: string, notebook: Notebook, file = "feature.ts"): { status: SyncStatus; detail?: string } {
   const src = promotedSource(featureCode);
-  if (!src) return { status: "stale", detail: "feature.ts has no quixlab header" };
+  if (!src) return { status: "stale", detail: `${file} has no quixlab header` };
   let now: string;
   try {
     now = extractForPromote(notebook, src.notebook, src.exportName).code;
   } catch (e) {
     if (!isQuixlabError(e)) throw e;
-    return { status: "stale", detail: `the notebook no longer yields the feature: ${e.message}` };
+    return { status: "stale", detail: `the notebook no longer yields the ${file === "model.ts" ? "model" : "feature"}: ${e.message}` };
   }
   if (now === featureCode) return { status: "ok" };
   const a = featureCode.split("\n");
   const b = now.split("\n");
   let line = 0;
   while (line < a.length && a[line] === b[line]) line++;
-  return { status: "stale", detail: `feature.ts differs from the notebook's ${src.exportName} from line ${line + 1}` };
+  return { status: "stale", detail: `${file} differs from the notebook's ${src.exportName} from line ${line + 1}` };
 }
 
 /**
@@ -67,8 +67,8 @@ export function compareVendored(packageJson: string | undefined, running: string
 }
 
 /**
- * Check every deployment of `descriptorFile` whose application folder holds a feature.ts written by promote:
- * its feature against the notebook, and its vendored quixlab against `running` (default: this quixlab).
+ * Check every deployment of `descriptorFile` whose application folder holds a feature.ts (or, for a model, a
+ * model.ts) written by promote: its code against the notebook, and its vendored quixlab against `running` (default: this quixlab).
  */
 export async function checkPromoted(descriptorFile: string, running: string = quixlabOrigin().version): Promise<SyncReport> {
   const root = dirname(descriptorFile);
@@ -76,7 +76,10 @@ export async function checkPromoted(descriptorFile: string, running: string = qu
   const apps: AppSync[] = [];
   const skipped: string[] = [];
   for (const d of value.deployments) {
-    const code = d.application ? await readFile(join(root, d.application, "feature.ts"), "utf8").catch(() => undefined) : undefined;
+    const read = (f: string) => (d.application ? readFile(join(root, d.application, f), "utf8").catch(() => undefined) : Promise.resolve(undefined));
+    const featureCode = await read("feature.ts");
+    const file = featureCode === undefined ? "model.ts" : "feature.ts";
+    const code = featureCode ?? (await read("model.ts"));
     const src = code === undefined ? undefined : promotedSource(code);
     if (!d.application || code === undefined || !src) {
       skipped.push(d.name);
@@ -91,7 +94,7 @@ export async function checkPromoted(descriptorFile: string, running: string = qu
       apps.push({ ...app, status: "stale", detail: `cannot read notebook ${src.notebook}: ${e.message}` });
       continue;
     }
-    const feature = compareWithNotebook(code, nb);
+    const feature = compareWithNotebook(code, nb, file);
     const vendor = compareVendored(await readFile(join(root, d.application, "package.json"), "utf8").catch(() => undefined), running);
     apps.push({ ...app, ...(feature.status === "stale" ? feature : vendor) });
   }

@@ -17,3 +17,4 @@ export {
 } from "./plan.js";
 export { type PromoteOptions, type PromoteResult, promote } from "./promote.js";
 export { fillTemplate, outputName, readTemplate, type TemplateFiles } from "./template.js";
+export { MODEL_GENERATED_FILES, type ModelPromoteInput, planModelPromote } from "./model-plan.js";

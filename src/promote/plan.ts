@@ -5,15 +5,15 @@
 import { type Document, isMap, isSeq } from "yaml";
 import {
   type DeploymentSpec,
-  type EditOutcome,
   DescriptorInvalidError,
+  type EditOutcome,
+  ensureTopic,
   isSyntaxFailure,
   loadAppDescriptor,
   loadDescriptor,
   newDescriptor,
   planDescriptorEdit,
   upsertDeployment,
-  ensureTopic,
   type VariableSpec,
 } from "../descriptor/index.js";
 import { InputError } from "../errors/index.js";
@@ -153,15 +153,15 @@ export function promotedSource(featureCode: string): { notebook: string; exportN
 export function extractForPromote(notebook: Notebook, notebookPath: string, exportName: string): Extraction {
   const x = extractFeature(notebook, exportName, { sourceLabel: `${notebookPath}#${exportName}` });
   if (x.kind !== "variable") {
-    throw new InputError(`'${exportName}' is a ${x.kind}; promote needs a feature (a constant made with defineFeature)`, {
-      remedy: "pass --export the name of the defineFeature(...) constant",
+    throw new InputError(`'${exportName}' is a ${x.kind}; promote needs a feature or a model (a constant made with defineFeature or defineModel)`, {
+      remedy: "pass --export the name of the defineFeature(...) or defineModel(...) constant",
       context: { file: notebook.file, field: exportName },
     });
   }
   return x;
 }
 
-function checkInput(input: PromoteInput): void {
+export function checkInput(input: Pick<PromoteInput, "deployment" | "replicas" | "cpu" | "memory" | "params">): void {
   const bad = (message: string, remedy: string, field: string) => new InputError(message, { remedy, context: { field } });
   if (!NAME.test(input.deployment)) {
     throw bad(`bad deployment name '${input.deployment}'`, "use letters, digits, '.', '_' or '-', starting with a letter or digit", "--name");
@@ -184,10 +184,10 @@ function checkInput(input: PromoteInput): void {
 }
 
 /** Refuse to overwrite an app folder that holds something other than an earlier promote of the same export. */
-function checkOwnership(input: PromoteInput, source: string): void {
+export function checkOwnership(input: Pick<PromoteInput, "existingFiles" | "appDir">, source: string, moduleFile = "feature.ts"): void {
   const present = Object.keys(input.existingFiles);
   if (present.length === 0) return;
-  const feature = input.existingFiles["feature.ts"];
+  const feature = input.existingFiles[moduleFile];
   const was = typeof feature === "string" ? promotedSource(feature) : undefined;
   if (was?.source === source) return;
   const holds = was ? `the app promoted from ${was.source}` : `files quixlab did not generate (${present.slice(0, 3).join(", ")})`;
@@ -256,7 +256,7 @@ function appFiles(input: PromoteInput, x: Extraction, topics: StepTopics, source
   return { files, regenerated: new Set<string>(regenerated) };
 }
 
-const same = (a: string | Buffer | undefined, b: string | Buffer) =>
+export const same = (a: string | Buffer | undefined, b: string | Buffer) =>
   a !== undefined && (typeof a === "string" || typeof b === "string" ? a === b : a.equals(b));
 
 /**
@@ -409,7 +409,7 @@ export function loadValid(text: string, file: string): Document {
   return loaded.doc;
 }
 
-function joinPosix(dir: string, name: string): string {
+export function joinPosix(dir: string, name: string): string {
   const d = dir.replace(/\/+$/, "");
   return d === "" || d === "." ? name : `${d}/${name}`;
 }

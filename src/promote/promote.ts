@@ -6,18 +6,23 @@ import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { mkdir, readdir, readFile, unlink, writeFile } from "node:fs/promises";
 import { dirname, isAbsolute, join, relative, resolve, sep } from "node:path";
+import { pathToFileURL } from "node:url";
 import { InputError, QuixlabError } from "../errors/index.js";
 import { loadFeatureRef } from "../feature/ref.js";
+import { which } from "../infra/process.js";
+import { isModel, type Model } from "../model/define.js";
 import { readNotebook } from "../notebook/model.js";
+import { quixlabDependency } from "../packaging/index.js";
+import { ownRedisProvider } from "../redis/provider.js";
 import { type ReplayProgress, replay } from "../replay/replay.js";
 import { type ReplayReport, replayOk } from "../replay/report.js";
 import { packageRoot, stateDir } from "../util/paths.js";
 import { type ApplyResult, applyPromote } from "./apply.js";
-import { quixlabDependency } from "../packaging/index.js";
 import { cleanHead, commitFiles, createTag, plannedTag } from "./git.js";
-import { extractForPromote, type PromotePlan, planPromote, UNCOMMITTED } from "./plan.js";
-import { outputName, readTemplate } from "./template.js";
-import { checkUpstream } from "./upstream.js";
+import { deployedFeatures, planModelPromote } from "./model-plan.js";
+import { extractForPromote, loadValid, type PromotePlan, planPromote, UNCOMMITTED } from "./plan.js";
+import { modelTemplate, outputName, readTemplate, type TemplateFiles } from "./template.js";
+import { checkDeployed, checkUpstream } from "./upstream.js";
 
 export interface PromoteOptions {
   /** Paths below are relative to it. */
@@ -43,6 +48,10 @@ export interface PromoteOptions {
   readonly commit?: boolean;
   readonly broker?: string;
   readonly redis?: string;
+  /** Replay speed of the parity gate (max | Nx; default max). A model over a long recording needs `100x`. */
+  readonly speed?: string;
+  /** The export must be a model made by defineModel (it is detected either way; this makes a feature an error). */
+  readonly model?: boolean;
   /** Called once the plan is known, before the replay starts. */
   onPlan?(plan: PromotePlan): void;
   onProgress?(p: ReplayProgress): void;
@@ -79,6 +88,11 @@ function appVersions(): Record<string, string> {
     typescript: all.typescript ?? "~5.8.3",
     "@types/node": all["@types/node"] ?? "^20.19.0",
   };
+}
+
+/** What the model plan needs of a model. */
+function modelSummary(m: Model): { name: string; trigger: string; features: string[] } {
+  return { name: m.name, trigger: m.trigger.name, features: Object.keys(m.features) };
 }
 
 /**
@@ -126,20 +140,35 @@ export async function promote(opts: PromoteOptions): Promise<PromoteResult> {
   }
   const notebookPath = posix(relative(root, notebookFile));
   const notebook = readNotebook(notebookFile);
-  const template = readTemplate("app");
   // Decided (and, with --commit, checked) before any service starts, so a failure leaves files as they were.
   const newVersion = opts.commit ? await plannedTag(root, opts.name) : ((await cleanHead(root, descriptorFile)) ?? UNCOMMITTED);
 
-  // Load the candidate first: a reference that is not a feature fails here, before any service starts.
+  // Load the candidate first: a reference that is neither a feature nor a model fails here, before any service starts.
   const candidate = await writeCandidate(root, opts.name, extractForPromote(notebook, notebookPath, opts.exportName).code);
-  const feature = await loadFeatureRef(`${candidate}#${opts.exportName}`, root);
+  const exported = ((await import(pathToFileURL(candidate).href).catch(() => undefined)) as Record<string, unknown> | undefined)?.[opts.exportName];
+  const model = isModel(exported) ? exported : undefined;
+  if (opts.model && !model) {
+    throw new InputError(`'${opts.exportName}' in ${notebookPath} is not a model made by defineModel`, {
+      remedy: "drop --model to promote a feature, or --export the defineModel(...) constant",
+      context: { file: notebookPath, field: "--export" },
+    });
+  }
+  const feature = model ? undefined : await loadFeatureRef(`${candidate}#${opts.exportName}`, root);
   const descriptorText = await readIfExists(descriptorFile);
-  await checkUpstream(root, descriptorText, posix(relative(cwd, descriptorFile)) || "quix.yaml", feature, opts.log ?? (() => undefined));
+  const descriptorName = posix(relative(cwd, descriptorFile)) || "quix.yaml";
+  const log = opts.log ?? (() => undefined);
+  if (feature) await checkUpstream(root, descriptorText, descriptorName, feature, log);
+  // Before anything slow (packing quixlab): the features the model reads must run as deployments.
+  if (model) deployedFeatures({ model: modelSummary(model) }, descriptorText === null ? undefined : loadValid(descriptorText, descriptorName), descriptorName);
+  if (model && descriptorText !== null) {
+    for (const f of Object.values(model.features)) await checkDeployed(root, descriptorText, descriptorName, f, `model '${model.name}'`, log);
+  }
 
+  const template: TemplateFiles = model ? modelTemplate() : readTemplate("app");
   const dependency = await quixlabDependency({ dir: "", log: opts.log });
   const vendored = dependency.vendored;
   const existingFiles: Record<string, string | Buffer> = {};
-  for (const name of new Set([...Object.keys(template).map(outputName), "feature.ts", "package-lock.json"])) {
+  for (const name of new Set([...Object.keys(template).map(outputName), model ? "model.ts" : "feature.ts", "package-lock.json"])) {
     const text = await readIfExists(join(appAbs, name));
     if (text !== null) existingFiles[name] = text;
   }
@@ -147,13 +176,13 @@ export async function promote(opts: PromoteOptions): Promise<PromoteResult> {
     const bytes = await readFile(join(appAbs, vendored.file)).catch(() => null);
     if (bytes) existingFiles[vendored.file] = bytes;
   }
-  const plan = planPromote({
+  const common = {
     notebook,
     notebookPath,
     exportName: opts.exportName,
     deployment: opts.name,
     descriptorText,
-    descriptorFile: posix(relative(cwd, descriptorFile)) || "quix.yaml",
+    descriptorFile: descriptorName,
     appDir,
     existingFiles,
     input: opts.input,
@@ -161,25 +190,34 @@ export async function promote(opts: PromoteOptions): Promise<PromoteResult> {
     replicas: opts.replicas,
     cpu: opts.cpu,
     memory: opts.memory,
-    featureName: feature.name,
-    upstream: feature.input?.name,
-    updates: feature.window.emit === "update",
-    params: feature.params,
     template,
     versions: { ...appVersions(), quixlab: dependency.spec },
     vendor: vendored ? { file: vendored.file, bytes: vendored.tarball.bytes } : undefined,
     newVersion,
     retag: opts.commit,
-  });
+  };
+  const plan = model
+    ? planModelPromote({ ...common, model: modelSummary(model) })
+    : planPromote({
+        ...common,
+        featureName: feature!.name,
+        upstream: feature!.input?.name,
+        updates: feature!.window.emit === "update",
+        params: feature!.params,
+      });
   opts.onPlan?.(plan);
   if (plan.noop) return { status: "noop", plan };
 
+  const ref = `${posix(relative(cwd, candidate))}#${opts.exportName}`;
   const report = await replay({
-    ref: `${posix(relative(cwd, candidate))}#${opts.exportName}`,
+    ...(model ? { ref: "", model: ref } : { ref }),
     ticks: opts.ticks,
     cwd,
     broker: opts.broker,
-    redis: opts.redis,
+    // A model's gate compares what a store serves with batch, so it needs a store of its own (a shared one holds
+    // the features' windows of earlier runs): a fresh redis-server unless --redis names one.
+    redis: opts.redis ?? (model ? ownRedisProvider(which("redis-server") !== undefined).provider : undefined),
+    speed: opts.speed,
     onProgress: opts.onProgress,
     log: opts.log,
   });

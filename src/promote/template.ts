@@ -24,7 +24,7 @@ export function outputName(path: string): string {
 }
 
 /** Read every file of `templates/<name>/` (in the quixlab package) as text. */
-export function readTemplate(name: "app" | "project" | "source", root: string = packageRoot()): TemplateFiles {
+export function readTemplate(name: "app" | "model" | "project" | "source", root: string = packageRoot()): TemplateFiles {
   const dir = join(root, "templates", name);
   const out: Record<string, string> = {};
   const walk = (d: string) => {
@@ -57,4 +57,11 @@ export function fillTemplate(text: string, vars: Readonly<Record<string, string>
     if (v === undefined) throw new Error(`quixlab: ${file} uses {{${name}}}, which has no value`);
     return v;
   });
+}
+
+/** A model's app folder: templates/app/'s build files (Dockerfile, package.json, ...) with templates/model/'s main.ts and app.yaml. */
+export function modelTemplate(root: string = packageRoot()): TemplateFiles {
+  const app = readTemplate("app", root);
+  const model = readTemplate("model", root);
+  return Object.freeze({ ...Object.fromEntries(Object.entries(app).filter(([p]) => model[p] === undefined)), ...model });
 }

@@ -13,8 +13,15 @@ import { loadValid, promotedSource } from "./plan.js";
  * wrote in the deployment's app folder; a deployment quixlab did not write is not checked (`log` says so).
  */
 export async function checkUpstream(root: string, descriptorText: string | null, descriptorFile: string, feature: Feature, log: (line: string) => void): Promise<void> {
-  const up = feature.input;
-  if (!up || descriptorText === null) return;
+  if (!feature.input || descriptorText === null) return;
+  await checkDeployed(root, descriptorText, descriptorFile, feature.input, `'${feature.name}'`, log);
+}
+
+/**
+ * The deployment that runs feature `up` runs the same definition of it (same version) as `reader` (a feature over
+ * it, or a model reading it from the store) was replayed with. Nothing to check when no deployment runs it.
+ */
+export async function checkDeployed(root: string, descriptorText: string, descriptorFile: string, up: Feature, reader: string, log: (line: string) => void): Promise<void> {
   const found = upstreamOutput(loadValid(descriptorText, descriptorFile), up.name);
   if (!found?.application) return;
   const file = join(root, found.application, "feature.ts");
@@ -26,9 +33,9 @@ export async function checkUpstream(root: string, descriptorText: string | null,
   const running = await loadFeatureRef(`${file}#${source.exportName}`, root);
   if (running.version === up.version) return;
   throw new InputError(
-    `'${feature.name}' reads '${up.name}' version ${up.version}, but deployment ${found.deployment} runs '${running.name}' version ${running.version} (from ${source.source}): another definition`,
+    `${reader} reads '${up.name}' version ${up.version}, but deployment ${found.deployment} runs '${running.name}' version ${running.version} (from ${source.source}): another definition`,
     {
-      remedy: `define '${feature.name}' over the deployed feature (import it from ${source.notebook}'s definition), or promote ${source.source} again from the same definition`,
+      remedy: `define ${reader} over the deployed feature (import it from ${source.notebook}'s definition), or promote ${source.source} again from the same definition`,
       context: { file: descriptorFile, field: "input" },
     },
   );
