@@ -146,8 +146,10 @@ export class RecordBatchWriter {
   private maxTs = 0;
   private sealed = false;
 
-  constructor(capacity: number, start = 0) {
-    this.buf = Buffer.allocUnsafe(start + Math.max(capacity, RECORDS_AT + 64));
+  /** `buf`: a buffer to reuse (one of a sealed batch that is done with), at least `start + capacity` long. */
+  constructor(capacity: number, start = 0, buf?: Buffer) {
+    const size = start + Math.max(capacity, RECORDS_AT + 64);
+    this.buf = buf && buf.length >= size ? buf : Buffer.allocUnsafe(size);
     this.start = start;
     this.at = start + RECORDS_AT;
   }
