@@ -55,7 +55,7 @@ export async function pythonPackage(dir: string, pkg: string, version: string, m
     rmSync(building, { recursive: true, force: true });
     const err = e as Error & { stderr?: string; killed?: boolean };
     const why = err.killed ? "timed out" : lastLines(err.stderr || err.message);
-    return { skipped: `could not install ${pkg}==${version} with pip: ${why}` };
+    return { skipped: `could not install ${pkg}==${version} (python3 -m venv, then pip): ${why}` };
   }
   if (await installed(python, module, version)) return { python };
   return { skipped: `${pkg}==${version} installed into ${home} but \`import ${module}\` does not report ${version}` };
