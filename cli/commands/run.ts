@@ -1,5 +1,10 @@
+import { resolve } from "node:path";
+import { pathToFileURL } from "node:url";
 import { InputError } from "../../src/errors/index.js";
 import { loadFeatureRef, resolveFeatureRef } from "../../src/feature/ref.js";
+import { resolveModelStepConfig } from "../../src/model/config.js";
+import { isModel, type Model } from "../../src/model/define.js";
+import { runModelStep } from "../../src/model/step.js";
 import { resolveStepConfig, STEP_ENV } from "../../src/stream/config.js";
 import { runStep } from "../../src/stream/step.js";
 import { parse } from "../args.js";
@@ -11,8 +16,17 @@ const envHelp = Object.entries(STEP_ENV)
   .map(([name, what]) => `  ${name.padEnd(28)} ${what}`)
   .join("\n");
 
+/** The model a reference names, when it names one (anything else is loaded, and explained, as a feature). */
+async function modelOf(ref: string, cwd: string): Promise<Model | undefined> {
+  const hash = ref.lastIndexOf("#");
+  if (hash <= 0) return undefined;
+  const mod = (await import(pathToFileURL(resolve(cwd, ref.slice(0, hash))).href).catch(() => undefined)) as Record<string, unknown> | undefined;
+  const value = mod?.[ref.slice(hash + 1)];
+  return isModel(value) ? value : undefined;
+}
+
 const command: Command = {
-  summary: "run a feature as a streaming step on Kafka (what a promoted deployment runs)",
+  summary: "run a feature (or a model) as a streaming step on Kafka (what a promoted deployment runs)",
   help: `usage: ${usage}
 
 Consumes ticks from the input topic in a consumer group, windows them with the same engine as 'quixlab batch'
@@ -22,6 +36,11 @@ quixlab:<feature>:windows:<key>). Rejected messages go to the dead-letter topic 
 reason; late ticks go to the late topic. State is checkpointed to <group>.<feature>.changelog together with the
 consumed offsets, so a restarted or rebalanced step continues exactly where it stopped. Metrics are published to
 Redis (quixlab:metrics:<group>:<replica>) every second. SIGTERM/SIGINT: finish the batch, checkpoint, leave.
+
+A model (made by defineModel) runs as the model step instead: input is the trigger feature's output topic,
+REDIS_URL the store the vector's features are in (required); each final trigger window gives one prediction,
+keyed by product, to output and to Redis (quixlab:<model>:prediction:<key>). --exactly-once and --late do not
+apply to it.
 
 End of input: a message with header quixlab-control=eof on an input partition flushes that partition's open
 windows and is forwarded to every output partition (src/stream/README.md has the contract).
@@ -73,8 +92,7 @@ exit codes: 0 stopped cleanly, 1 the step failed, 2 missing or bad configuration
       late: values.late,
       exactlyOnce: values["exactly-once"],
     };
-    // Load the feature while Quix Cloud's Portal API answers (when the step runs there).
-    const [config, feature] = await Promise.all([resolveStepConfig(io.env, flags, { log }), loadFeatureRef(ref, io.cwd)]);
+    const model = await modelOf(ref, io.cwd);
     const ac = new AbortController();
     let signals = 0;
     const onSignal = (sig: NodeJS.Signals) => {
@@ -88,6 +106,14 @@ exit codes: 0 stopped cleanly, 1 the step failed, 2 missing or bad configuration
     process.on("SIGINT", onSignal);
     process.on("SIGTERM", onSignal);
     try {
+      if (model) {
+        const env = { ...io.env, ...Object.fromEntries(Object.entries({ input: flags.input, output: flags.output, Quix__Broker__Address: flags.broker, REDIS_URL: flags.redis, consumer_group: flags.group, dlq: flags.dlq }).filter(([, v]) => v !== undefined)) };
+        const step = await runModelStep(model, { ...(await resolveModelStepConfig(env, { log })), signal: ac.signal, log });
+        await step.done;
+        return 0;
+      }
+      // Load the feature while Quix Cloud's Portal API answers (when the step runs there).
+      const [config, feature] = await Promise.all([resolveStepConfig(io.env, flags, { log }), loadFeatureRef(ref, io.cwd)]);
       // The reference, absolute, lets the step load the same feature in its worker thread.
       const featureRef = resolveFeatureRef(ref, io.cwd);
       const step = await runStep(feature, { ...config, featureRef, signal: ac.signal, log });

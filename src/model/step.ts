@@ -21,7 +21,8 @@ import { putPredictions } from "./store.js";
  * redelivered trigger gives the same prediction (its vector is as of a fixed time), which Redis replaces in place.
  * A trigger message that is not a window record, or whose prediction throws, goes to `dlq` with the reason.
  * End of input: once every trigger partition carried input partition p's eof marker, it is forwarded to every
- * output partition, after the predictions before it.
+ * output partition, after the predictions before it. Which trigger partitions carried it is kept in Redis
+ * (`quixlab:<model>:eof:<group>`, 2 days), so a restarted step still forwards it.
  */
 export interface ModelStepOptions {
   brokers: KafkaTarget;
@@ -52,8 +53,21 @@ export async function runModelStep(model: Model, o: ModelStepOptions): Promise<M
   const producer = await openProducer(o.brokers, o.client ?? {});
   const inputPartitions = (await topicOffsets(o.brokers, o.input)).length;
   const outputPartitions = (await topicOffsets(o.brokers, o.output)).length;
+  // End-of-input progress outlives a crash: a trigger partition's eof marker, once committed, is not read again.
+  const eofKey = `quixlab:${model.name}:eof:${o.group}`;
   const eofSeen = new Map<number, Set<number>>();
   const forwarded = new Set<number>();
+  for (const [field, text] of Object.entries(await redis.hgetall(eofKey))) {
+    const saved = JSON.parse(text) as { seen: number[]; forwarded: boolean };
+    eofSeen.set(Number(field), new Set(saved.seen));
+    if (saved.forwarded) forwarded.add(Number(field));
+  }
+  const saveEof = (sp: number) =>
+    redis
+      .multi()
+      .hset(eofKey, String(sp), JSON.stringify({ seen: [...(eofSeen.get(sp) ?? [])], forwarded: forwarded.has(sp) }))
+      .pexpire(eofKey, 2 * 86_400_000)
+      .exec();
   let written = 0;
   let failed: (e: Error) => void = () => undefined;
   const failure = new Promise<never>((_, reject) => {
@@ -91,6 +105,8 @@ export async function runModelStep(model: Model, o: ModelStepOptions): Promise<M
           await producer.send(Array.from({ length: outputPartitions }, (_, p) => ({ topic: o.output, partition: p, key: null, value: marker.value, headers: marker.headers })));
           forwarded.add(eof.sourcePartition);
         }
+        // Recorded before the batch's offsets are committed (a crash in between reads the marker again).
+        await saveEof(eof.sourcePartition);
         continue;
       }
       const window = parseWindow(m.value);

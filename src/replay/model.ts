@@ -7,9 +7,10 @@ import { createTopics, readTopics } from "../kafka/index.js";
 import { batchPredictions } from "../model/batch.js";
 import { isModel, type Model, type PredictionRecord } from "../model/define.js";
 import { runModelStep } from "../model/step.js";
-import { EofTracker } from "../stream/control.js";
 import { defaultRetentionMs } from "../store/retention.js";
+import { EofTracker } from "../stream/control.js";
 import type { Stage } from "./chain.js";
+import { StepProcess } from "./child.js";
 import type { ReplaySession } from "./session.js";
 
 /**
@@ -30,6 +31,8 @@ export interface ModelCheck {
   differing: number;
   firstDifferences: { key: string; at: number; stream: PredictionRecord | null; batch: PredictionRecord | null }[];
   ok: boolean;
+  /** With chaos: the model step's own kills (it ran as a process). */
+  chaos?: { kills: number; restarts: number };
 }
 
 /** Load `path/to/module.ts#export` as a model (made by `defineModel`). */
@@ -88,12 +91,25 @@ export function checkModelSpeed(model: Model, stages: readonly Stage[], speed: n
 }
 
 export interface ModelRun {
+  /** With chaos: the model step's own process (`quixlab run <model>`), for the kills. */
+  readonly process?: StepProcess;
   /** Wait for the model step's end-of-input, stop it, and compare. */
   finish(stallMs: number): Promise<ModelCheck>;
 }
 
-/** Start the model step beside the feature steps, and a reader of its predictions. */
-export async function startModelRun(o: { session: ReplaySession; model: Model; stages: readonly Stage[]; ticksFile: string; partitions: number; log: (line: string) => void }): Promise<ModelRun> {
+/**
+ * Start the model step beside the feature steps, and a reader of its predictions. In this process, unless `child`
+ * gives its reference: then as a deployment runs it (`quixlab run <model>`), a process chaos can kill.
+ */
+export async function startModelRun(o: {
+  session: ReplaySession;
+  model: Model;
+  stages: readonly Stage[];
+  ticksFile: string;
+  partitions: number;
+  log: (line: string) => void;
+  child?: { ref: string; cwd: string };
+}): Promise<ModelRun> {
   const { session, model } = o;
   const expected = batchPredictions(model, o.ticksFile);
   expected.catch(() => undefined);
@@ -104,20 +120,12 @@ export async function startModelRun(o: { session: ReplaySession; model: Model; s
   await createTopics(session.brokers, [output, dlq].map((topic) => ({ topic, partitions: o.partitions, config: { "retention.ms": "-1" } })));
   session.defer("deleting the model's topics", async () => (await import("../kafka/index.js")).deleteTopics(session.brokers, [output, dlq]));
   const stop = new AbortController();
-  const step = await runModelStep(model, {
-    brokers: session.brokers,
-    input: trigger.names.topics.output,
-    output,
-    dlq,
-    redisUrl: session.redis.url!,
-    group: `${base}.model`,
-    client: session.client("model"),
-    signal: stop.signal,
-    log: o.log,
-  });
+  const settings = { input: trigger.names.topics.output, output, dlq, redisUrl: session.redis.url!, group: `${base}.model` };
+  const step = o.child ? childModelStep(o.child, settings, session, o.log) : await runModelStep(model, { ...settings, brokers: session.brokers, client: session.client("model"), signal: stop.signal, log: o.log });
   session.defer("stopping the model step", async () => {
     stop.abort();
-    await step.done.catch(() => undefined);
+    if ("process" in step) await step.process.kill("SIGTERM");
+    else await step.done.catch(() => undefined);
   });
   const received = new Map<string, PredictionRecord>();
   const eof = new EofTracker(o.partitions);
@@ -143,6 +151,7 @@ export async function startModelRun(o: { session: ReplaySession; model: Model; s
   });
   session.defer("stopping the predictions reader", () => reader.stop());
   return {
+    ...("process" in step ? { process: step.process } : {}),
     async finish(stallMs) {
       for (;;) {
         const stalled = await Promise.race([completed.then(() => false), step.done.then(() => true), new Promise<boolean>((r) => setTimeout(() => r(Date.now() - lastReadAt > stallMs), 1_000))]);
@@ -150,10 +159,30 @@ export async function startModelRun(o: { session: ReplaySession; model: Model; s
         if (stalled) throw new ServiceError(`the model step wrote nothing for ${Math.round(stallMs / 1000)} s before its end of input (${received.size} predictions read)`, { remedy: "see the log (--verbose) for the model step's errors" });
       }
       stop.abort();
-      await step.done;
+      if ("process" in step) await step.process.kill("SIGTERM");
+      else await step.done;
       return compare(model, (await expected).predictions, received);
     },
   };
+}
+
+/**
+ * The model step as a child process, stopped by `finish` or the session (chaos kills restart it; a child that
+ * died on its own shows as a stall: no predictions for `stallMs`).
+ */
+function childModelStep(
+  child: { ref: string; cwd: string },
+  s: { input: string; output: string; dlq: string; redisUrl: string; group: string },
+  session: ReplaySession,
+  log: (line: string) => void,
+): { process: StepProcess; done: Promise<void> } {
+  const brokers = session.brokers.join(",");
+  const env = { ...process.env, input: s.input, output: s.output, dlq: s.dlq, consumer_group: s.group, REDIS_URL: s.redisUrl, Quix__Broker__Address: brokers, KAFKA_BROKERS: brokers };
+  const proc = new StepProcess(child.ref, env, child.cwd, log);
+  proc.start();
+  log(`model step: started pid ${proc.pid} (quixlab run ${child.ref})`);
+  // It never ends on its own terms: `finish` and the session stop it.
+  return { process: proc, done: new Promise<void>(() => undefined) };
 }
 
 function compare(model: Model, batch: readonly PredictionRecord[], stream: ReadonlyMap<string, PredictionRecord>): ModelCheck {

@@ -1,22 +1,22 @@
 import { writeFileSync } from "node:fs";
 import { InputError } from "../errors/index.js";
-import { loadFeatureRef } from "../feature/ref.js";
+import { loadFeatureRef, resolveFeatureRef } from "../feature/ref.js";
+import { openProducer } from "../kafka/index.js";
 import { storedWatermark } from "../serving/online.js";
 import { onlineRedis } from "../store/online.js";
-import { openProducer } from "../kafka/index.js";
 import { produceEof } from "../stream/control.js";
+import { chainOf, type Stage } from "./chain.js";
 import { killSchedule, runChaos } from "./chaos.js";
 import { readMetricsFile, StepProcess, stepWatchdog } from "./child.js";
 import { startCollector } from "./collector.js";
+import { checkModelSpeed, featureModuleOf, loadModelRef, startModelRun } from "./model.js";
 import { distinctWindows } from "./parity.js";
 import { replaySettings, stepEnvironment } from "./plan.js";
 import { produceFile } from "./produce.js";
 import { buildReport, type ReplayReport } from "./report.js";
-import { chainOf, type Stage } from "./chain.js";
-import { startSampler, vectorStages } from "./vectors.js";
-import { checkModelSpeed, featureModuleOf, loadModelRef, startModelRun } from "./model.js";
 import { countStored, openSession } from "./session.js";
 import type { ReplayOptions, ReplayProgress } from "./types.js";
+import { startSampler, vectorStages } from "./vectors.js";
 
 export type { ReplayOptions, ReplayProgress } from "./types.js";
 
@@ -90,12 +90,15 @@ export async function replay(opts: ReplayOptions): Promise<ReplayReport> {
     const producer = await openProducer(brokers, session.client("producer"));
     const produceStart = Date.now();
     // --vectors: the model's reads while the ticks go in, and the steps killed meanwhile (not after).
-    const modelRun = model ? await startModelRun({ session, model, stages, ticksFile: s.ticksFile, partitions: s.partitions, log }) : undefined;
+    // With chaos the model step runs as its own process (`quixlab run <model>`), killed on a schedule of its own.
+    const child = s.chaos > 0 && s.model ? { ref: resolveFeatureRef(s.model, s.cwd), cwd: s.cwd } : undefined;
+    const modelRun = model ? await startModelRun({ session, model, stages, ticksFile: s.ticksFile, partitions: s.partitions, log, child }) : undefined;
     const sampler = s.vectors && vectors && session.redis.url
       ? startSampler({ url: session.redis.url, spec: vectors.spec, specText: s.vectors!, features: Object.fromEntries(stages.map((st) => [st.feature.name, st.feature])), keys, perKey: s.vectorSamples, overMs: playMs(stages, s.speed), seed: s.seed })
       : undefined;
     let kills = 0;
-    const runKills = () => Promise.all(stages.map((st) => runChaos(st.step!, killSchedule(s.chaos, s.seed + st.index), { onKill: () => tell({ kills: ++kills }), log })));
+    const killed = [...stages.map((st) => ({ step: st.step!, seed: s.seed + st.index })), ...(modelRun?.process ? [{ step: modelRun.process, seed: s.seed + stages.length }] : [])];
+    const runKills = () => Promise.all(killed.map((k) => runChaos(k.step, killSchedule(s.chaos, k.seed), { onKill: () => tell({ kills: ++kills }), log })));
     const early = sampler ? runKills() : undefined;
     const input = stages[0]!.names.topics.input;
     let produced: number;
@@ -124,7 +127,8 @@ export async function replay(opts: ReplayOptions): Promise<ReplayReport> {
     } finally {
       for (const w of watchdogs) w.stop();
     }
-    const modelCheck = await modelRun?.finish(s.stallMs);
+    const modelChecked = await modelRun?.finish(s.stallMs);
+    const modelCheck = modelChecked && modelRun?.process ? { ...modelChecked, chaos: chaos[stages.length]! } : modelChecked;
     const processMs = Date.now() - produceStart;
     tell({ phase: "comparing" });
     const vectorCheck = sampler ? await sampler.finish(Object.fromEntries(stages.map((st) => [st.feature.name, st.batch!.records]))) : undefined;

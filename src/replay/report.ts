@@ -1,8 +1,8 @@
 import type { Rejection } from "../tick/types.js";
 import type { WindowRecord } from "../window/types.js";
+import type { ModelCheck } from "./model.js";
 import { compareWindows, differencesExplainedByLate, type ParityResult } from "./parity.js";
 import type { VectorCheck } from "./vectors.js";
-import type { ModelCheck } from "./model.js";
 
 /** What `quixlab replay --json` prints (DESIGN.md "CLI contracts" plus details). */
 export interface ReplayReport {
@@ -150,7 +150,7 @@ export function reportText(r: ReplayReport, hi: (s: string) => string = (s) => s
       : "";
     const verdict = r.parity.ok && r.steps.every((x) => x.parity.ok) ? `every step ${v || m ? "" : "of the chain "}has parity` : "PARITY FAILED in a step";
     const model = m
-      ? `${hi(m.ok ? "PREDICTIONS OK" : "PREDICTIONS DIFFER")}  model ${m.model}: ${m.equal} of ${m.expected} batch predictions made by the model step${m.missing ? `; ${m.missing} missing` : ""}${m.differing ? `; ${m.differing} differ` : ""}${m.extra ? `; ${m.extra} not in batch` : ""}\n`
+      ? `${hi(m.ok ? "PREDICTIONS OK" : "PREDICTIONS DIFFER")}  model ${m.model}: ${m.equal} of ${m.expected} batch predictions made by the model step${m.missing ? `; ${m.missing} missing` : ""}${m.differing ? `; ${m.differing} differ` : ""}${m.extra ? `; ${m.extra} not in batch` : ""}${m.chaos ? ` (model step SIGKILLed ${m.chaos.kills} times)` : ""}\n`
       : "";
     return `${parts.join("\n")}\n${verdict}\n${vectors}${model}`;
   }

@@ -44,6 +44,7 @@ describe("replay --model: the model step's predictions = the batch predictions",
     assert.ok(predictions.length > 120, `a prediction per minute and product (${predictions.length})`);
     assert.ok(declined >= 3, "each key's first minute has too little to predict");
     assert.equal(report.model.ok, true);
+    assert.deepEqual(report.model.chaos, { kills: 2, restarts: 2 }, "the model step ran as its own process and was killed too");
     assert.equal(report.model.expected, predictions.length);
     assert.equal(report.model.equal, predictions.length);
     assert.equal(report.model.extra, 0);
