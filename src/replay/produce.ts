@@ -1,8 +1,8 @@
 import { createReadStream } from "node:fs";
 import { createInterface } from "node:readline";
-import type { OutMessage, Producer } from "../kafka/index.js";
+import { type ClientOptions, type FastProducer, type FieldSpan, fastProducerTarget, type KafkaTarget, lineChunks, type OutMessage, openFastProducer, type Producer, scanFlatJson } from "../kafka/index.js";
 import { INGEST_HEADER } from "../stream/control.js";
-import { detectFormat, readTicks, type ReadOptions } from "../tick/read.js";
+import { detectFormat, type ReadOptions, readTicks } from "../tick/read.js";
 import type { Tick } from "../tick/types.js";
 
 /** One input message: the bytes the step will see, keyed by product, stamped with the tick's event time. */
@@ -26,7 +26,7 @@ function tickerJson(t: Tick): string {
   });
 }
 
-function peekKeyAndTime(line: string): { key: string | null; time?: number } {
+export function peekKeyAndTime(line: string): { key: string | null; time?: number } {
   try {
     const v = JSON.parse(line) as { product_id?: unknown; time?: unknown };
     const key = typeof v.product_id === "string" && v.product_id !== "" ? v.product_id : null;
@@ -83,16 +83,21 @@ export interface ProduceProgress {
   produced: number;
 }
 
+export interface ProduceFileOptions {
+  speed: number;
+  read?: Pick<ReadOptions, "format" | "csvMap">;
+  onProgress?(p: ProduceProgress): void;
+  signal?: AbortSignal;
+}
+
 /**
  * Produce a file's messages in order (one partition per key keeps each product's order), paced by event time
  * when `speed` is finite. Returns how many were sent.
  */
-export async function produceFile(
-  producer: Producer,
-  topic: string,
-  file: string,
-  opts: { speed: number; read?: Pick<ReadOptions, "format" | "csvMap">; onProgress?(p: ProduceProgress): void; signal?: AbortSignal },
-): Promise<number> {
+export async function produceFile(producer: Producer, topic: string, file: string, opts: ProduceFileOptions): Promise<number> {
+  // Ticker JSON Lines to a plain connection take the fast producer (src/kafka/fast-producer.ts); QUIXLAB_FAST_PRODUCE=0 turns it off.
+  const fast = process.env.QUIXLAB_FAST_PRODUCE === "0" ? undefined : fastProducerTarget(producer);
+  if (fast && (await detectFormat(file, opts.read?.format)) === "jsonl") return produceLinesFast(fast, topic, file, opts);
   let produced = 0;
   let firstEvent: number | undefined;
   const wallStart = Date.now();
@@ -124,4 +129,121 @@ export async function produceFile(
     await flush();
   }
   return produced;
+}
+
+const FIELDS = [Buffer.from("product_id"), Buffer.from("time")];
+
+/** What `inputMessages` makes of one line: its key and event time, and its value when not the bytes as read. */
+export interface LineFacts {
+  key: string | null;
+  /** NaN when the line has no valid time. */
+  time: number;
+  /** The value to send when it is not b[start, end) itself (a line read the slow way: UTF-8 through a string). */
+  text: Buffer | null;
+}
+
+const spans: FieldSpan[] = [
+  { kind: 0, at: 0, len: 0 },
+  { kind: 0, at: 0, len: 0 },
+];
+
+/**
+ * The facts of line b[start, end) exactly as `inputMessages` has them (false for a blank line, which it skips):
+ * a flat, ASCII, escape-free ticker line is read from its bytes; any other through JSON.parse as before.
+ */
+export function lineFacts(b: Buffer, start: number, end: number, out: LineFacts): boolean {
+  if (scanFlatJson(b, start, end, FIELDS, spans)) {
+    const [k, t] = spans as [FieldSpan, FieldSpan];
+    out.key = k.kind === 1 && k.len > 0 ? b.toString("latin1", k.at, k.at + k.len) : null;
+    out.time = t.kind === 1 ? Date.parse(b.toString("latin1", t.at, t.at + t.len)) : Number.NaN;
+    out.text = null;
+    return true;
+  }
+  const line = b.toString("utf8", start, end);
+  if (line.trim() === "") return false;
+  const peek = peekKeyAndTime(line);
+  out.key = peek.key;
+  out.time = peek.time ?? Number.NaN;
+  out.text = Buffer.from(line);
+  return true;
+}
+
+/**
+ * Each line of buf[from, end) as readline splits them (on \n, \r\n and a lone \r), blank ones too: `fn(start,
+ * stop)` until it returns false. Returns where the line it refused starts, else `end`.
+ */
+export function forEachLine(buf: Buffer, from: number, end: number, fn: (start: number, stop: number) => boolean): number {
+  const lone = buf.subarray(from, end).indexOf(13) >= 0;
+  let s = from;
+  while (s < end) {
+    let nl = buf.indexOf(10, s);
+    if (nl < 0 || nl >= end) nl = end;
+    const e = nl > s && buf[nl - 1] === 13 ? nl - 1 : nl;
+    if (lone) {
+      // A \r inside the line ends a line too (readline's rule).
+      for (let r = buf.subarray(s, e).indexOf(13); r >= 0; r = buf.subarray(s, e).indexOf(13)) {
+        if (!fn(s, s + r)) return s;
+        s += r + 1;
+      }
+    }
+    if (!fn(s, e)) return s;
+    s = nl + 1;
+  }
+  return end;
+}
+
+/** `produceFile` for JSON Lines through the fast producer: memory stays at a few chunks and batches in flight. */
+async function produceLinesFast(fast: { target: KafkaTarget; opts: ClientOptions }, topic: string, file: string, opts: ProduceFileOptions): Promise<number> {
+  const p: FastProducer = await openFastProducer(fast.target, topic, {
+    clientId: fast.opts.clientId,
+    log: fast.opts.log,
+    onAck: (produced) => opts.onProgress?.({ produced }),
+  });
+  try {
+    const keys = new Map<string, { bytes: Buffer; partition: number }>();
+    const ingestKey = Buffer.from(INGEST_HEADER);
+    let stampAt = -1;
+    let headers: [Buffer, Buffer][] = [];
+    const facts: LineFacts = { key: null, time: Number.NaN, text: null };
+    const paced = Number.isFinite(opts.speed);
+    let firstEvent: number | undefined;
+    const wallStart = Date.now();
+    let wait = 0;
+    for await (const { buf, end } of lineChunks(file)) {
+      if (opts.signal?.aborted) break;
+      // Lines are appended until one is due later (paced): the batches so far go out, then we wait.
+      const appendLine = (start: number, stop: number): boolean => {
+        if (!lineFacts(buf, start, stop, facts)) return true;
+        const time = Number.isFinite(facts.time) ? facts.time : undefined;
+        if (paced && time !== undefined) {
+          firstEvent ??= time;
+          wait = wallStart + (time - firstEvent) / opts.speed - Date.now();
+          if (wait > 5) return false;
+        }
+        const now = Date.now();
+        if (now !== stampAt) {
+          stampAt = now;
+          headers = [[ingestKey, Buffer.from(String(now))]];
+        }
+        let k = facts.key === null ? undefined : keys.get(facts.key);
+        if (facts.key !== null && !k) {
+          const bytes = Buffer.from(facts.key);
+          k = { bytes, partition: p.partitionOf(bytes) };
+          keys.set(facts.key, k);
+        }
+        // Lines without a key (bad lines) go to partition 0, as through kafkajs.
+        if (facts.text) p.append(k?.partition ?? 0, time ?? now, k?.bytes ?? null, facts.text, 0, facts.text.length, headers);
+        else p.append(k?.partition ?? 0, time ?? now, k?.bytes ?? null, buf, start, stop, headers);
+        return true;
+      };
+      for (let at = forEachLine(buf, 0, end, appendLine); at < end && !opts.signal?.aborted; at = forEachLine(buf, at, end, appendLine)) {
+        p.flush();
+        await new Promise((r) => setTimeout(r, wait));
+      }
+      await p.room();
+    }
+    return await p.drain();
+  } finally {
+    p.close();
+  }
 }

@@ -1,0 +1,107 @@
+/**
+ * The fast producer's line reading for replay (src/replay/produce.ts `lineFacts`, `forEachLine`; src/kafka/produce/
+ * lines.ts) gives exactly what the kafkajs path's `inputMessages` gives for the same file: the same lines (split as
+ * readline splits them, blank ones skipped), the same bytes, keys and event times, for generated ticks with every
+ * kind of malformed line and for lines that must take the slow way (escapes, nesting, spaces, non-ASCII, \r).
+ */
+import assert from "node:assert/strict";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, describe, it } from "node:test";
+import { type FieldSpan, lineChunks, scanFlatJson } from "../../src/kafka/index.js";
+import { forEachLine, inputMessages, type LineFacts, lineFacts } from "../../src/replay/produce.js";
+import { generateTicks } from "../../src/tick/generate.js";
+
+const dir = mkdtempSync(join(tmpdir(), "quixlab-fast-lines-"));
+after(() => rmSync(dir, { recursive: true, force: true }));
+
+const t = '"time":"2023-06-09T12:00:00.123Z"';
+const EDGE = [
+  `{"type":"ticker","product_id":"BTC-USD","price":"1",${t}}`,
+  `{"type":"ticker","product_id":"BTC-USD","price":"1",${t},"product_id":"ETH-USD"}`, // the last duplicate wins
+  `{"product_id":"","price":"1",${t}}`, // empty key: none
+  `{"product_id":7,${t}}`,
+  `{"product_id":null,"time":12345}`,
+  `{"product_id":"A\\"B",${t}}`, // an escape: slow way
+  `{"product_id":"A\\u0042",${t}}`,
+  `{"product_id":"ÉTH",${t}}`, // non-ASCII
+  `{ "product_id":"SPACED", ${t} }`,
+  `{"x":{"product_id":"NESTED"},${t}}`,
+  `{"x":[1,2],"product_id":"ARR",${t}}`,
+  `{"product_id":"NUM","a":01,${t}}`, // invalid number: JSON.parse refuses
+  `{"product_id":"NUM2","a":-0.5e+3,"b":true,"c":false,"d":null,${t}}`,
+  `{"product_id":"BAD","a":-,${t}}`,
+  `{"product_id":"TRAIL",${t},}`,
+  `{"product_id":"TWO",${t}}}`,
+  `{"product_id":"BADTIME","time":"not a time"}`,
+  `{"product_id":"NOTIME"}`,
+  `{"product_id":"CTRL\tTAB",${t}}`,
+  "{}",
+  "[1,2]",
+  "not json",
+  "   ",
+  "\t",
+  "",
+  `{"product_id":"CR-IN\rSIDE",${t}}`, // a lone \r ends a line for readline
+  `{"product_id":"CRLF",${t}}\r`,
+  `\uFEFF{"product_id":"BOM",${t}}`,
+  `{"product_id":"LONG","pad":"${"p".repeat(5000)}",${t}}`,
+];
+
+async function viaInputMessages(file: string) {
+  const out: { key: string | null; value: string; time?: number }[] = [];
+  for await (const batch of inputMessages(file, { format: "jsonl" })) for (const m of batch) out.push({ key: m.key, value: m.value, ...(m.time === undefined ? {} : { time: m.time }) });
+  return out;
+}
+
+async function viaFastPath(file: string, chunkBytes: number) {
+  const out: { key: string | null; value: string; time?: number }[] = [];
+  const facts: LineFacts = { key: null, time: Number.NaN, text: null };
+  for await (const { buf, end } of lineChunks(file, chunkBytes)) {
+    forEachLine(buf, 0, end, (s, e) => {
+      if (lineFacts(buf, s, e, facts)) {
+        const value = facts.text ? facts.text.toString() : buf.toString("utf8", s, e);
+        out.push({ key: facts.key, value, ...(Number.isFinite(facts.time) ? { time: facts.time } : {}) });
+      }
+      return true;
+    });
+  }
+  return out;
+}
+
+describe("fast line reading for replay", () => {
+  it("matches inputMessages on generated ticks with malformed lines, whatever the chunk size", async () => {
+    const file = join(dir, "ticks.jsonl");
+    writeFileSync(file, `${generateTicks({ n: 5_000, products: 4, seed: 18, malformedRate: 0.2 }).join("\n")}\n`);
+    const expected = await viaInputMessages(file);
+    assert.equal(expected.length, 5_000);
+    for (const chunk of [64, 1000, 4 * 1024 * 1024]) assert.deepEqual(await viaFastPath(file, chunk), expected, `chunks of ${chunk} bytes`);
+  });
+
+  it("matches inputMessages on lines that must take the slow way", async () => {
+    for (const ending of ["\n", "\r\n"]) {
+      const file = join(dir, `edge${ending.length}.jsonl`);
+      writeFileSync(file, EDGE.join(ending));
+      const expected = await viaInputMessages(file);
+      assert.ok(expected.some((m) => m.value === '{"product_id":"CR-IN'), "readline splits on a lone \\r");
+      for (const chunk of [16, 333, 1 << 20]) assert.deepEqual(await viaFastPath(file, chunk), expected, `line ending ${JSON.stringify(ending)}, chunks of ${chunk}`);
+    }
+  });
+
+  it("scans a simple line without parsing it and leaves the rest to JSON.parse", () => {
+    const spans: FieldSpan[] = [
+      { kind: 0, at: 0, len: 0 },
+      { kind: 0, at: 0, len: 0 },
+    ];
+    const fields = [Buffer.from("product_id"), Buffer.from("time")];
+    const line = Buffer.from(EDGE[0]!);
+    assert.equal(scanFlatJson(line, 0, line.length, fields, spans), true);
+    assert.equal(line.toString("latin1", spans[0]!.at, spans[0]!.at + spans[0]!.len), "BTC-USD");
+    assert.equal(line.toString("latin1", spans[1]!.at, spans[1]!.at + spans[1]!.len), "2023-06-09T12:00:00.123Z");
+    for (const slow of [5, 7, 8, 9, 10, 11, 13, 14, 15, 18]) {
+      const b = Buffer.from(EDGE[slow]!);
+      assert.equal(scanFlatJson(b, 0, b.length, fields, spans), false, EDGE[slow]);
+    }
+  });
+});
