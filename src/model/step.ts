@@ -19,7 +19,8 @@ import { putPredictions } from "./store.js";
  *
  * Delivery: at-least-once. Offsets are committed after a batch's predictions are acknowledged and stored; a
  * redelivered trigger gives the same prediction (its vector is as of a fixed time), which Redis replaces in place.
- * A trigger message that is not a window record, or whose prediction throws, goes to `dlq` with the reason.
+ * A trigger message that is not a window record, whose prediction throws, or whose vector the store has trimmed
+ * since (the step is further behind than a feature's retention), goes to `dlq` with the reason.
  * End of input: once every trigger partition carried input partition p's eof marker, it is forwarded to every
  * output partition, after the predictions before it. Which trigger partitions carried it is kept in Redis
  * (`quixlab:<model>:eof:<group>`, 2 days), so a restarted step still forwards it.
@@ -118,6 +119,14 @@ export async function runModelStep(model: Model, o: ModelStepOptions): Promise<M
       const vector = await vectorAt(window.key, at);
       // Stopped while waiting: throw, so this batch is not committed and a restart predicts it again.
       if (!vector) throw new Error("stopped before the batch's predictions were written");
+      if ("trimmed" in vector) {
+        // The store trimmed windows this vector held at `at`: predicting from what is left would differ from batch.
+        const { feature, through } = vector.trimmed;
+        const detail = `the store no longer holds ${window.key}'s vector as of ${new Date(at).toISOString()}: its retention trimmed ${feature} windows starting up to ${new Date(through).toISOString()} (the model step is further behind the feature steps than ${feature}'s retention)`;
+        out.push(deadLetter(dlq, m, { topic: o.input, partition }, { reason: "vector trimmed", detail }));
+        log(`model ${model.name}: ${detail}`);
+        continue;
+      }
       try {
         const p = predictionOf(model, vector, window);
         if (p) {

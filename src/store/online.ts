@@ -11,6 +11,8 @@ import type { WindowRecord } from "../feature/types.js";
  *   quixlab:<feature>:watermark:<key>  string  — the key's event-time watermark after the stored windows:
  *                                                "<ms>", or "eof@<ms>" after an end-of-input flush ("eof" when
  *                                                no number came before it); <ms> is the highest number stored
+ *   quixlab:<feature>:trimmed:<key>    string  — the highest start trimming removed ("<ms>"; absent: none), so
+ *                                                a read as of an older time can tell it lacks windows
  *
  * Writes are idempotent per window. A window is identified by its start, and for count windows (which can share a
  * start) by (start, index): the `latest` hash is replaced only when the new (start, index) is >= the stored one,
@@ -43,6 +45,7 @@ export const latestKey = (feature: string, key: string) => `quixlab:${feature}:l
 export const windowsKey = (feature: string, key: string) => `quixlab:${feature}:windows:${key}`;
 export const keysKey = (feature: string) => `quixlab:${feature}:keys`;
 export const watermarkKey = (feature: string, key: string) => `quixlab:${feature}:watermark:${key}`;
+export const trimmedKey = (feature: string, key: string) => `quixlab:${feature}:trimmed:${key}`;
 
 /** A key's event-time watermark (epoch ms), or "eof" once its input has ended and every window was flushed. */
 export type Watermark = number | "eof";
@@ -53,7 +56,7 @@ export type Watermark = number | "eof";
  */
 export type WatermarkWrite = Watermark | `eof@${number}`;
 
-// KEYS: latest, windows, keys-set, watermark. ARGV: key, maxWindows (0: off), retentionMs (0: off), watermark
+// KEYS: latest, windows, keys-set, watermark, trimmed. ARGV: key, maxWindows (0: off), retentionMs (0: off), watermark
 // ("": none), n, then n windows as: start, index ("": none), json, f (field count), f field/value strings for the hash.
 // Scores go back to Redis as the caller's strings, or via %.17g (exact for a double), never Lua's tostring.
 // Count windows (with an index) can share a start: they are told apart by (start, index), never by start alone.
@@ -91,13 +94,24 @@ if n > 0 then
     redis.call('ZADD', KEYS[2], ARGV[i], ARGV[i + 2])
     i = i + 4 + f
   end
+  -- What trimming removes is remembered by its highest start (the string Redis gives the score as).
+  local function trimmed(gone)
+    if not gone[2] then return end
+    local held = redis.call('GET', KEYS[5])
+    if (not held) or tonumber(gone[2]) > tonumber(held) then redis.call('SET', KEYS[5], gone[2]) end
+  end
   local retention = tonumber(ARGV[3])
   if retention > 0 then
     local newest = redis.call('ZRANGE', KEYS[2], -1, -1, 'WITHSCORES')[2]
-    redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', '(' .. string.format('%.17g', tonumber(newest) - retention))
+    local cut = '(' .. string.format('%.17g', tonumber(newest) - retention)
+    trimmed(redis.call('ZREVRANGEBYSCORE', KEYS[2], cut, '-inf', 'WITHSCORES', 'LIMIT', 0, 1))
+    redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', cut)
   end
   local keep = tonumber(ARGV[2])
-  if keep > 0 then redis.call('ZREMRANGEBYRANK', KEYS[2], 0, -(keep + 1)) end
+  if keep > 0 then
+    trimmed(redis.call('ZRANGE', KEYS[2], -(keep + 1), -(keep + 1), 'WITHSCORES'))
+    redis.call('ZREMRANGEBYRANK', KEYS[2], 0, -(keep + 1))
+  end
   redis.call('SADD', KEYS[3], ARGV[1])
 end
 local wm = ARGV[4]
@@ -138,7 +152,7 @@ return 1
 `;
 
 type WithPut = Redis & {
-  quixlabPutKey(k1: string, k2: string, k3: string, k4: string, ...argv: (string | number)[]): Promise<number>;
+  quixlabPutKey(k1: string, k2: string, k3: string, k4: string, k5: string, ...argv: (string | number)[]): Promise<number>;
   quixlabPutUpdate(k1: string, k2: string, ...argv: (string | number)[]): Promise<number>;
 };
 
@@ -165,7 +179,7 @@ export function onlineRedis(url: string, opts: RedisOptions = {}): Redis {
 
 function withPut(redis: Redis): WithPut {
   if (!("quixlabPutKey" in redis)) {
-    redis.defineCommand("quixlabPutKey", { numberOfKeys: 4, lua: PUT_KEY });
+    redis.defineCommand("quixlabPutKey", { numberOfKeys: 5, lua: PUT_KEY });
     redis.defineCommand("quixlabPutUpdate", { numberOfKeys: 2, lua: PUT_UPDATE });
   }
   return redis as WithPut;
@@ -252,7 +266,7 @@ export async function putWindows(redis: Redis, feature: string, records: readonl
         const fields = [...hashFields(rec), "final", "true"];
         argv.push(rec.start, indexArg(rec), JSON.stringify(rec), fields.length, ...fields);
       }
-      multi.quixlabPutKey(latestKey(feature, key), windowsKey(feature, key), keysKey(feature), watermarkKey(feature, key), ...argv);
+      multi.quixlabPutKey(latestKey(feature, key), windowsKey(feature, key), keysKey(feature), watermarkKey(feature, key), trimmedKey(feature, key), ...argv);
     }
   }
   for (const u of updates) {
