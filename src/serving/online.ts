@@ -1,7 +1,7 @@
 import type { Redis } from "ioredis";
 import { InputError } from "../errors/index.js";
 import type { Feature } from "../feature/types.js";
-import { parseWatermark, trimmedKey, watermarkKey, windowsKey } from "../store/online.js";
+import { compareStored, parseWatermark, trimmedKey, watermarkKey, windowsKey } from "../store/online.js";
 import type { WindowRecord } from "../window/types.js";
 import { type AsOf, type FeatureVector, selectWindows, type VectorValue } from "./rule.js";
 import type { VectorSpec } from "./spec.js";
@@ -144,8 +144,8 @@ async function readVectorRaw(redis: Redis, key: string, spec: VectorSpec, featur
   const out: Record<string, VectorValue> = {};
   let trimmed: RawRead["trimmed"];
   spec.forEach(({ feature, range }, i) => {
-    const windows = ((reply[i + 2] as string[]) ?? []).map((m) => JSON.parse(m) as WindowRecord);
-    if (range.kind === "latest") windows.reverse();
+    // Oldest first, in batch's order (a latest range comes newest first; count windows can share a score).
+    const windows = ((reply[i + 2] as string[]) ?? []).map((m) => JSON.parse(m) as WindowRecord).sort(compareStored);
     const value = selectWindows(windows, asOf, range, features[feature]!.window.grace, eofTime);
     out[feature] = value;
     const gone = reply[spec.length + i + 2];

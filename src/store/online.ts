@@ -307,6 +307,16 @@ export async function getLatest(redis: Redis, feature: string, key: string): Pro
 }
 
 /**
+ * Batch's order of one key's windows: start, end, then index (count windows can share a start and an end, and
+ * Redis orders members of one score by their bytes, which puts `"index":10` before `"index":2`).
+ */
+export function compareStored(a: WindowRecord, b: WindowRecord): number {
+  const ia = typeof a.index === "number" ? a.index : 0;
+  const ib = typeof b.index === "number" ? b.index : 0;
+  return a.start - b.start || a.end - b.end || ia - ib;
+}
+
+/**
  * Stored windows of `feature` for `key` with `from <= start <= to` (epoch ms; defaults: everything), oldest first.
  * @example await getRange(redis, "ohlc1m", "ETH-USD", Date.now() - 3_600_000)
  */
@@ -314,7 +324,7 @@ export async function getRange(redis: Redis, feature: string, key: string, from 
   const lo = Number.isFinite(from) ? String(from) : "-inf";
   const hi = Number.isFinite(to) ? String(to) : "+inf";
   const members = await redis.zrangebyscore(windowsKey(feature, key), lo, hi);
-  return members.map((m) => JSON.parse(m) as WindowRecord);
+  return members.map((m) => JSON.parse(m) as WindowRecord).sort(compareStored);
 }
 
 /** Every key with stored windows for `feature`, sorted. */

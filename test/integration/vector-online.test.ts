@@ -7,6 +7,8 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { Redis } from "ioredis";
+import { defineFeature } from "../../src/feature/define.js";
+import { ohlcv } from "../../src/feature/ohlcv.js";
 import { ohlc1h, ohlc1m, ohlc60s } from "../../src/feature/shipped/ohlc.js";
 import type { Feature, WindowRecord } from "../../src/feature/types.js";
 import { featureVector } from "../../src/serving/online.js";
@@ -14,6 +16,7 @@ import { vectorAt } from "../../src/serving/rule.js";
 import { parseVectorSpec } from "../../src/serving/spec.js";
 import { putWindows } from "../../src/store/online.js";
 import { generateTicks } from "../../src/tick/generate.js";
+import { countWindow } from "../../src/window/spec.js";
 import { testServices, uniqueName } from "../harness/services.js";
 
 describe("featureVector from the online store", () => {
@@ -77,6 +80,24 @@ describe("featureVector from the online store", () => {
       assert.deepEqual(got, vectorAt(records, key, "eof", spec, graces, latest[key]), key);
     }
     assert.equal(await featureVector(redis, "NOPE-USD", spec, features), undefined, "a key the store does not know");
+  });
+
+  it("count windows that share a start and an end come in index order, as in batch", async () => {
+    const name = uniqueName("vec", "count");
+    const count = defineFeature({ name, window: countWindow(3), agg: ohlcv() });
+    // 36 ticks in one millisecond: windows 0…11 all start at t0 and end at t0 + 1 (Redis orders equal scores by member).
+    const t0 = Date.UTC(2023, 5, 9, 12);
+    const lines = Array.from({ length: 37 }, (_, i) =>
+      JSON.stringify({ type: "ticker", product_id: "K", price: String(100 + i), last_size: "1", time: new Date(i < 36 ? t0 : t0 + 5_000).toISOString() }),
+    );
+    const { records: recs } = await count.batchRecords(lines);
+    assert.equal(recs.length, 13);
+    await putWindows(redis, name, recs, { retentionMs: 86_400_000, watermarks: [["K", `eof@${t0 + 5_000}`]] });
+    for (const range of ["1h", "latest"]) {
+      const s = parseVectorSpec(`${name}:${range}`);
+      const got = await featureVector(redis, "K", s, { [name]: count });
+      assert.deepEqual(got, vectorAt({ [name]: recs }, "K", "eof", s, { [name]: 0 }, t0 + 5_000), range);
+    }
   });
 
 });
