@@ -145,6 +145,26 @@ export class RecordBatchWriter {
   private firstTs = 0;
   private maxTs = 0;
   private sealed = false;
+  // The headers of the last record, encoded (a producer passes the same array while they do not change).
+  private headers: readonly HeaderBytes[] | undefined;
+  private headerBytes: Uint8Array = new Uint8Array(1);
+
+  private encodeHeaders(headers: readonly HeaderBytes[]): void {
+    let size = varintSize(headers.length);
+    for (const [k, v] of headers) size += varintSize(k.length) + k.length + varintSize(v.length) + v.length;
+    const h = new Uint8Array(size);
+    let at = writeVarint(h, 0, headers.length);
+    for (const [k, v] of headers) {
+      at = writeVarint(h, at, k.length);
+      h.set(k, at);
+      at += k.length;
+      at = writeVarint(h, at, v.length);
+      h.set(v, at);
+      at += v.length;
+    }
+    this.headers = headers;
+    this.headerBytes = h;
+  }
 
   /** `buf`: a buffer to reuse (one of a sealed batch that is done with), at least `start + capacity` long. */
   constructor(capacity: number, start = 0, buf?: Buffer) {
@@ -160,7 +180,8 @@ export class RecordBatchWriter {
   }
 
   /**
-   * Append a record: `value` is src[vStart, vEnd) (null when `src` is null). Returns false, writing nothing,
+   * Append a record: `value` is src[vStart, vEnd) (null when `src` is null); `headers` are encoded once per array
+   * (pass a new array when they change, not the same one altered). Returns false, writing nothing,
    * when it does not fit in what is left of the buffer.
    */
   add(timestamp: number, key: Uint8Array | null, src: Uint8Array | null, vStart: number, vEnd: number, headers: readonly HeaderBytes[]): boolean {
@@ -169,9 +190,9 @@ export class RecordBatchWriter {
     const tsDelta = timestamp - this.firstTs;
     const keyLen = key === null ? -1 : key.length;
     const valueLen = src === null ? -1 : vEnd - vStart;
-    let body = 1 + varintSize(tsDelta) + varintSize(this.count) + varintSize(keyLen) + Math.max(keyLen, 0) + varintSize(valueLen) + Math.max(valueLen, 0);
-    body += varintSize(headers.length);
-    for (const [k, v] of headers) body += varintSize(k.length) + k.length + varintSize(v.length) + v.length;
+    if (headers !== this.headers) this.encodeHeaders(headers);
+    const h = this.headerBytes;
+    const body = 1 + varintSize(tsDelta) + varintSize(this.count) + varintSize(keyLen) + Math.max(keyLen, 0) + varintSize(valueLen) + Math.max(valueLen, 0) + h.length;
     const b = this.buf;
     if (this.at + varintSize(body) + body > b.length) return false;
     let at = writeVarint(b, this.at, body);
@@ -179,24 +200,14 @@ export class RecordBatchWriter {
     at = writeVarint(b, at, tsDelta);
     at = writeVarint(b, at, this.count);
     at = writeVarint(b, at, keyLen);
-    if (key !== null) {
-      b.set(key, at);
-      at += key.length;
-    }
+    if (key !== null) for (let i = 0; i < key.length; i++) b[at++] = key[i]!;
     at = writeVarint(b, at, valueLen);
     if (src !== null) {
-      b.set(src.subarray(vStart, vEnd), at);
+      if (Buffer.isBuffer(src)) src.copy(b, at, vStart, vEnd);
+      else b.set(src.subarray(vStart, vEnd), at);
       at += valueLen;
     }
-    at = writeVarint(b, at, headers.length);
-    for (const [k, v] of headers) {
-      at = writeVarint(b, at, k.length);
-      b.set(k, at);
-      at += k.length;
-      at = writeVarint(b, at, v.length);
-      b.set(v, at);
-      at += v.length;
-    }
+    for (let i = 0; i < h.length; i++) b[at++] = h[i]!;
     this.at = at;
     if (timestamp > this.maxTs) this.maxTs = timestamp;
     this.count++;

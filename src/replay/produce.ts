@@ -3,6 +3,7 @@ import { createInterface } from "node:readline";
 import { type ClientOptions, type FastProducer, type FieldSpan, fastProducerTarget, type KafkaTarget, lineChunks, type OutMessage, openFastProducer, type Producer, scanFlatJson } from "../kafka/index.js";
 import { INGEST_HEADER } from "../stream/control.js";
 import { detectFormat, type ReadOptions, readTicks } from "../tick/read.js";
+import { parseIsoBytes } from "../tick/time.js";
 import type { Tick } from "../tick/types.js";
 
 /** One input message: the bytes the step will see, keyed by product, stamped with the tick's event time. */
@@ -148,6 +149,24 @@ const spans: FieldSpan[] = [
 ];
 
 /**
+ * `Date.parse` of the ASCII text b[at, at + len), without making the string in the usual case: the strict form
+ * `YYYY-MM-DDTHH:MM:SS[.f…]Z`, which parseIsoBytes reads as Date.parse does (floored to the millisecond).
+ */
+export function eventTime(b: Buffer, at: number, len: number): number {
+  const strict =
+    len >= 20 &&
+    b[at + 4] === 45 &&
+    b[at + 7] === 45 &&
+    b[at + 10] === 84 &&
+    b[at + 13] === 58 &&
+    b[at + 16] === 58 &&
+    b[at + len - 1] === 90 &&
+    (len === 20 || (len > 21 && b[at + 19] === 46));
+  const t = strict ? parseIsoBytes(b, at, at + len) : undefined;
+  return t ?? Date.parse(b.toString("latin1", at, at + len));
+}
+
+/**
  * The facts of line b[start, end) exactly as `inputMessages` has them (false for a blank line, which it skips):
  * a flat, ASCII, escape-free ticker line is read from its bytes; any other through JSON.parse as before.
  */
@@ -155,7 +174,7 @@ export function lineFacts(b: Buffer, start: number, end: number, out: LineFacts)
   if (scanFlatJson(b, start, end, FIELDS, spans)) {
     const [k, t] = spans as [FieldSpan, FieldSpan];
     out.key = k.kind === 1 && k.len > 0 ? b.toString("latin1", k.at, k.at + k.len) : null;
-    out.time = t.kind === 1 ? Date.parse(b.toString("latin1", t.at, t.at + t.len)) : Number.NaN;
+    out.time = t.kind === 1 ? eventTime(b, t.at, t.len) : Number.NaN;
     out.text = null;
     return true;
   }

@@ -10,7 +10,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, describe, it } from "node:test";
 import { type FieldSpan, lineChunks, scanFlatJson } from "../../src/kafka/index.js";
-import { forEachLine, inputMessages, type LineFacts, lineFacts } from "../../src/replay/produce.js";
+import { eventTime, forEachLine, inputMessages, type LineFacts, lineFacts } from "../../src/replay/produce.js";
 import { generateTicks } from "../../src/tick/generate.js";
 
 const dir = mkdtempSync(join(tmpdir(), "quixlab-fast-lines-"));
@@ -102,6 +102,33 @@ describe("fast line reading for replay", () => {
     for (const slow of [5, 7, 8, 9, 10, 11, 13, 14, 15, 18]) {
       const b = Buffer.from(EDGE[slow]!);
       assert.equal(scanFlatJson(b, 0, b.length, fields, spans), false, EDGE[slow]);
+    }
+  });
+});
+
+describe("eventTime (the fast path's Date.parse)", () => {
+  it("equals Date.parse on strict ISO times and on everything else", () => {
+    let seed = 7;
+    const rnd = () => {
+      seed = (seed * 1103515245 + 12345) & 0x7fffffff;
+      return seed / 0x7fffffff;
+    };
+    const pad = (n: number, w: number) => String(n).padStart(w, "0");
+    const texts = ["2023-06-09T12:00:00Z", "2023-06-09T12:00:00.1Z", "2023-06-09T24:00:00Z", "2023-02-29T00:00:00Z", "2024-02-29T00:00:00.999999Z", "2023-06-09t12:00:00z", "2023-06-09T12:00:00,5Z", "2023-06-09T12:00:00", "2023-06-09T12:00:00.Z", "2023-06-09T12:00:00+01:00", "2023-06-09 12:00:00Z", "0099-01-01T00:00:00Z", "garbage"];
+    for (let i = 0; i < 20_000; i++) {
+      const y = Math.floor(rnd() * 10000);
+      const mo = Math.floor(rnd() * 14);
+      const d = Math.floor(rnd() * 33);
+      const h = Math.floor(rnd() * 26);
+      const mi = Math.floor(rnd() * 61);
+      const sec = Math.floor(rnd() * 61);
+      const frac = Math.floor(rnd() * 10);
+      const digits = Array.from({ length: frac }, () => Math.floor(rnd() * 10)).join("");
+      texts.push(`${pad(y, 4)}-${pad(mo, 2)}-${pad(d, 2)}T${pad(h, 2)}:${pad(mi, 2)}:${pad(sec, 2)}${frac ? `.${digits}` : ""}Z`);
+    }
+    for (const text of texts) {
+      const b = Buffer.from(`xx${text}yy`);
+      assert.equal(eventTime(b, 2, text.length), Date.parse(text), text);
     }
   });
 });
