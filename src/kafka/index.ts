@@ -5,7 +5,7 @@ export { brokersOf, connectionOf, explainConnectError, KafkaAuthError, type Kafk
 export { type FastProducer, type FastProducerOptions, fastProducerTarget, openFastProducer, openProducer } from "./fast-producer.js";
 export { type GroupBatch, type GroupOptions, type GroupRunner, groupRunner } from "./group.js";
 export type { KafkaPlatform, TopicRequest } from "./platform.js";
-export { type FieldSpan, lineChunks, scanFlatJson } from "./produce/lines.js";
+export { lineChunks } from "./produce/lines.js";
 export { chunkMessages, isFenced, openTransactionalProducer, type Producer, type TransactionalProducer, type TransactionOffsets } from "./producer.js";
 export * from "./quix/index.js";
 export { rawBatchesAvailable, rawBatchesServed } from "./rawfetch.js";

@@ -1,7 +1,9 @@
+import { isAscii } from "node:buffer";
 import { createReadStream } from "node:fs";
 import { createInterface } from "node:readline";
-import { type ClientOptions, type FastProducer, type FieldSpan, fastProducerTarget, type KafkaTarget, lineChunks, type OutMessage, openFastProducer, type Producer, scanFlatJson } from "../kafka/index.js";
+import { type ClientOptions, type FastProducer, fastProducerTarget, type KafkaTarget, lineChunks, type OutMessage, openFastProducer, type Producer } from "../kafka/index.js";
 import { INGEST_HEADER } from "../stream/control.js";
+import { ascii as asciiRange, BYTE, jsonNumber, literalEnd, stringEnd } from "../tick/json-bytes.js";
 import { detectFormat, type ReadOptions, readTicks } from "../tick/read.js";
 import { parseIsoBytes } from "../tick/time.js";
 import type { Tick } from "../tick/types.js";
@@ -132,7 +134,9 @@ export async function produceFile(producer: Producer, topic: string, file: strin
   return produced;
 }
 
-const FIELDS = [Buffer.from("product_id"), Buffer.from("time")];
+const { QUOTE, COMMA, COLON, LBRACE, RBRACE, MINUS, D0, D9 } = BYTE;
+const PRODUCT_ID = Buffer.from("product_id");
+const TIME = Buffer.from("time");
 
 /** What `inputMessages` makes of one line: its key and event time, and its value when not the bytes as read. */
 export interface LineFacts {
@@ -143,10 +147,61 @@ export interface LineFacts {
   text: Buffer | null;
 }
 
-const spans: FieldSpan[] = [
-  { kind: 0, at: 0, len: 0 },
-  { kind: 0, at: 0, len: 0 },
-];
+function isKey(b: Buffer, at: number, len: number, word: Buffer): boolean {
+  if (len !== word.length) return false;
+  for (let i = 0; i < len; i++) if (b[at + i] !== word[i]) return false;
+  return true;
+}
+
+/**
+ * Read b[start, end) as a flat JSON object written without white space (`{"k":v,...}`, values strings without
+ * escapes, numbers, true/false/null) with json-bytes' readers, and fill `out` with the last `product_id` and `time`
+ * as JSON.parse would keep them. False, unsure, for anything else: nesting, escapes, spaces, invalid JSON; the
+ * caller parses that line. The bytes must be ASCII (the caller checks a whole chunk at once).
+ */
+export function scanTickerLine(b: Buffer, view: DataView, start: number, end: number, out: LineFacts): boolean {
+  if (b[start] !== LBRACE || b[end - 1] !== RBRACE) return false;
+  let keyAt = -1;
+  let keyLen = -1;
+  let timeAt = -1;
+  let timeLen = -1;
+  let i = start + 1;
+  if (i !== end - 1) {
+    for (;;) {
+      if (b[i] !== QUOTE) return false;
+      const close = stringEnd(b, view, 0, i + 1, end);
+      if (close < 0 || b[close + 1] !== COLON) return false;
+      const field = isKey(b, i + 1, close - i - 1, PRODUCT_ID) ? 1 : isKey(b, i + 1, close - i - 1, TIME) ? 2 : 0;
+      const v = close + 2;
+      const c = b[v]!;
+      let next: number;
+      if (c === QUOTE) {
+        next = stringEnd(b, view, 0, v + 1, end);
+        if (next < 0) return false;
+        if (field === 1) {
+          keyAt = v + 1;
+          keyLen = next - v - 1;
+        } else if (field === 2) {
+          timeAt = v + 1;
+          timeLen = next - v - 1;
+        }
+        next++;
+      } else {
+        next = c === MINUS || (c >= D0 && c <= D9) ? jsonNumber(b, v) : literalEnd(b, v);
+        if (next < 0) return false;
+        if (field === 1) keyLen = -1;
+        else if (field === 2) timeLen = -1;
+      }
+      if (next === end - 1) break;
+      if (b[next] !== COMMA) return false;
+      i = next + 1;
+    }
+  }
+  out.key = keyLen > 0 ? b.toString("latin1", keyAt, keyAt + keyLen) : null;
+  out.time = timeLen >= 0 ? eventTime(b, timeAt, timeLen) : Number.NaN;
+  out.text = null;
+  return true;
+}
 
 /**
  * `Date.parse` of the ASCII text b[at, at + len), without making the string in the usual case: the strict form
@@ -170,14 +225,8 @@ export function eventTime(b: Buffer, at: number, len: number): number {
  * The facts of line b[start, end) exactly as `inputMessages` has them (false for a blank line, which it skips):
  * a flat, ASCII, escape-free ticker line is read from its bytes; any other through JSON.parse as before.
  */
-export function lineFacts(b: Buffer, start: number, end: number, out: LineFacts): boolean {
-  if (scanFlatJson(b, start, end, FIELDS, spans)) {
-    const [k, t] = spans as [FieldSpan, FieldSpan];
-    out.key = k.kind === 1 && k.len > 0 ? b.toString("latin1", k.at, k.at + k.len) : null;
-    out.time = t.kind === 1 ? eventTime(b, t.at, t.len) : Number.NaN;
-    out.text = null;
-    return true;
-  }
+export function lineFacts(b: Buffer, view: DataView, ascii: boolean, start: number, end: number, out: LineFacts): boolean {
+  if ((ascii || asciiRange(b, start, end)) && scanTickerLine(b, view, start, end, out)) return true;
   const line = b.toString("utf8", start, end);
   if (line.trim() === "") return false;
   const peek = peekKeyAndTime(line);
@@ -230,9 +279,11 @@ async function produceLinesFast(fast: { target: KafkaTarget; opts: ClientOptions
     let wait = 0;
     for await (const { buf, end } of lineChunks(file)) {
       if (opts.signal?.aborted) break;
+      const view = new DataView(buf.buffer, buf.byteOffset, buf.length);
+      const ascii = isAscii(buf.subarray(0, end));
       // Lines are appended until one is due later (paced): the batches so far go out, then we wait.
       const appendLine = (start: number, stop: number): boolean => {
-        if (!lineFacts(buf, start, stop, facts)) return true;
+        if (!lineFacts(buf, view, ascii, start, stop, facts)) return true;
         const time = Number.isFinite(facts.time) ? facts.time : undefined;
         if (paced && time !== undefined) {
           firstEvent ??= time;
