@@ -6,6 +6,10 @@ import { storedWatermark } from "../serving/online.js";
 import { onlineRedis } from "../store/online.js";
 import { produceEof } from "../stream/control.js";
 import { chainOf, type Stage } from "./chain.js";
+import { checkTicksFile } from "../tick/read.js";
+import type { WindowRecord } from "../window/types.js";
+import { batchInWorker } from "./batch-worker.js";
+import { LiveParity } from "./live-parity.js";
 import { killSchedule, runChaos } from "./chaos.js";
 import { readMetricsFile, StepProcess, stepWatchdog } from "./child.js";
 import { startCollector } from "./collector.js";
@@ -47,31 +51,62 @@ export async function replay(opts: ReplayOptions): Promise<ReplayReport> {
   const vectors = vectorSpec ? await vectorStages(vectorSpec, model ? await featureModuleOf(model, s.model!, s.cwd) : s.ref, s.cwd) : undefined;
   const stages = vectors?.stages ?? chainOf(await loadFeatureRef(s.ref, s.cwd), s.refForChild);
   tell({ phase: "batch" });
-  for (const st of stages) {
-    st.batch = await st.feature.batchRecords(s.ticksFile, {
-      read: s.read,
-      // closing "partition": each partition of the input topic has its own watermark, as the step will see it.
-      partitions: s.partitions,
-      onLate: (t, info) => {
-        if (st.lateTicks.length < 100_000) st.lateTicks.push({ key: info.key, time: st.feature.time(t) });
-      },
-    });
+  const batchDone = () => tell({ ticks: stages[0]!.batch!.ticks + stages[0]!.batch!.rejected, windowsExpected: stages.at(-1)!.batch!.records.length });
+  // A model or vector replay needs the batch result before its steps start (the speed check, the keys, the
+  // sampling times). A plain one windows the file in worker threads while it produces it and the steps run.
+  const overlap = !model && !vectors && process.env.QUIXLAB_REPLAY_OVERLAP !== "0";
+  let batched: Promise<void> = Promise.resolve();
+  if (overlap) {
+    // What the batch pass would have found first, found before any service starts (exit 2, nothing started).
+    await checkTicksFile(s.ticksFile);
+    batched = Promise.all(
+      stages.map(async (st) => {
+        const r = await batchInWorker(st.feature, { ref: st.ref, cwd: s.cwd, ticksFile: s.ticksFile, partitions: s.partitions, ...(s.read ? { read: s.read } : {}) });
+        st.batch = r.batch;
+        st.lateTicks.push(...r.lateTicks);
+      }),
+    ).then(batchDone);
+    batched.catch(() => undefined);
+  } else {
+    for (const st of stages) {
+      st.batch = await st.feature.batchRecords(s.ticksFile, {
+        read: s.read,
+        // closing "partition": each partition of the input topic has its own watermark, as the step will see it.
+        partitions: s.partitions,
+        onLate: (t, info) => {
+          if (st.lateTicks.length < 100_000) st.lateTicks.push({ key: info.key, time: st.feature.time(t) });
+        },
+      });
+    }
+    if (model) checkModelSpeed(model, stages, s.speed);
+    batchDone();
   }
-  if (model) checkModelSpeed(model, stages, s.speed);
   const last = stages.at(-1)!;
-  tell({ ticks: stages[0]!.batch!.ticks + stages[0]!.batch!.rejected, windowsExpected: last.batch!.records.length });
 
   const session = await openSession(s, stages[0]!.names, log, stages.slice(1).map((st) => st.names));
   try {
     const { brokers } = session;
-    const keys = [...new Set(stages[0]!.batch!.records.map((r) => r.key))].sort();
+    const live = new LiveParity();
+    const liveTell = (windows: readonly WindowRecord[]) => {
+      if (live.check(windows)) tell({ windowsReceived: windows.length, windowsMatched: live.matched, windowsDiffering: live.differing });
+      else tell({ windowsReceived: windows.length });
+    };
+    // The last stage's windows are checked against batch as they arrive, once the batch pass is done.
+    batched.then(
+      () => {
+        live.expect(last.batch!.records);
+        if (last.collector) liveTell(last.collector.tally.windows);
+      },
+      () => undefined,
+    );
+    const keys = vectors ? [...new Set(stages[0]!.batch!.records.map((r) => r.key))].sort() : [];
     if (vectors) await checkCleanStore(session.redis.url, stages, keys);
     // Read from the start before anything is produced.
     let lastProgressAt = Date.now();
     for (const st of stages) {
       const collector = await startCollector(brokers, st.names, s.partitions, {
         client: session.client(`reader-${st.index}`),
-        onRead: (t) => st === last && tell({ windowsReceived: t.windows.length }),
+        onRead: (t) => st === last && liveTell(t.windows),
       });
       st.collector = collector;
       session.defer("stopping the reader", () => collector.stop());
@@ -127,6 +162,8 @@ export async function replay(opts: ReplayOptions): Promise<ReplayReport> {
     } finally {
       for (const w of watchdogs) w.stop();
     }
+    // The batch pass ran beside (overlap); its result is needed from here on.
+    await batched;
     const modelChecked = await modelRun?.finish(s.stallMs);
     const modelCheck = modelChecked && modelRun?.process ? { ...modelChecked, chaos: chaos[stages.length]! } : modelChecked;
     const processMs = Date.now() - produceStart;

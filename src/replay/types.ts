@@ -52,6 +52,9 @@ export interface ReplayProgress {
   produced: number;
   windowsExpected: number;
   windowsReceived: number;
+  /** Parity as the output arrives (once the batch pass is done): distinct windows equal to batch, and not. */
+  windowsMatched?: number;
+  windowsDiffering?: number;
   producedPerSec: number;
   kills: number;
 }

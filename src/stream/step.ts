@@ -38,9 +38,29 @@ export interface StepHandle {
  * @example const step = await runStep(ohlc1m, { brokers: ["127.0.0.1:9092"], inputTopic: "ticks", outputTopic: "ohlc1m" })
  */
 export async function runStep(feature: Feature, opts: StepOptions): Promise<StepHandle> {
-  const step = new Step(await onPlatform(resolveOptions(feature, opts)));
-  await step.start();
-  return step.handle();
+  const resolved = await onPlatform(resolveOptions(feature, opts));
+  // A broker that is down while the step starts (restarting, or not up yet) is waited for, as one that goes
+  // down while the step runs is: for START_RETRY_MS, then the error stands.
+  const giveUp = Date.now() + START_RETRY_MS;
+  for (let wait = 500; ; wait = Math.min(4_000, wait * 2)) {
+    const step = new Step(resolved);
+    try {
+      await step.start();
+      return step.handle();
+    } catch (e) {
+      if (!brokerUnreachable(e) || Date.now() + wait > giveUp || opts.signal?.aborted) throw e;
+      resolved.log(`starting the step failed (${message(e)}); the broker may be restarting: trying again in ${wait} ms`);
+      await new Promise((r) => setTimeout(r, wait));
+    }
+  }
+}
+
+/** How long a step keeps trying to start while the broker refuses connections. */
+const START_RETRY_MS = 30_000;
+
+/** A start that failed because no broker answered (not because of the step's settings). */
+function brokerUnreachable(e: unknown): boolean {
+  return e instanceof ServiceError && e.retriable && /ECONNREFUSED|ECONNRESET|ETIMEDOUT|Connection error|Connection timeout|NumberOfRetriesExceeded|not available/i.test(message(e));
 }
 
 /** A deferred promise whose owner may never observe it: an unobserved failure must not kill the process. */

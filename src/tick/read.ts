@@ -38,7 +38,7 @@ export function formatFromName(path: string): TickFormat | undefined {
 }
 
 /** Size of a readable ticks file; an InputError naming the file and the fix otherwise. */
-async function checkFile(path: string): Promise<number> {
+export async function checkTicksFile(path: string): Promise<number> {
   try {
     const st = await stat(path);
     if (st.isDirectory()) throw new InputError("the ticks file is a directory", { remedy: "pass a .jsonl, .json or .csv file", context: { file: path } });
@@ -280,7 +280,7 @@ async function* jsonArrayBatches(path: string, total: number, onProgress?: (p: R
  * This is the fast way to consume a file; `readTicks` flattens it.
  */
 export async function* readTickBatches(path: string, opts: ReadOptions = {}): AsyncGenerator<TickResult[]> {
-  const total = await checkFile(path);
+  const total = await checkTicksFile(path);
   const format = await detectFormat(path, opts.format);
   if (format === "json") {
     yield* jsonArrayBatches(path, total, opts.onProgress);
@@ -329,7 +329,7 @@ export async function readTickColumns(
       opts.onReject?.(r.rejection);
     }
   };
-  const total = await checkFile(path);
+  const total = await checkTicksFile(path);
   if ((await detectFormat(path, opts.format)) === "jsonl") {
     const scanner = new TickLineScanner();
     for await (const batch of readLines(path, total, opts.onProgress)) {

@@ -43,6 +43,13 @@ function Live({ progress }: { progress: ReplayProgress }) {
       </Text>
       <ProgressBar label="produced" value={progress.produced} total={progress.ticks} />
       <ProgressBar label="windows" value={progress.windowsReceived} total={progress.windowsExpected} />
+      {progress.windowsMatched !== undefined ? (
+        <Text>
+          {"parity so far: "}
+          <Text color="green">{progress.windowsMatched.toLocaleString("en-US")} equal</Text>
+          {progress.windowsDiffering ? <Text color="red">{`, ${progress.windowsDiffering.toLocaleString("en-US")} differ`}</Text> : null}
+        </Text>
+      ) : null}
       <Text dimColor>{Math.round(progress.producedPerSec).toLocaleString("en-US")} ticks/s</Text>
     </Box>
   );

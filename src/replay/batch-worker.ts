@@ -1,0 +1,57 @@
+import { Worker } from "node:worker_threads";
+import { InputError } from "../errors/index.js";
+import type { BatchResult, Feature } from "../feature/types.js";
+import type { ReadOptions } from "../tick/read.js";
+
+/**
+ * A stage's batch pass in a worker thread, so a replay windows the file while it produces it and the step runs
+ * (#18: overlap), instead of before. The worker loads the feature by the stage's reference and must find the same
+ * version; its result is what `feature.batchRecords` gives on this thread.
+ */
+
+export interface BatchJob {
+  ref: string;
+  cwd: string;
+  version: string;
+  ticksFile: string;
+  partitions: number;
+  read?: Pick<ReadOptions, "format" | "csvMap">;
+}
+
+export type BatchReply =
+  | { ok: true; batch: BatchResult<Record<string, unknown>>; lateTicks: { key: string; time: number }[] }
+  | { ok: false; error: string; name?: string; remedy?: string; context?: unknown };
+
+// Registers tsx (feature modules are TypeScript, and so are ours when run from source), then loads the entry.
+const BOOT = `
+const { workerData } = require("node:worker_threads");
+(async () => {
+  const { register } = await import(workerData.tsx);
+  register();
+  await import(workerData.entry);
+})().catch((e) => require("node:worker_threads").parentPort.postMessage({ ok: false, error: String(e && e.stack || e) }));
+`;
+
+/** The batch result of `feature` (loadable as `ref` from `cwd`) over the file, computed in a worker thread. */
+export function batchInWorker(feature: Feature, job: Omit<BatchJob, "version">): Promise<{ batch: BatchResult<Record<string, unknown>>; lateTicks: { key: string; time: number }[] }> {
+  const here = import.meta.url;
+  const entry = new URL(here.endsWith(".ts") ? "./batch-entry.ts" : "./batch-entry.js", here).href;
+  const worker = new Worker(BOOT, { eval: true, workerData: { ...job, version: feature.version, entry, tsx: import.meta.resolve("tsx/esm/api") } });
+  return new Promise((resolve, reject) => {
+    let settled = false;
+    worker.once("message", (m: BatchReply) => {
+      settled = true;
+      void worker.terminate();
+      if (m.ok) return resolve({ batch: m.batch, lateTicks: m.lateTicks });
+      // An input problem (a bad line mapping, an unreadable file) is the user's, as on this thread.
+      if (m.name === "InputError") return reject(new InputError(m.error, { ...(m.remedy ? { remedy: m.remedy } : {}), ...(m.context ? { context: m.context as never } : {}) }));
+      reject(new Error(`batch pass of ${feature.name}: ${m.error}`));
+    });
+    worker.once("error", (e) => {
+      if (!settled) reject(e);
+    });
+    worker.once("exit", (code) => {
+      if (!settled) reject(new Error(`batch pass of ${feature.name}: the worker exited (code ${code}) before it answered`));
+    });
+  });
+}
