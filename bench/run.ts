@@ -18,6 +18,7 @@ const SUITES: { name: string; load: () => Promise<Suite> }[] = [
   { name: "window-kinds", load: () => import("./window-kinds.js") },
   { name: "store-memory", load: () => import("./store-memory.js") },
   { name: "serving", load: () => import("./serving.js") },
+  { name: "produce", load: () => import("./produce.js") },
 ];
 
 const here = dirname(fileURLToPath(import.meta.url));
