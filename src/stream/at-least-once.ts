@@ -1,6 +1,7 @@
-import { openProducer, type Producer } from "../kafka/index.js";
 import type { GroupBatch } from "../kafka/index.js";
-import { type CheckpointParts, type CheckpointWriter, EarlierCheckpointFailed, type OnCheckpointFailed } from "./checkpoint.js";
+import { openProducer, type Producer } from "../kafka/index.js";
+import { type CheckpointParts, type CheckpointWriter, EarlierCheckpointFailed, mergePending, type OnCheckpointFailed } from "./checkpoint.js";
+import { CoalescingSender } from "./coalesce.js";
 import type { Pending } from "./partition.js";
 import { message, type PartState } from "./state.js";
 
@@ -10,10 +11,21 @@ import { message, type PartState } from "./state.js";
  * alone: in one request with the outputs, a partition that failed (or, with several brokers, a request still being
  * retried) could leave the checkpoint written and an output not, and a restore would skip it. Each checkpoint is
  * written in the background while the next messages are processed, one in flight per partition, in order.
+ *
+ * Latency (#18): checkpoints taken while one is in flight wait as one (`mergePending`), so a window closed behind
+ * a slow write waits for that one write, not for a queue of them; the partitions' sends to each producer share a
+ * request (`CoalescingSender`); and the offset commit follows the changelog record without holding up the next
+ * checkpoint (it only tells lag tools how far the step got: a restore reads the changelog).
  */
 export class AtLeastOnceWriter implements CheckpointWriter {
   private producer?: Producer;
   private changelogProducer?: Producer;
+  private outputs?: CoalescingSender;
+  private changelog?: CoalescingSender;
+  /** Per partition: the checkpoint waiting for the one in flight, which the next ones join. */
+  private readonly open = new WeakMap<PartState, { pend: Pending; batch: GroupBatch; prior: Promise<void> }>();
+  /** Per partition: the offset commits (one at a time, the newest position waiting). */
+  private readonly commits = new WeakMap<PartState, { next?: { position: number; batch: GroupBatch }; busy: boolean; done: Promise<void> }>();
 
   constructor(
     private readonly parts: CheckpointParts,
@@ -24,6 +36,8 @@ export class AtLeastOnceWriter implements CheckpointWriter {
     const { o } = this.parts.ctx;
     const opts = { clientId: o.clientId, log: kafkaLog(o.log) };
     [this.producer, this.changelogProducer] = await Promise.all([openProducer(o.kafka, opts), openProducer(o.kafka, opts)]);
+    this.outputs = new CoalescingSender(this.producer);
+    this.changelog = new CoalescingSender(this.changelogProducer);
   }
 
   async claim(): Promise<void> {}
@@ -31,33 +45,77 @@ export class AtLeastOnceWriter implements CheckpointWriter {
   release(): void {}
 
   async write(st: PartState, p: number, pend: Pending, batch: GroupBatch): Promise<void> {
-    await st.writing;
+    const { o } = this.parts.ctx;
+    const waiting = this.open.get(st);
+    if (waiting) {
+      // Joins the checkpoint not yet under way, up to a checkpoint's size; beyond it, waits until that one starts.
+      if (waiting.pend.counts.consumed + pend.counts.consumed <= o.checkpointEvery) {
+        waiting.pend = mergePending(waiting.pend, pend);
+        waiting.batch = batch;
+        st.taken = pend.position;
+        return;
+      }
+      await waiting.prior;
+    }
+    const prior = st.writing;
+    const entry = { pend, batch, prior };
+    this.open.set(st, entry);
     st.taken = pend.position;
-    const write = this.land(st, p, pend, batch).catch((e) => {
-      this.failed(st, p, e);
-      throw new EarlierCheckpointFailed(`partition ${p}: the previous checkpoint failed: ${message(e)}`, { cause: e });
-    });
+    const write = prior.then(
+      () => {
+        if (this.open.get(st) === entry) this.open.delete(st);
+        return this.land(st, p, entry.pend, entry.batch).catch((e) => {
+          this.failed(st, p, e);
+          throw new EarlierCheckpointFailed(`partition ${p}: the previous checkpoint failed: ${message(e)}`, { cause: e });
+        });
+      },
+      (e) => {
+        if (this.open.get(st) === entry) this.open.delete(st);
+        throw e;
+      },
+    );
     this.parts.ctx.track(write);
     st.writing = write;
   }
 
   private async land(st: PartState, p: number, pend: Pending, batch: GroupBatch): Promise<void> {
-    const { ctx } = this.parts;
     await this.parts.store(pend, batch);
-    await this.producer!.send(pend.messages);
-    await this.changelogProducer!.send([this.parts.record(p, pend)]);
+    await this.outputs!.send(pend.messages);
+    await this.changelog!.send([this.parts.record(p, pend)]);
     // The outputs are readable from here on: count them before the commit so the metrics do not trail them.
     this.parts.account(p, pend);
     st.committed = pend.position;
-    // The changelog is the truth on restore; the group's offset only says how far the step got, for lag tools.
-    // A commit refused in a rebalance is followed by a later one (or by the new owner's).
-    await batch.commit(pend.position).catch((e) => {
-      if (!ctx.stopped.aborted) ctx.log(`partition ${p}: offset commit at ${pend.position} refused (${message(e)}); the changelog has the checkpoint`);
-    });
+    this.commit(st, p, pend.position, batch);
   }
 
-  settled(st: PartState): Promise<void> {
-    return st.writing.catch(() => undefined);
+  /**
+   * The changelog is the truth on restore; the group's offset only says how far the step got, for lag tools. One
+   * commit at a time per partition, the newest position next. A commit refused in a rebalance is followed by a
+   * later one (or by the new owner's).
+   */
+  private commit(st: PartState, p: number, position: number, batch: GroupBatch): void {
+    const { ctx } = this.parts;
+    const c = this.commits.get(st) ?? { busy: false, done: Promise.resolve() };
+    this.commits.set(st, c);
+    c.next = { position, batch };
+    if (c.busy) return;
+    c.busy = true;
+    c.done = (async () => {
+      for (let n = c.next; n; n = c.next) {
+        c.next = undefined;
+        const at = n.position;
+        await n.batch.commit(at).catch((e) => {
+          if (!ctx.stopped.aborted) ctx.log(`partition ${p}: offset commit at ${at} refused (${message(e)}); the changelog has the checkpoint`);
+        });
+      }
+      c.busy = false;
+    })();
+    ctx.track(c.done);
+  }
+
+  async settled(st: PartState): Promise<void> {
+    await st.writing.catch(() => undefined);
+    await this.commits.get(st)?.done;
   }
 
   async close(): Promise<void> {

@@ -93,3 +93,29 @@ export class CheckpointParts {
 export function isEmptyCheckpoint(st: PartState, pend: Pending): boolean {
   return pend.position === st.taken && pend.messages.length === 0 && pend.counts.consumed === 0;
 }
+
+/**
+ * Two consecutive checkpoints of a partition as one: everything `a` and `b` produce, in order, with `b`'s state
+ * and position. Per key, `b`'s watermark and early result win (they are the newer).
+ */
+export function mergePending(a: Pending, b: Pending): Pending {
+  const byKey = <T>(xs: readonly T[], ys: readonly T[], key: (x: T) => string): T[] => {
+    if (xs.length === 0) return [...ys];
+    const m = new Map<string, T>();
+    for (const x of xs) m.set(key(x), x);
+    for (const y of ys) m.set(key(y), y);
+    return [...m.values()];
+  };
+  const c = a.counts;
+  const d = b.counts;
+  return {
+    position: b.position,
+    messages: a.messages.concat(b.messages),
+    windows: a.windows.concat(b.windows),
+    updates: byKey(a.updates, b.updates, (r) => r.key),
+    triggers: a.triggers.concat(b.triggers),
+    watermarks: byKey(a.watermarks, b.watermarks, ([k]) => k),
+    snapshot: b.snapshot,
+    counts: { consumed: c.consumed + d.consumed, emitted: c.emitted + d.emitted, rejected: c.rejected + d.rejected, late: c.late + d.late, eof: c.eof + d.eof, updates: c.updates + d.updates },
+  };
+}
