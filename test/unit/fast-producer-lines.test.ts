@@ -11,7 +11,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, describe, it } from "node:test";
 import { lineChunks } from "../../src/kafka/index.js";
-import { eventTime, forEachLine, inputMessages, type LineFacts, lineFacts, scanTickerLine } from "../../src/replay/produce.js";
+import { eventTime, forEachLine, inputMessages, type LineFacts, lineFacts, lineKey, scanTickerLine } from "../../src/replay/produce.js";
 import { generateTicks } from "../../src/tick/generate.js";
 
 const dir = mkdtempSync(join(tmpdir(), "quixlab-fast-lines-"));
@@ -58,14 +58,14 @@ async function viaInputMessages(file: string) {
 
 async function viaFastPath(file: string, chunkBytes: number) {
   const out: { key: string | null; value: string; time?: number }[] = [];
-  const facts: LineFacts = { key: null, time: Number.NaN, text: null };
+  const facts: LineFacts = { key: null, keyAt: -1, keyLen: -1, time: Number.NaN, text: null };
   for await (const { buf, end } of lineChunks(file, chunkBytes)) {
     const view = new DataView(buf.buffer, buf.byteOffset, buf.length);
     const ascii = isAscii(buf.subarray(0, end));
     forEachLine(buf, 0, end, (s, e) => {
       if (lineFacts(buf, view, ascii, s, e, facts)) {
         const value = facts.text ? facts.text.toString() : buf.toString("utf8", s, e);
-        out.push({ key: facts.key, value, ...(Number.isFinite(facts.time) ? { time: facts.time } : {}) });
+        out.push({ key: lineKey(buf, facts), value, ...(Number.isFinite(facts.time) ? { time: facts.time } : {}) });
       }
       return true;
     });
@@ -93,15 +93,18 @@ describe("fast line reading for replay", () => {
   });
 
   it("scans a simple line without parsing it and leaves the rest to JSON.parse", () => {
-    const facts: LineFacts = { key: null, time: Number.NaN, text: null };
+    const facts: LineFacts = { key: null, keyAt: -1, keyLen: -1, time: Number.NaN, text: null };
+    let b = Buffer.alloc(0);
     const scan = (text: string) => {
-      const b = Buffer.from(text);
+      b = Buffer.from(text);
       return scanTickerLine(b, new DataView(b.buffer, b.byteOffset, b.length), 0, b.length, facts);
     };
     assert.equal(scan(EDGE[0]!), true);
-    assert.deepEqual(facts, { key: "BTC-USD", time: Date.parse("2023-06-09T12:00:00.123Z"), text: null });
+    assert.equal(lineKey(b, facts), "BTC-USD");
+    assert.equal(facts.time, Date.parse("2023-06-09T12:00:00.123Z"));
+    assert.equal(facts.text, null, "the value is the bytes as read");
     assert.equal(scan(EDGE[1]!), true);
-    assert.equal(facts.key, "ETH-USD", "the last duplicate, as JSON.parse");
+    assert.equal(lineKey(b, facts), "ETH-USD", "the last duplicate, as JSON.parse");
     for (const slow of [5, 6, 8, 9, 10, 11, 13, 14, 15, 18]) assert.equal(scan(EDGE[slow]!), false, EDGE[slow]);
   });
 });
