@@ -33,12 +33,23 @@ const { workerData } = require("node:worker_threads");
 `;
 
 /** The batch result of `feature` (loadable as `ref` from `cwd`) over the file, computed in a worker thread. */
-export function batchInWorker(feature: Feature, job: Omit<BatchJob, "version">): Promise<{ batch: BatchResult<Record<string, unknown>>; lateTicks: { key: string; time: number }[] }> {
+export function batchInWorker(feature: Feature, job: Omit<BatchJob, "version">, signal?: AbortSignal): Promise<{ batch: BatchResult<Record<string, unknown>>; lateTicks: { key: string; time: number }[] }> {
   const here = import.meta.url;
   const entry = new URL(here.endsWith(".ts") ? "./batch-entry.ts" : "./batch-entry.js", here).href;
   const worker = new Worker(BOOT, { eval: true, workerData: { ...job, version: feature.version, entry, tsx: import.meta.resolve("tsx/esm/api") } });
   return new Promise((resolve, reject) => {
     let settled = false;
+    // The replay failed or stopped meanwhile: the worker must not keep the process alive to finish a result nobody reads.
+    signal?.addEventListener(
+      "abort",
+      () => {
+        if (settled) return;
+        settled = true;
+        void worker.terminate();
+        reject(new Error(`batch pass of ${feature.name}: stopped`));
+      },
+      { once: true },
+    );
     worker.once("message", (m: BatchReply) => {
       settled = true;
       void worker.terminate();

@@ -56,12 +56,13 @@ export async function replay(opts: ReplayOptions): Promise<ReplayReport> {
   // sampling times). A plain one windows the file in worker threads while it produces it and the steps run.
   const overlap = !model && !vectors && process.env.QUIXLAB_REPLAY_OVERLAP !== "0";
   let batched: Promise<void> = Promise.resolve();
+  const batchStop = new AbortController();
   if (overlap) {
     // What the batch pass would have found first, found before any service starts (exit 2, nothing started).
     await checkTicksFile(s.ticksFile);
     batched = Promise.all(
       stages.map(async (st) => {
-        const r = await batchInWorker(st.feature, { ref: st.ref, cwd: s.cwd, ticksFile: s.ticksFile, partitions: s.partitions, ...(s.read ? { read: s.read } : {}) });
+        const r = await batchInWorker(st.feature, { ref: st.ref, cwd: s.cwd, ticksFile: s.ticksFile, partitions: s.partitions, ...(s.read ? { read: s.read } : {}) }, batchStop.signal);
         st.batch = r.batch;
         st.lateTicks.push(...r.lateTicks);
       }),
@@ -83,7 +84,10 @@ export async function replay(opts: ReplayOptions): Promise<ReplayReport> {
   }
   const last = stages.at(-1)!;
 
-  const session = await openSession(s, stages[0]!.names, log, stages.slice(1).map((st) => st.names));
+  const session = await openSession(s, stages[0]!.names, log, stages.slice(1).map((st) => st.names)).catch((e: unknown) => {
+    batchStop.abort();
+    throw e;
+  });
   try {
     const { brokers } = session;
     const live = new LiveParity();
@@ -209,6 +213,7 @@ export async function replay(opts: ReplayOptions): Promise<ReplayReport> {
     const final = reports.at(-1)!;
     return reports.length > 1 || vectorCheck || modelCheck ? { ...final, steps: reports, ...(vectorCheck ? { vectors: vectorCheck } : {}), ...(modelCheck ? { model: modelCheck } : {}) } : final;
   } finally {
+    batchStop.abort();
     await session.close();
   }
 }
