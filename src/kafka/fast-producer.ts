@@ -57,7 +57,10 @@ export interface FastProducer {
 
 export interface FastProducerOptions {
   clientId?: string;
-  /** Bytes per record batch (one per request). Default 512 KiB, half the broker's default max message size. */
+  /**
+   * Bytes per record batch (one per request). Default 1,000,000, librdkafka's batch.size, under the broker's default
+   * message.max.bytes (1,048,588); a topic with a smaller max.message.bytes refuses them (MESSAGE_TOO_LARGE, fatal).
+   */
   batchBytes?: number;
   /** Produce requests in flight per broker connection, 1–5. Default 5. */
   maxInFlight?: number;
@@ -144,7 +147,7 @@ class Core implements FastProducer {
     this.clientId = Buffer.from(opts.clientId ?? "quixlab-fast-producer");
     this.topicBytes = Buffer.from(topic);
     this.prefix = producePrefixSize(this.clientId, this.topicBytes);
-    this.batchBytes = opts.batchBytes ?? 512 * 1024;
+    this.batchBytes = opts.batchBytes ?? 1_000_000;
     this.maxInFlight = Math.min(5, Math.max(1, opts.maxInFlight ?? 5));
     this.maxBuffered = opts.maxBufferedBytes ?? 32 * 1024 * 1024;
     this.timeoutMs = opts.requestTimeoutMs ?? 30_000;
@@ -275,7 +278,9 @@ class Core implements FastProducer {
     this.fail(
       code === OUT_OF_ORDER_SEQUENCE
         ? fatal(`the broker refused sequence ${b.seq} of ${this.topic}[${b.partition}] (OUT_OF_ORDER_SEQUENCE_NUMBER): it lost this producer's state`)
-        : this.brokerError(code, `Produce to ${this.topic}[${b.partition}]`),
+        : code === 10
+          ? fatal(`Produce to ${this.topic}[${b.partition}]: a batch of ${b.frame.length - this.prefix} bytes is over the topic's max.message.bytes (MESSAGE_TOO_LARGE)`)
+          : this.brokerError(code, `Produce to ${this.topic}[${b.partition}]`),
     );
   }
 
