@@ -15,19 +15,21 @@
  *    delivered), and the p99 against #18's budget (50 ms at 10k, 100 ms at 50k).
  */
 import { fileURLToPath } from "node:url";
-import { type Consumer, type Kafka, Partitioners, type Producer } from "kafkajs";
+import type { Worker } from "node:worker_threads";
+import { type Consumer, type Kafka, Partitioners } from "kafkajs";
 import { startBroker } from "../src/broker/index.js";
 import type { BrokerHandle } from "../src/broker/types.js";
-import { ohlc, ohlc1m } from "../src/feature/shipped/ohlc.js";
+import { ohlc1m } from "../src/feature/shipped/ohlc.js";
 import type { Feature } from "../src/feature/types.js";
 import { kafkaClient } from "../src/kafka/client.js";
 import { createTopics, uniqueName } from "../src/kafka/index.js";
 import { type RedisHandle, startRedis } from "../src/redis/provider.js";
 import { EofTracker, eofHeaders, isEof } from "../src/stream/control.js";
-import { Reservoir } from "../src/stream/metrics.js";
 import { type Processing, runStep, type StepHandle } from "../src/stream/step.js";
 import { generateTickLines } from "../src/tick/generate.js";
 import { waitFor } from "../src/util/net.js";
+import { benchLatency1s } from "./latency-feature.js";
+import { loadThread, nextMessage } from "./latency-load.js";
 import { skippedRow, type Venv } from "./peers.js";
 import { QUIXSTREAMS_VERSION, type QuixStreamsRun, quixStreamsPython, quixStreamsRun } from "./quixstreams.js";
 import type { Row } from "./types.js";
@@ -334,28 +336,7 @@ function quixStreamsRows(qs: QuixStreamsRun | undefined, py: Venv, alo: StepRun,
   ];
 }
 
-/** Produce ticks at `rate` per second for `seconds`, stamped with the wall clock, over `products` keys. */
-async function paced(producer: Producer, topic: string, rate: number, seconds: number, products: number): Promise<number> {
-  const start = Date.now();
-  let sent = 0;
-  let price = 100;
-  for (;;) {
-    const elapsed = Date.now() - start;
-    if (elapsed >= seconds * 1000) return sent;
-    const due = Math.floor((elapsed * rate) / 1000);
-    const messages: { key: string; value: string }[] = [];
-    // A producer behind its schedule catches up in slices a broker takes (1 MB per partition's batch).
-    for (const end = Math.min(due, sent + 8_000); sent < end; sent++) {
-      const product = `P${sent % products}-USD`;
-      price = Math.max(1, price * (1 + (Math.random() - 0.5) * 0.002));
-      const tick = { type: "ticker", product_id: product, price: price.toFixed(2), last_size: "0.5", time: new Date().toISOString() };
-      messages.push({ key: product, value: JSON.stringify(tick) });
-    }
-    if (messages.length) await producer.send({ topic, acks: -1, messages });
-    // Pacing, not waiting for a condition: the next slice of ticks is due in 10 ms.
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
+const LATENCY_REF = `${fileURLToPath(new URL("./latency-feature.ts", import.meta.url))}#benchLatency1s`;
 
 /** The latency rates (ticks/s) and the p99 each must stay under (#18), unless QUIXLAB_BENCH_RATES names others. */
 const LATENCY_BUDGET_MS: Record<number, number> = { 10000: 50, 50000: 100 };
@@ -364,17 +345,19 @@ const LATENCY_BUDGET_MS: Record<number, number> = { 10000: 50, 50000: 100 };
  * The step's tick→window latency at each rate of QUIXLAB_BENCH_RATES (default 2,000, 10,000 and 50,000 ticks/s),
  * each beside a raw consumer's over the same ticks, and a budget row where #18 sets one.
  */
-export async function latencyRows(kafka: Kafka, s: Services): Promise<Row[]> {
+export async function latencyRows(s: Services): Promise<Row[]> {
   const rates = (process.env.QUIXLAB_BENCH_RATES ?? process.env.QUIXLAB_BENCH_RATE ?? "2000,10000,50000").split(",").map(Number);
   const rows: Row[] = [];
-  for (const rate of rates) rows.push(...(await latencyAt(kafka, s, rate)));
+  for (const rate of rates) rows.push(...(await latencyAt(s, rate)));
   return rows;
 }
 
-async function latencyAt(kafka: Kafka, s: Services, rate: number): Promise<Row[]> {
+async function latencyAt(s: Services, rate: number): Promise<Row[]> {
   const seconds = Number(process.env.QUIXLAB_BENCH_LATENCY_S ?? 20);
   const products = 8;
-  const feature: Feature = ohlc({ size: "1s", grace: "100ms", name: "bench_latency_1s" });
+  const feature: Feature = benchLatency1s;
+  // In a worker thread as `quixlab run` runs it (QUIXLAB_BENCH_LATENCY_WORKER=0: in the step's own thread).
+  const worker = process.env.QUIXLAB_BENCH_LATENCY_WORKER !== "0";
   const input = uniqueName("bench-latency-ticks");
   const output = uniqueName("bench-latency-out");
   await createTopics(s.brokers, [
@@ -382,36 +365,42 @@ async function latencyAt(kafka: Kafka, s: Services, rate: number): Promise<Row[]
     { topic: output, partitions: PARTITIONS },
   ]);
   // The baseline: how long Kafka alone takes from a message's timestamp to delivery, measured alongside the step.
-  const transport = new Reservoir(1 << 20);
+  // It and the producer run in threads of their own, so neither shares an event loop with the step's consumer.
+  const raw = loadThread({ role: "consume", brokers: s.brokers, topic: input, groupId: uniqueName("bench-raw-latency"), partitions: PARTITIONS });
   let delivered = 0;
-  const raw = kafka.consumer({ groupId: uniqueName("bench-raw-latency"), maxWaitTimeInMs: 500, maxBytesPerPartition: 8 << 20 });
-  const producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner, idempotent: true, maxInFlightRequests: 1 });
+  raw.on("message", (m: { delivered?: number }) => {
+    if (m.delivered !== undefined) delivered = m.delivered;
+  });
+  let producers: Worker[] = [];
   let step: StepHandle | undefined;
   try {
-    await raw.connect();
-    await raw.subscribe({ topic: input, fromBeginning: true });
-    await raw.run({
-      partitionsConsumedConcurrently: PARTITIONS,
-      eachBatch: async ({ batch }) => {
-        const now = Date.now();
-        for (const m of batch.messages) transport.add(now - Number(m.timestamp));
-        delivered += batch.messages.length;
-      },
+    await within(nextMessage(raw, "joined"), 60_000, "the raw consumer's join");
+    step = await runStep(feature, {
+      brokers: s.brokers,
+      inputTopic: input,
+      outputTopic: output,
+      consumerGroup: uniqueName("bench-step-latency"),
+      redis: s.redis.url,
+      ...(worker ? { featureRef: LATENCY_REF, worker } : {}),
     });
-    step = await runStep(feature, { brokers: s.brokers, inputTopic: input, outputTopic: output, consumerGroup: uniqueName("bench-step-latency"), redis: s.redis.url });
     await within(step.ready, 60_000, "the step's join and restore");
-    await producer.connect();
     say(`latency: ${rate} ticks/s for ${seconds} s over ${products} products…`);
-    const sent = await paced(producer, input, rate, seconds, products);
+    const of = Math.min(products, Math.ceil(rate / 25_000));
+    producers = Array.from({ length: of }, (_, index) => loadThread({ role: "produce", brokers: s.brokers, topic: input, rate: rate / of, seconds, products, share: { of, index } }));
+    const counts = await within(Promise.all(producers.map((w) => nextMessage<{ sent: number }>(w, "sent"))), (seconds + 60) * 1000, "the paced producers");
+    const sent = counts.reduce((n, c) => n + c.sent, 0);
     const offered = sent / seconds;
     const h = step;
     await waitFor(async () => delivered >= sent && h.metrics().consumed >= sent, { timeoutMs: 60_000, intervalMs: 25, what: "the step and the raw consumer to catch up" });
+    const transport = nextMessage<{ p50: number; p99: number }>(raw, "p99");
+    raw.postMessage("stop");
+    const base = await within(transport, 30_000, "the raw consumer's percentiles");
     const { latencyMs } = step.metrics();
     if (latencyMs.p50 === null || latencyMs.p99 === null || latencyMs.samples < seconds) {
       throw new Error(`bench ${name}: the step reported ${latencyMs.samples} latency samples for ${seconds} s of 1 s windows`);
     }
     const at = `@ ${rate.toLocaleString("en-US")} ticks/s`;
-    const note = `${seconds} s (${Math.round(offered).toLocaleString("en-US")} ticks/s produced), ${products} products, 1 s tumbling, 100 ms grace; ${latencyMs.samples} windows; Kafka timestamp → window acknowledged (at-least-once + redis); ratio = step / raw consumer (lower is better)`;
+    const note = `${seconds} s (${Math.round(offered).toLocaleString("en-US")} ticks/s produced), ${products} products, 1 s tumbling, 100 ms grace; ${latencyMs.samples} windows; Kafka timestamp → window acknowledged (at-least-once + redis${worker ? ", worker thread" : ", in the step's thread"}); ratio = step / raw consumer (lower is better)`;
     const row = (q: "p50" | "p99", value: number, base: number): Row => ({
       suite: name,
       name: `latency ${q} tick→window ${at}`,
@@ -421,8 +410,8 @@ async function latencyAt(kafka: Kafka, s: Services, rate: number): Promise<Row[]
       ...(base > 0 ? { ratio: value / base } : {}),
       note,
     });
-    const rawP99 = transport.percentile(0.99)!;
-    const rows = [row("p50", latencyMs.p50, transport.percentile(0.5)!), row("p99", latencyMs.p99, rawP99)];
+    const rawP99 = base.p99;
+    const rows = [row("p50", latencyMs.p50, base.p50), row("p99", latencyMs.p99, rawP99)];
     const budget = LATENCY_BUDGET_MS[rate];
     if (budget !== undefined) {
       // The budget is absolute; as a ratio (budget / p99, higher is better) it takes the runner's `target`.
@@ -441,9 +430,9 @@ async function latencyAt(kafka: Kafka, s: Services, rate: number): Promise<Row[]
     }
     return rows;
   } finally {
-    await producer.disconnect().catch(() => undefined);
+    await Promise.all(producers.map((w) => w.terminate()));
     await step?.stop().catch(() => undefined);
-    await raw.disconnect().catch(() => undefined);
+    await raw.terminate();
   }
 }
 
@@ -451,6 +440,6 @@ async function latencyAt(kafka: Kafka, s: Services, rate: number): Promise<Row[]
 export function run(): Promise<Row[]> {
   return withServices(name, async (s) => {
     const kafka = kafkaClient(s.brokers, { clientId: "quixlab-bench" });
-    return [...(await throughputRows(kafka, s)), ...(await latencyRows(kafka, s))];
+    return [...(await throughputRows(kafka, s)), ...(await latencyRows(s))];
   });
 }
