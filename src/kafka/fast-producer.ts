@@ -1,8 +1,7 @@
-import { ServiceError } from "../errors/index.js";
 import type { Log } from "../infra/process.js";
 import { murmur2 } from "../util/murmur2.js";
-import type { ClientOptions } from "./client.js";
 import { connectionOf, type KafkaTarget } from "./connection.js";
+import { batchesWritten, brokerError, endOffset, fatal } from "./produce/log.js";
 import { BrokerSocket, ConnectionLost } from "./produce/socket.js";
 import {
   API_INIT_PRODUCER_ID,
@@ -21,7 +20,6 @@ import {
   requestFrame,
   writeProducePrefix,
 } from "./produce/wire.js";
-import { openProducer as openKafkajsProducer, type Producer } from "./producer.js";
 import { type HeaderBytes, RecordBatchWriter } from "./record-batch.js";
 
 /**
@@ -84,13 +82,13 @@ interface Batch {
   /** The writer's buffer (the frame is its start), reused once the batch is acknowledged. */
   buf: Buffer;
   state: "waiting" | "sent" | "acked";
+  /** Sent, and failed in a way that may have written it (a lost connection, a timeout). */
+  doubt: boolean;
 }
 
 const SEQ_WRAP = 2 ** 31;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-const fatal = (message: string, cause?: unknown) =>
-  new ServiceError(message, { cause, remedy: "run the replay again; if it keeps failing, set QUIXLAB_FAST_PRODUCE=0 to produce through kafkajs" });
 
 /**
  * Connect a fast producer to `topic` (which must exist). Example:
@@ -128,6 +126,8 @@ class Core implements FastProducer {
   private writers: (RecordBatchWriter | undefined)[] = [];
   private nextSeq: number[] = [];
   private unacked: Batch[][] = [];
+  /** Per partition: where this producer's next batch will be written, as far as we know (the end of the last acknowledged one). */
+  private nextOffset: bigint[] = [];
   private waiting: Batch[] = [];
   private sent = 0;
   private order = 0;
@@ -159,11 +159,15 @@ class Core implements FastProducer {
       await this.refreshMetadata();
       const conn = await this.connection(this.leaders[0]!);
       const r = decodeInitProducerId(await conn.request(requestFrame(API_INIT_PRODUCER_ID, 0, this.clientId, initProducerIdBody())));
-      if (r.error !== 0) throw this.brokerError(r.error, "InitProducerId");
+      if (r.error !== 0) throw brokerError(r.error, "InitProducerId");
       this.producerId = r.producerId;
       this.producerEpoch = r.producerEpoch;
     });
     const n = this.leaders.length;
+    await this.retrying("connecting", async () => {
+      this.nextOffset = [];
+      for (let p = 0; p < n; p++) this.nextOffset.push(await endOffset(await this.connection(this.leaders[p]!), this.clientId, this.topic, p));
+    });
     (this as { partitions: number }).partitions = n;
     this.writers = new Array(n).fill(undefined);
     this.nextSeq = new Array(n).fill(0);
@@ -230,7 +234,7 @@ class Core implements FastProducer {
     const batch = w.seal({ producerId: this.producerId, producerEpoch: this.producerEpoch, baseSequence: seq });
     this.nextSeq[partition] = (seq + w.count) % SEQ_WRAP;
     writeProducePrefix(w.buf, this.clientId, this.topicBytes, partition, batch.length, this.timeoutMs);
-    const b: Batch = { partition, order: this.order++, seq, count: w.count, frame: w.buf.subarray(0, this.prefix + batch.length), buf: w.buf, state: "waiting" };
+    const b: Batch = { partition, order: this.order++, seq, count: w.count, frame: w.buf.subarray(0, this.prefix + batch.length), buf: w.buf, state: "waiting", doubt: false };
     this.unacked[partition]!.push(b);
     this.waiting.push(b);
     this.buffered += b.frame.length;
@@ -264,7 +268,7 @@ class Core implements FastProducer {
     const r = decodeProduce(body)[0];
     const code = r?.error ?? 13;
     if (code === 0 || code === DUPLICATE_SEQUENCE) {
-      this.ack(b);
+      this.ack(b, r?.baseOffset ?? -1n);
       return;
     }
     const q = this.unacked[b.partition]!;
@@ -272,6 +276,7 @@ class Core implements FastProducer {
     if (isRetriable(code) || (code === OUT_OF_ORDER_SEQUENCE && q[0] !== b)) {
       this.opts.log?.(`fast producer: ${this.topic}[${b.partition}] sequence ${b.seq}: ${errorName(code)}, sending again`);
       b.state = "waiting";
+      b.doubt = true;
       this.recover();
       return;
     }
@@ -280,7 +285,7 @@ class Core implements FastProducer {
         ? fatal(`the broker refused sequence ${b.seq} of ${this.topic}[${b.partition}] (OUT_OF_ORDER_SEQUENCE_NUMBER): it lost this producer's state`)
         : code === 10
           ? fatal(`Produce to ${this.topic}[${b.partition}]: a batch of ${b.frame.length - this.prefix} bytes is over the topic's max.message.bytes (MESSAGE_TOO_LARGE)`)
-          : this.brokerError(code, `Produce to ${this.topic}[${b.partition}]`),
+          : brokerError(code, `Produce to ${this.topic}[${b.partition}]`),
     );
   }
 
@@ -288,6 +293,7 @@ class Core implements FastProducer {
     this.sent--;
     this.wake();
     b.state = "waiting";
+    b.doubt = true;
     if (e instanceof ConnectionLost) {
       this.opts.log?.(`fast producer: ${e.message}; sending again`);
       this.recover();
@@ -296,7 +302,7 @@ class Core implements FastProducer {
     this.fail(fatal(`producing to ${this.topic} failed: ${(e as Error).message}`, e));
   }
 
-  private ack(b: Batch): void {
+  private ack(b: Batch, baseOffset: bigint): void {
     const q = this.unacked[b.partition]!;
     if (q[0] !== b) {
       this.fail(fatal(`acknowledgement of ${this.topic}[${b.partition}] sequence ${b.seq} out of order`));
@@ -304,6 +310,7 @@ class Core implements FastProducer {
     }
     q.shift();
     b.state = "acked";
+    if (baseOffset >= 0n && baseOffset + BigInt(b.count) > this.nextOffset[b.partition]!) this.nextOffset[b.partition] = baseOffset + BigInt(b.count);
     this.buffered -= b.frame.length;
     if (b.buf.length >= this.prefix + this.batchBytes && this.free.length < 8) this.free.push(b.buf);
     this.acked += b.count;
@@ -323,6 +330,7 @@ class Core implements FastProducer {
         for (const [id, c] of this.conns) if (c.closed) this.conns.delete(id);
         await this.refreshMetadata();
         for (const leader of new Set(this.leaders)) await this.connection(leader);
+        await this.reconcile();
       });
       this.waiting = this.unacked.flat().sort((x, y) => x.order - y.order);
     })().then(
@@ -332,6 +340,29 @@ class Core implements FastProducer {
       },
       (e: unknown) => this.fail(e as Error),
     );
+  }
+
+  /**
+   * Before sending again: the batches that may have been written (their answer was lost) are looked for in the log
+   * (by this producer's id and their first sequence number), from where this producer's last acknowledged batch
+   * ended. Those found are acknowledged, not sent again. The broker drops a repeated batch by itself only while it
+   * remembers it: a broker SIGKILLed and restarted was seen to take one in again (a duplicate), so this does not
+   * rely on it.
+   */
+  private async reconcile(): Promise<void> {
+    for (let partition = 0; partition < this.unacked.length; partition++) {
+      const q = this.unacked[partition]!;
+      if (!q.some((b) => b.doubt)) continue;
+      const conn = await this.connection(this.leaders[partition]!);
+      const written = await batchesWritten(conn, this.clientId, this.topic, partition, this.nextOffset[partition]!, this.producerId);
+      let found = 0;
+      while (q[0] && written.has(q[0].seq)) {
+        this.ack(q[0], written.get(q[0].seq)!);
+        found++;
+      }
+      for (const b of q) b.doubt = false;
+      if (found) this.opts.log?.(`fast producer: ${this.topic}[${partition}]: ${found} batch(es) whose answer was lost are in the log, not sent again`);
+    }
   }
 
   /** Run `step` until it succeeds; a retriable failure is retried until `retryForMs` pass without progress. */
@@ -359,9 +390,9 @@ class Core implements FastProducer {
     const conn = await this.anyConnection();
     const m = decodeMetadata(await conn.request(requestFrame(API_METADATA, 1, this.clientId, metadataBody([this.topic]))));
     const t = m.topics.find((x) => x.topic === this.topic);
-    if (t?.error !== 0) throw this.brokerError(t?.error ?? 3, `Metadata of ${this.topic}`);
+    if (t?.error !== 0) throw brokerError(t?.error ?? 3, `Metadata of ${this.topic}`);
     const bad = t.partitions.find((p) => p.error !== 0 || p.leader < 0);
-    if (bad) throw this.brokerError(bad.error || 5, `Metadata of ${this.topic}[${bad.partition}]`);
+    if (bad) throw brokerError(bad.error || 5, `Metadata of ${this.topic}[${bad.partition}]`);
     if (this.partitions && t.partitions.length !== this.partitions) {
       throw fatal(`${this.topic} went from ${this.partitions} to ${t.partitions.length} partitions while producing: keys would change partition`);
     }
@@ -397,10 +428,6 @@ class Core implements FastProducer {
     throw last ?? new ConnectionLost("no bootstrap broker");
   }
 
-  private brokerError(code: number, what: string): Error {
-    const e = fatal(`${what}: ${errorName(code)} (Kafka error ${code})`);
-    return isRetriable(code) ? Object.assign(new ConnectionLost(e.message), { code }) : e;
-  }
 
   private fail(e: Error): void {
     if (this.failure) return;
@@ -417,22 +444,4 @@ class Core implements FastProducer {
   private wake(): void {
     for (const w of this.wakers.splice(0)) w();
   }
-}
-
-const plainTargets = new WeakMap<Producer, { target: KafkaTarget; opts: ClientOptions }>();
-
-/**
- * `openProducer` (producer.ts, kafkajs) that also remembers a plain connection's target, so code handed the
- * producer (replay's `produceFile`) can open a fast producer on the same broker (`fastProducerTarget`).
- */
-export async function openProducer(target: KafkaTarget, opts: ClientOptions = {}): Promise<Producer> {
-  const p = await openKafkajsProducer(target, opts);
-  const c = connectionOf(target);
-  if (!c.ssl && !c.sasl) plainTargets.set(p, { target, opts });
-  return p;
-}
-
-/** The target of a producer opened on a plain connection (no TLS, no SASL), else undefined. */
-export function fastProducerTarget(p: Producer): { target: KafkaTarget; opts: ClientOptions } | undefined {
-  return plainTargets.get(p);
 }

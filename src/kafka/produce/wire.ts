@@ -6,6 +6,8 @@
  */
 
 export const API_PRODUCE = 0;
+export const API_FETCH = 1;
+export const API_LIST_OFFSETS = 2;
 export const API_METADATA = 3;
 export const API_INIT_PRODUCER_ID = 22;
 /** Where a request's correlation id sits (patched at every send, so a batch is resent byte for byte). */
@@ -164,6 +166,75 @@ export function decodeProduce(body: Buffer): { topic: string; partition: number;
       return p;
     });
   }).flat();
+}
+
+/** One topic, its partitions, and a per-partition tail: the common shape of ListOffsets and Fetch requests. */
+function topicPartitions(head: Buffer, topic: string, partitions: readonly number[], tail: (b: Buffer, at: number, partition: number) => number, tailSize: number): Buffer {
+  const t = Buffer.from(topic);
+  const b = Buffer.allocUnsafe(head.length + 4 + 2 + t.length + 4 + partitions.length * (4 + tailSize));
+  let at = head.copy(b, 0);
+  at = b.writeInt32BE(1, at);
+  at = b.writeInt16BE(t.length, at);
+  at += t.copy(b, at);
+  at = b.writeInt32BE(partitions.length, at);
+  for (const p of partitions) at = tail(b, b.writeInt32BE(p, at), p);
+  return b;
+}
+
+/** ListOffsets v1 request body: the log end offset (timestamp -1) of these partitions. */
+export function listOffsetsBody(topic: string, partitions: readonly number[]): Buffer {
+  const head = Buffer.alloc(4);
+  head.writeInt32BE(-1, 0);
+  return topicPartitions(head, topic, partitions, (b, at) => b.writeBigInt64BE(-1n, at), 8);
+}
+
+export function decodeListOffsets(body: Buffer): { partition: number; error: number; offset: bigint }[] {
+  const r = new Reader(body);
+  return r
+    .array(() => {
+      r.string();
+      return r.array(() => {
+        const partition = r.int32();
+        const error = r.int16();
+        r.int64(); // timestamp
+        return { partition, error, offset: r.int64() };
+      });
+    })
+    .flat();
+}
+
+/** Fetch v4 request body (read uncommitted, no wait): each partition from its offset, up to `maxBytes` each. */
+export function fetchBody(topic: string, from: ReadonlyMap<number, bigint>, maxBytes: number): Buffer {
+  const head = Buffer.allocUnsafe(17);
+  head.writeInt32BE(-1, 0); // replica id: a consumer
+  head.writeInt32BE(0, 4); // max wait
+  head.writeInt32BE(0, 8); // min bytes
+  head.writeInt32BE(maxBytes * Math.max(1, from.size), 12);
+  head.writeInt8(0, 16); // isolation: read uncommitted
+  return topicPartitions(head, topic, [...from.keys()], (b, at, p) => b.writeInt32BE(maxBytes, b.writeBigInt64BE(from.get(p)!, at)), 12);
+}
+
+/** Fetch v4 response body → per partition its error, high watermark and record bytes (whole batches and maybe a partial one). */
+export function decodeFetch(body: Buffer): { partition: number; error: number; highWatermark: bigint; records: Buffer }[] {
+  const r = new Reader(body);
+  r.int32(); // throttle time
+  return r
+    .array(() => {
+      r.string();
+      return r.array(() => {
+        const partition = r.int32();
+        const error = r.int16();
+        const highWatermark = r.int64();
+        r.int64(); // last stable offset
+        const aborted = r.int32();
+        r.at += Math.max(aborted, 0) * 16;
+        const size = r.int32();
+        const records = size < 0 ? Buffer.alloc(0) : r.b.subarray(r.at, r.at + size);
+        r.at += Math.max(size, 0);
+        return { partition, error, highWatermark, records };
+      });
+    })
+    .flat();
 }
 
 /** Kafka error codes the producer acts on (the rest are fatal and reported by number and name where known). */
