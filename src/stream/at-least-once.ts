@@ -5,6 +5,9 @@ import { CoalescingSender } from "./coalesce.js";
 import type { Pending } from "./partition.js";
 import { message, type PartState } from "./state.js";
 
+/** How long a checkpoint with nothing to publish (only the position and the engine's state) may wait for the next. */
+const QUIET_HOLD_MS = 200;
+
 /**
  * At-least-once checkpoints: Redis, then the outputs, then (once they are acknowledged) the changelog record, then
  * the offset commit, with idempotent producers (acks=all). The changelog record goes through a producer of its own,
@@ -15,7 +18,9 @@ import { message, type PartState } from "./state.js";
  * Latency (#18): checkpoints taken while one is in flight wait as one (`mergePending`), so a window closed behind
  * a slow write waits for that one write, not for a queue of them; the partitions' sends to each producer share a
  * request (`CoalescingSender`); and the offset commit follows the changelog record without holding up the next
- * checkpoint (it only tells lag tools how far the step got: a restore reads the changelog).
+ * checkpoint (it only tells lag tools how far the step got: a restore reads the changelog). A checkpoint with
+ * nothing to publish waits up to QUIET_HOLD_MS for the next one, which it joins: a window's checkpoint then rarely
+ * finds one of those in flight ahead of it (a step that crashes redoes at most that much more input).
  */
 export class AtLeastOnceWriter implements CheckpointWriter {
   private producer?: Producer;
@@ -23,7 +28,7 @@ export class AtLeastOnceWriter implements CheckpointWriter {
   private outputs?: CoalescingSender;
   private changelog?: CoalescingSender;
   /** Per partition: the checkpoint waiting for the one in flight, which the next ones join. */
-  private readonly open = new WeakMap<PartState, { pend: Pending; batch: GroupBatch; prior: Promise<void> }>();
+  private readonly open = new WeakMap<PartState, { pend: Pending; batch: GroupBatch; prior: Promise<void>; go: () => void }>();
   /** Per partition: the offset commits (one at a time, the newest position waiting). */
   private readonly commits = new WeakMap<PartState, { next?: { position: number; batch: GroupBatch }; busy: boolean; done: Promise<void> }>();
 
@@ -46,6 +51,7 @@ export class AtLeastOnceWriter implements CheckpointWriter {
 
   async write(st: PartState, p: number, pend: Pending, batch: GroupBatch): Promise<void> {
     const { o } = this.parts.ctx;
+    const quiet = pend.messages.length === 0;
     const waiting = this.open.get(st);
     if (waiting) {
       // Joins the checkpoint not yet under way, up to a checkpoint's size; beyond it, waits until that one starts.
@@ -53,16 +59,26 @@ export class AtLeastOnceWriter implements CheckpointWriter {
         waiting.pend = mergePending(waiting.pend, pend);
         waiting.batch = batch;
         st.taken = pend.position;
+        if (!quiet) waiting.go();
         return;
       }
+      waiting.go();
       await waiting.prior;
     }
     const prior = st.writing;
-    const entry = { pend, batch, prior };
+    let go!: () => void;
+    const gate = new Promise<void>((resolve) => (go = resolve));
+    const entry = { pend, batch, prior, go };
     this.open.set(st, entry);
     st.taken = pend.position;
+    if (quiet) {
+      // Nothing to publish: it may wait for the next checkpoint (or QUIET_HOLD_MS), so that one rarely queues behind it.
+      const timer = setTimeout(go, QUIET_HOLD_MS);
+      void gate.then(() => clearTimeout(timer));
+    } else go();
     const write = prior.then(
-      () => {
+      async () => {
+        await gate;
         if (this.open.get(st) === entry) this.open.delete(st);
         return this.land(st, p, entry.pend, entry.batch).catch((e) => {
           this.failed(st, p, e);
@@ -70,6 +86,7 @@ export class AtLeastOnceWriter implements CheckpointWriter {
         });
       },
       (e) => {
+        go();
         if (this.open.get(st) === entry) this.open.delete(st);
         throw e;
       },
@@ -114,6 +131,7 @@ export class AtLeastOnceWriter implements CheckpointWriter {
   }
 
   async settled(st: PartState): Promise<void> {
+    this.open.get(st)?.go();
     await st.writing.catch(() => undefined);
     await this.commits.get(st)?.done;
   }
