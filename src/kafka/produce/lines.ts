@@ -4,8 +4,10 @@ import { open } from "node:fs/promises";
 /**
  * The file in pieces of whole lines: each `buf[0, end)` ends with a `\n` (the last piece may not). The buffer is
  * reused for the next piece, so copy what must outlive it. A line longer than `chunkBytes` grows the buffer.
+ * 1 MiB by default: a producer handles its acknowledgements between pieces, so a small piece keeps its requests in
+ * flight (4 MiB pieces measured ~8 % slower, with 25 MB more RSS).
  */
-export async function* lineChunks(file: string, chunkBytes = 4 * 1024 * 1024): AsyncGenerator<{ buf: Buffer; end: number }> {
+export async function* lineChunks(file: string, chunkBytes = 1024 * 1024): AsyncGenerator<{ buf: Buffer; end: number }> {
   const fh = await open(file, "r");
   try {
     let buf = Buffer.allocUnsafe(chunkBytes);
