@@ -57,7 +57,9 @@ export class AtLeastOnceWriter implements CheckpointWriter {
       // Joins the checkpoint not yet under way, up to a checkpoint's size; beyond it, waits until that one starts.
       if (waiting.pend.counts.consumed + pend.counts.consumed <= o.checkpointEvery) {
         waiting.pend = mergePending(waiting.pend, pend);
-        waiting.batch = batch;
+        // An idle close's checkpoint consumed nothing and carries a stand-in batch (no commit, no heartbeat): the
+        // fetched batch it joins stays the one that commits and heartbeats.
+        if (pend.counts.consumed > 0) waiting.batch = batch;
         st.taken = pend.position;
         if (!quiet) waiting.go();
         return;
@@ -102,7 +104,7 @@ export class AtLeastOnceWriter implements CheckpointWriter {
     // The outputs are readable from here on: count them before the commit so the metrics do not trail them.
     this.parts.account(p, pend);
     st.committed = pend.position;
-    this.commit(st, p, pend.position, batch);
+    this.commit(st, p, pend.position, batch, pend.counts.consumed > 0);
   }
 
   /**
@@ -110,11 +112,12 @@ export class AtLeastOnceWriter implements CheckpointWriter {
    * commit at a time per partition, the newest position next. A commit refused in a rebalance is followed by a
    * later one (or by the new owner's).
    */
-  private commit(st: PartState, p: number, position: number, batch: GroupBatch): void {
+  private commit(st: PartState, p: number, position: number, batch: GroupBatch, fetched: boolean): void {
     const { ctx } = this.parts;
     const c = this.commits.get(st) ?? { busy: false, done: Promise.resolve() };
     this.commits.set(st, c);
-    c.next = { position, batch };
+    // An idle close's stand-in (nothing consumed, the same position) must not replace a fetched batch's commit.
+    if (fetched || !c.next || position > c.next.position) c.next = { position, batch };
     if (c.busy) return;
     c.busy = true;
     c.done = (async () => {

@@ -30,7 +30,13 @@ export class Restorer {
     ctx.m.rebalances = ctx.joins - 1;
     const mine = new Set(assigned);
     const revoked = [...new Set([...ctx.parts.keys(), ...ctx.assigned])].filter((p) => !mine.has(p));
-    for (const p of revoked) ctx.parts.delete(p);
+    for (const p of revoked) {
+      // A checkpoint held back (nothing to publish, waiting to join the next) goes now: the partition's new owner
+      // must not find it written after its own.
+      const st = ctx.parts.get(p);
+      if (st) void this.writer.settled(st).catch(() => undefined);
+      ctx.parts.delete(p);
+    }
     this.writer.release(revoked);
     for (const p of ctx.assigned) if (!mine.has(p)) this.processors.close(p);
     if (ctx.fenced.size) {
