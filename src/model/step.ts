@@ -97,6 +97,12 @@ export async function runModelStep(model: Model, o: ModelStepOptions): Promise<M
     for (const m of messages) {
       const eof = readEofMarker(m.headers);
       if (eof) {
+        // A marker for an input partition whose end was forwarded already starts a new round (a later run of a
+        // deployment with the same group and Redis; or a redelivery, whose forward happened): collect it afresh.
+        if (forwarded.has(eof.sourcePartition)) {
+          forwarded.delete(eof.sourcePartition);
+          eofSeen.delete(eof.sourcePartition);
+        }
         const seen = eofSeen.get(eof.sourcePartition) ?? new Set<number>();
         eofSeen.set(eof.sourcePartition, seen);
         seen.add(partition);

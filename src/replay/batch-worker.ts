@@ -1,5 +1,5 @@
 import { Worker } from "node:worker_threads";
-import { InputError } from "../errors/index.js";
+import { EnvironmentError, InputError, ServiceError } from "../errors/index.js";
 import type { BatchResult, Feature } from "../feature/types.js";
 import type { ReadOptions } from "../tick/read.js";
 
@@ -54,15 +54,15 @@ export function batchInWorker(feature: Feature, job: Omit<BatchJob, "version">, 
       settled = true;
       void worker.terminate();
       if (m.ok) return resolve({ batch: m.batch, lateTicks: m.lateTicks });
-      // An input problem (a bad line mapping, an unreadable file) is the user's, as on this thread.
-      if (m.name === "InputError") return reject(new InputError(m.error, { ...(m.remedy ? { remedy: m.remedy } : {}), ...(m.context ? { context: m.context as never } : {}) }));
-      reject(new Error(`batch pass of ${feature.name}: ${m.error}`));
+      // The worker's error as this thread would have thrown it (the CLI's exit code comes from its class).
+      const Kind = m.name === "InputError" ? InputError : m.name === "EnvironmentError" ? EnvironmentError : ServiceError;
+      reject(new Kind(m.name === "InputError" ? m.error : `batch pass of ${feature.name}: ${m.error}`, { ...(m.remedy ? { remedy: m.remedy } : {}), ...(m.context ? { context: m.context as never } : {}) }));
     });
     worker.once("error", (e) => {
       if (!settled) reject(e);
     });
     worker.once("exit", (code) => {
-      if (!settled) reject(new Error(`batch pass of ${feature.name}: the worker exited (code ${code}) before it answered`));
+      if (!settled) reject(new ServiceError(`batch pass of ${feature.name}: the worker exited (code ${code}) before it answered`, { remedy: "run 'quixlab batch' on the file to see why" }));
     });
   });
 }

@@ -57,6 +57,7 @@ export async function replay(opts: ReplayOptions): Promise<ReplayReport> {
   const overlap = !model && !vectors && process.env.QUIXLAB_REPLAY_OVERLAP !== "0";
   let batched: Promise<void> = Promise.resolve();
   const batchStop = new AbortController();
+  const batchFailed = new AbortController();
   if (overlap) {
     // What the batch pass would have found first, found before any service starts (exit 2, nothing started).
     await checkTicksFile(s.ticksFile);
@@ -64,10 +65,11 @@ export async function replay(opts: ReplayOptions): Promise<ReplayReport> {
       stages.map(async (st) => {
         const r = await batchInWorker(st.feature, { ref: st.ref, cwd: s.cwd, ticksFile: s.ticksFile, partitions: s.partitions, ...(s.read ? { read: s.read } : {}) }, batchStop.signal);
         st.batch = r.batch;
-        st.lateTicks.push(...r.lateTicks);
+        for (const t of r.lateTicks) st.lateTicks.push(t);
       }),
     ).then(batchDone);
-    batched.catch(() => undefined);
+    // A failed batch pass stops the producing at once (the replay then reports that failure, not a stall).
+    batched.catch(() => batchFailed.abort());
   } else {
     for (const st of stages) {
       st.batch = await st.feature.batchRecords(s.ticksFile, {
@@ -143,6 +145,7 @@ export async function replay(opts: ReplayOptions): Promise<ReplayReport> {
     let produced: number;
     try {
       produced = await produceFile(producer, input, s.ticksFile, {
+        signal: batchFailed.signal,
         speed: s.speed,
         read: s.read,
         onProgress: (p) => {
@@ -162,7 +165,8 @@ export async function replay(opts: ReplayOptions): Promise<ReplayReport> {
     const read = () => Math.max(lastProgressAt, ...stages.map((st) => st.collector!.lastReadAt));
     const watchdogs = stages.map((st) => stepWatchdog(st.step!, read, s.stallMs));
     try {
-      await Promise.race([Promise.all(stages.map((st) => st.collector!.completed)), ...watchdogs.map((w) => w.failed)]);
+      // A batch pass that failed ends the wait: its error is the replay's (below), not a stall.
+      await Promise.race([Promise.all(stages.map((st) => st.collector!.completed)), ...watchdogs.map((w) => w.failed), batched.then(() => new Promise<never>(() => undefined))]);
     } finally {
       for (const w of watchdogs) w.stop();
     }

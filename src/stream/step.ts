@@ -50,7 +50,16 @@ export async function runStep(feature: Feature, opts: StepOptions): Promise<Step
     } catch (e) {
       if (!brokerUnreachable(e) || Date.now() + wait > giveUp || opts.signal?.aborted) throw e;
       resolved.log(`starting the step failed (${message(e)}); the broker may be restarting: trying again in ${wait} ms`);
-      await new Promise((r) => setTimeout(r, wait));
+      // A stop while waiting ends the wait (the loop then gives the error up).
+      await new Promise<void>((r) => {
+        const t = setTimeout(r, wait);
+        const stop = () => {
+          clearTimeout(t);
+          r();
+        };
+        opts.signal?.addEventListener("abort", stop, { once: true });
+      });
+      if (opts.signal?.aborted) throw e;
     }
   }
 }
