@@ -4,24 +4,21 @@
  * output; every feature of its vector must already run as a deployment (they fill the store it reads).
  */
 import { type Document, isMap, isSeq } from "yaml";
-import { type DeploymentSpec, ensureTopic, loadAppDescriptor, newDescriptor, planDescriptorEdit, upsertDeployment, type VariableSpec } from "../descriptor/index.js";
+import { type DeploymentSpec, ensureTopic, loadAppDescriptor, upsertDeployment, type VariableSpec } from "../descriptor/index.js";
 import { InputError } from "../errors/index.js";
 import type { Notebook } from "../notebook/model.js";
 import { type Current, currentDeployment, upstreamOutput } from "./deployment.js";
 import { withQuixlabDependency, withVendoredLock } from "./package.js";
 import {
+  assemblePlan,
+  changedFiles,
   checkInput,
   checkOwnership,
   type DescriptorOutcome,
   extractForPromote,
-  isDeploymentTag,
-  joinPosix,
   loadValid,
-  type PlannedFile,
-  type PromoteChange,
   type PromotePlan,
-  same,
-  UNCOMMITTED,
+  promotedVersion,
 } from "./plan.js";
 import { fillTemplate, outputName, type TemplateFiles } from "./template.js";
 
@@ -129,20 +126,12 @@ export function planModelPromote(input: ModelPromoteInput): PromotePlan {
   const topics = { ...named, dlq: current.dlq ?? `${named.input}.dlq`, group: current.consumerGroup ?? input.deployment };
   const wanted = modelFiles(input, x.code, topics, source);
   const newApp = loadAppDescriptor(String(wanted.files.get("app.yaml")), "app.yaml").value;
-  const files: PlannedFile[] = [];
-  for (const [name, content] of wanted.files) {
-    const old = input.existingFiles[name];
-    if (same(old, content) || (old !== undefined && !wanted.regenerated.has(name))) continue;
-    files.push({ path: joinPosix(input.appDir, name), content, action: old === undefined ? "create" : "update", previous: old ?? null });
-  }
-  files.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+  const files = changedFiles(wanted, input.existingFiles, input.appDir);
   const codeChanged = files.length > 0;
 
   const edit = (d: Document): DescriptorOutcome => {
     const now = currentDeployment(d, input.deployment);
-    const fresh = input.newVersion ?? UNCOMMITTED;
-    const unnamed = now.version === undefined || (now.version === UNCOMMITTED && fresh !== UNCOMMITTED) || (input.retag === true && !isDeploymentTag(input.deployment, now.version));
-    const version = now.exists && !codeChanged && !unnamed ? now.version! : fresh;
+    const version = promotedVersion(now, input, codeChanged);
     const variables: VariableSpec[] = [
       { name: "input", inputType: "InputTopic", description: `Final windows of ${input.model.trigger}: the moments to predict at`, required: true, value: topics.input },
       { name: "output", inputType: "OutputTopic", description: `Predictions of ${input.model.name}, keyed by product`, required: true, value: topics.output },
@@ -164,27 +153,5 @@ export function planModelPromote(input: ModelPromoteInput): PromotePlan {
     const topicOutcomes = [...new Set([topics.input, topics.output, topics.dlq])].map((name) => ({ name, action: ensureTopic(d, { name }) }));
     return { deployment, version, topics: topicOutcomes };
   };
-  let outcome: DescriptorOutcome | undefined;
-  const plan = planDescriptorEdit(before ?? newDescriptor(), descriptorFile, (d) => {
-    outcome = edit(d);
-  });
-  const o = outcome!;
-  const changes: PromoteChange[] = [
-    ...files.map((f): PromoteChange => ({ kind: "file", path: f.path, action: f.action })),
-    { kind: "deployment", name: input.deployment, action: o.deployment, version: o.version },
-    ...o.topics.map((t): PromoteChange => ({ kind: "topic", ...t })),
-  ];
-  return {
-    deployment: input.deployment,
-    source,
-    appDir: input.appDir,
-    version: o.version,
-    files,
-    descriptorBefore: before,
-    descriptorAfter: plan.after,
-    changes,
-    noop: files.length === 0 && before !== null && plan.after === before,
-    extraction: x,
-    edit,
-  };
+  return assemblePlan({ deployment: input.deployment, appDir: input.appDir, source, files, before, descriptorFile, extraction: x, edit });
 }

@@ -319,13 +319,7 @@ export function planPromote(input: PromoteInput): PromotePlan {
 
   const wanted = appFiles(input, x, topics, source);
   const newApp = loadAppDescriptor(String(wanted.files.get("app.yaml")), "app.yaml").value;
-  const files: PlannedFile[] = [];
-  for (const [name, content] of wanted.files) {
-    const old = input.existingFiles[name];
-    if (same(old, content) || (old !== undefined && !wanted.regenerated.has(name))) continue;
-    files.push({ path: joinPosix(input.appDir, name), content, action: old === undefined ? "create" : "update", previous: old ?? null });
-  }
-  files.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+  const files = changedFiles(wanted, input.existingFiles, input.appDir);
   const codeChanged = files.length > 0;
 
   const variables: VariableSpec[] = [
@@ -343,10 +337,7 @@ export function planPromote(input: PromoteInput): PromotePlan {
   ];
   const edit = (doc: Document): DescriptorOutcome => {
     const now = currentDeployment(doc, input.deployment);
-    const fresh = input.newVersion ?? UNCOMMITTED;
-    // An unchanged app keeps its version, unless that names nothing yet and now something can be named.
-    const unnamed = now.version === undefined || (now.version === UNCOMMITTED && fresh !== UNCOMMITTED) || (input.retag === true && !isDeploymentTag(input.deployment, now.version));
-    const version = now.exists && !codeChanged && !unnamed ? now.version! : fresh;
+    const version = promotedVersion(now, input, codeChanged);
     const spec: DeploymentSpec = {
       name: input.deployment,
       application: input.appDir,
@@ -371,28 +362,61 @@ export function planPromote(input: PromoteInput): PromotePlan {
     return { deployment, version, topics: topicOutcomes };
   };
 
+  return assemblePlan({ deployment: input.deployment, appDir: input.appDir, source, files, before, descriptorFile, extraction: x, edit });
+}
+
+/** The version a promoted deployment gets: the new one when its code changed or it has none worth keeping. */
+export function promotedVersion(now: Current, input: Pick<PromoteInput, "deployment" | "newVersion" | "retag">, codeChanged: boolean): string {
+  const fresh = input.newVersion ?? UNCOMMITTED;
+  // An unchanged app keeps its version, unless that names nothing yet and now something can be named.
+  const unnamed = now.version === undefined || (now.version === UNCOMMITTED && fresh !== UNCOMMITTED) || (input.retag === true && !isDeploymentTag(input.deployment, now.version));
+  return now.exists && !codeChanged && !unnamed ? now.version! : fresh;
+}
+
+/** The files of `wanted` that a promote writes: new ones, and changed ones it regenerates. */
+export function changedFiles(wanted: { files: Map<string, string | Buffer>; regenerated: Set<string> }, existing: Readonly<Record<string, string | Buffer>>, appDir: string): PlannedFile[] {
+  const files: PlannedFile[] = [];
+  for (const [name, content] of wanted.files) {
+    const old = existing[name];
+    if (same(old, content) || (old !== undefined && !wanted.regenerated.has(name))) continue;
+    files.push({ path: joinPosix(appDir, name), content, action: old === undefined ? "create" : "update", previous: old ?? null });
+  }
+  return files.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+}
+
+/** A plan from its files and its quix.yaml edit (run once here on the text read, again at write time). */
+export function assemblePlan(p: {
+  deployment: string;
+  appDir: string;
+  source: string;
+  files: readonly PlannedFile[];
+  before: string | null;
+  descriptorFile: string;
+  extraction: Extraction;
+  edit: (doc: Document) => DescriptorOutcome;
+}): PromotePlan {
   let outcome: DescriptorOutcome | undefined;
-  const plan = planDescriptorEdit(before ?? newDescriptor(), descriptorFile, (doc) => {
-    outcome = edit(doc);
+  const plan = planDescriptorEdit(p.before ?? newDescriptor(), p.descriptorFile, (doc) => {
+    outcome = p.edit(doc);
   });
   const o = outcome!;
   const changes: PromoteChange[] = [
-    ...files.map((f): PromoteChange => ({ kind: "file", path: f.path, action: f.action })),
-    { kind: "deployment", name: input.deployment, action: o.deployment, version: o.version },
+    ...p.files.map((f): PromoteChange => ({ kind: "file", path: f.path, action: f.action })),
+    { kind: "deployment", name: p.deployment, action: o.deployment, version: o.version },
     ...o.topics.map((t): PromoteChange => ({ kind: "topic", ...t })),
   ];
   return {
-    deployment: input.deployment,
-    source,
-    appDir: input.appDir,
+    deployment: p.deployment,
+    source: p.source,
+    appDir: p.appDir,
     version: o.version,
-    files,
-    descriptorBefore: before,
+    files: p.files,
+    descriptorBefore: p.before,
     descriptorAfter: plan.after,
     changes,
-    noop: files.length === 0 && before !== null && plan.after === before,
-    extraction: x,
-    edit,
+    noop: p.files.length === 0 && p.before !== null && plan.after === p.before,
+    extraction: p.extraction,
+    edit: p.edit,
   };
 }
 
