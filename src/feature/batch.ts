@@ -1,20 +1,20 @@
 import { TickColumnsBuilder } from "../tick/columns.js";
 import { frameToTickResults, isDataFrame } from "../tick/frame.js";
-import { readTickBatches, readTickColumns } from "../tick/read.js";
+import { readTickBatches, scanTickFields } from "../tick/read.js";
 import { InputError } from "../errors/index.js";
 import type { Rejection, Tick, TickResult } from "../tick/types.js";
 import { partitionOf } from "../util/murmur2.js";
 import { isTick, toTick } from "../tick/validate.js";
 import { compareKeys } from "../window/engine.js";
 import type { Engine } from "../window/keyed.js";
-import { ohlcvTumblingColumns } from "./fast.js";
+import { OhlcvTumblingFold, ohlcvTumblingColumns } from "./fast.js";
 import type { BatchInput, BatchOptions, BatchResult, Feature, WindowRecord } from "./types.js";
 
 const KEEP_REJECTIONS = 100;
 
 /**
  * Run a feature over a whole input and return its windows sorted by (key, start). Input order is arrival order,
- * so late ticks are dropped exactly as the stream step would drop them. `fastOhlcv` allows the columnar path.
+ * so late ticks are dropped exactly as the stream step would drop them. `fastOhlcv` allows the columnar path (late ticks reported to `onLate` there too).
  */
 export async function runBatch<R extends Record<string, unknown>>(
   feature: Feature<R>,
@@ -22,7 +22,7 @@ export async function runBatch<R extends Record<string, unknown>>(
   opts: BatchOptions = {},
   fastOhlcv = false,
 ): Promise<BatchResult<R>> {
-  const fast = fastOhlcv && !opts.onLate;
+  const fast = fastOhlcv;
   if (feature.input) {
     // Over another feature: its batch records (each key's in start order, as its step writes them) are the input.
     const up = await feature.input.batchRecords(input, { ...opts, onLate: undefined });
@@ -32,8 +32,18 @@ export async function runBatch<R extends Record<string, unknown>>(
   }
   if (typeof input === "string") {
     if (fast) {
-      const read = await readTickColumns(input, { ...opts.read, onProgress: opts.onProgress, onReject: opts.onReject, keepRejections: KEEP_REJECTIONS });
-      const { records, late } = ohlcvTumblingColumns(read.columns, feature.window);
+      // Folded as the file is read: only the bars are held, whatever the file's size.
+      const fold = new OhlcvTumblingFold(feature.window);
+      const onLate = opts.onLate;
+      const read = await scanTickFields(
+        input,
+        (productId, time, price, size) => {
+          const k = fold.keyId(productId);
+          if (!fold.add(k, time, price, size) && onLate) onLate({ product_id: productId, price, last_size: size, time }, { key: productId, watermark: fold.watermark(k) });
+        },
+        { ...opts.read, onProgress: opts.onProgress, onReject: opts.onReject, keepRejections: KEEP_REJECTIONS },
+      );
+      const { records, late } = fold.result();
       return { records: records as unknown as WindowRecord<R>[], ticks: read.ticks, rejected: read.rejected, rejections: read.rejections, late };
     }
     return runEngine(feature, readTickBatches(input, { ...opts.read, onProgress: opts.onProgress }), opts);
@@ -42,7 +52,7 @@ export async function runBatch<R extends Record<string, unknown>>(
   if (Array.isArray(input) && fast && input.every(isTick)) {
     const b = new TickColumnsBuilder(input.length);
     for (const t of input) b.pushTick(t);
-    const { records, late } = ohlcvTumblingColumns(b.build(), feature.window);
+    const { records, late } = ohlcvTumblingColumns(b.build(), feature.window, opts.onLate);
     return { records: records as unknown as WindowRecord<R>[], ticks: input.length, rejected: 0, rejections: [], late };
   }
   return runEngine(feature, checked(input as Iterable<unknown> | AsyncIterable<unknown>), opts);

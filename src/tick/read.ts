@@ -317,13 +317,30 @@ export async function readTickColumns(
   path: string,
   opts: ReadOptions & { onReject?(r: Rejection): void; keepRejections?: number } = {},
 ): Promise<ReadSummary & { columns: TickColumns }> {
-  const keep = opts.keepRejections ?? 100;
   const b = new TickColumnsBuilder(1 << 16);
+  const summary = await scanTickFields(path, (productId, time, price, size) => b.push(productId, time, price, size), opts);
+  return { ...summary, columns: b.build() };
+}
+
+/**
+ * Every valid tick of a file as its four fields, in file order, streamed (a file is never held whole); rejections
+ * are counted and kept. JSON Lines go through the byte scanner first; any line it cannot vouch for takes the
+ * ordinary path. The batch fast path folds the ticks as they come (feature/fast.ts).
+ */
+export async function scanTickFields(
+  path: string,
+  onTick: (productId: string, time: number, price: number, size: number) => void,
+  opts: ReadOptions & { onReject?(r: Rejection): void; keepRejections?: number } = {},
+): Promise<ReadSummary> {
+  const keep = opts.keepRejections ?? 100;
   const rejections: Rejection[] = [];
   let rejected = 0;
+  let ticks = 0;
   const take = (r: TickResult) => {
-    if (r.ok) b.pushTick(r.tick);
-    else {
+    if (r.ok) {
+      ticks++;
+      onTick(r.tick.product_id, r.tick.time, r.tick.price, r.tick.last_size);
+    } else {
       rejected++;
       if (rejections.length < keep) rejections.push(r.rejection);
       opts.onReject?.(r.rejection);
@@ -335,12 +352,14 @@ export async function readTickColumns(
     for await (const batch of readLines(path, total, opts.onProgress)) {
       const { buf, starts, ends, numbers } = batch;
       for (let i = 0; i < starts.length; i++) {
-        if (scanner.scan(buf, starts[i]!, ends[i]!)) b.push(scanner.productId, scanner.time, scanner.price, scanner.size);
-        else take(parseTickLine(lineText(batch, i), numbers[i]));
+        if (scanner.scan(buf, starts[i]!, ends[i]!)) {
+          ticks++;
+          onTick(scanner.productId, scanner.time, scanner.price, scanner.size);
+        } else take(parseTickLine(lineText(batch, i), numbers[i]));
       }
     }
   } else {
     for await (const batch of readTickBatches(path, opts)) for (const r of batch) take(r);
   }
-  return { columns: b.build(), ticks: b.length, rejected, rejections };
+  return { ticks, rejected, rejections };
 }
