@@ -1,4 +1,6 @@
-import { Kafka, type KafkaConfig, logLevel } from "kafkajs";
+import { isIP, connect as netConnect } from "node:net";
+import { connect as tlsConnect } from "node:tls";
+import { type ISocketFactory, Kafka, type KafkaConfig, logLevel } from "kafkajs";
 import type { Log } from "../infra/process.js";
 import { clientConfig, explainConnectError, type KafkaTarget } from "./connection.js";
 
@@ -11,6 +13,19 @@ export interface ClientOptions {
 }
 
 const levelNames: Record<number, string> = { [logLevel.ERROR]: "error", [logLevel.WARN]: "warn", [logLevel.INFO]: "info", [logLevel.DEBUG]: "debug" };
+
+/**
+ * kafkajs' own socket factory (network/socketFactory.js) with Nagle's algorithm off, as the Java client and
+ * librdkafka have it (and as our fast producer's sockets do): a small request written while the connection still
+ * waits for the peer's ACK of earlier bytes was held until that delayed ACK came, tens of milliseconds on loopback,
+ * which a window's output paid now and then (#18, the tail latency).
+ */
+const socketFactory: ISocketFactory = ({ host, port, ssl, onConnect }) => {
+  const socket = ssl ? tlsConnect({ host, port, ...(isIP(host) ? {} : { servername: host }), ...ssl }, onConnect) : netConnect({ host, port }, onConnect);
+  socket.setKeepAlive(true, 60_000);
+  socket.setNoDelay(true);
+  return socket;
+};
 
 /**
  * The kafkajs client (only code under src/kafka/ holds one) with quiet logging and retries suited to a local broker (short first backoff, ~30 s total).
@@ -26,6 +41,7 @@ export function kafkaClient(target: KafkaTarget, opts: ClientOptions = {}): Kafk
     retry: { initialRetryTime: 100, maxRetryTime: 5_000, retries: 8 },
     logLevel: log ? logLevel.WARN : logLevel.NOTHING,
     logCreator: () => (entry) => log?.(`kafkajs ${levelNames[entry.level] ?? entry.level}: ${entry.log.message} (${entry.namespace})`),
+    socketFactory,
     ...opts.config,
   });
 }

@@ -7,28 +7,37 @@ import { message, type PartState } from "./state.js";
 
 /** How long a checkpoint with nothing to publish (only the position and the engine's state) may wait for the next. */
 const QUIET_HOLD_MS = 200;
+/** Checkpoints of a partition past their Redis write and not yet landed, at most (back-pressure on processing). */
+const MAX_AHEAD = 2;
 
 /**
  * At-least-once checkpoints: Redis, then the outputs, then (once they are acknowledged) the changelog record, then
  * the offset commit, with idempotent producers (acks=all). The changelog record goes through a producer of its own,
  * alone: in one request with the outputs, a partition that failed (or, with several brokers, a request still being
  * retried) could leave the checkpoint written and an output not, and a restore would skip it. Each checkpoint is
- * written in the background while the next messages are processed, one in flight per partition, in order.
+ * written in the background while the next messages are processed, in order.
  *
- * Latency (#18): checkpoints taken while one is in flight wait as one (`mergePending`), so a window closed behind
- * a slow write waits for that one write, not for a queue of them; the partitions' sends to each producer share a
- * request (`CoalescingSender`); and the offset commit follows the changelog record without holding up the next
- * checkpoint (it only tells lag tools how far the step got: a restore reads the changelog). A checkpoint with
- * nothing to publish waits up to QUIET_HOLD_MS for the next one, which it joins: a window's checkpoint then rarely
- * finds one of those in flight ahead of it (a step that crashes redoes at most that much more input).
+ * Latency (#18): the three writes are a pipeline per partition. Each stage keeps the checkpoints' order (a
+ * checkpoint's Redis write after the one before's, its outputs after its own Redis write and the one before's
+ * outputs, its changelog record after its own outputs and the one before's record), so a window no longer waits
+ * for the whole of the previous checkpoint, only for the stage ahead of it; at most MAX_AHEAD checkpoints are past
+ * their Redis write and not yet landed. A window's latency ends when Kafka acknowledges its output (readable from
+ * then on). Checkpoints taken while one waits to start join it (`mergePending`); the partitions' sends to each
+ * producer share a request (`CoalescingSender`); the offset commit follows the changelog record without holding up
+ * the next checkpoint (it only tells lag tools how far the step got: a restore reads the changelog). A checkpoint
+ * with nothing to publish waits up to QUIET_HOLD_MS for the next one, which it joins. A failed stage fails the
+ * checkpoints after it (EarlierCheckpointFailed) and resets the partition: outputs already sent by later ones are
+ * sent again after the restore (at least once).
  */
 export class AtLeastOnceWriter implements CheckpointWriter {
   private producer?: Producer;
   private changelogProducer?: Producer;
   private outputs?: CoalescingSender;
   private changelog?: CoalescingSender;
-  /** Per partition: the checkpoint waiting for the one in flight, which the next ones join. */
-  private readonly open = new WeakMap<PartState, { pend: Pending; batch: GroupBatch; prior: Promise<void>; go: () => void }>();
+  /** Per partition: the checkpoint waiting to start, which the next ones join. */
+  private readonly open = new WeakMap<PartState, { pend: Pending; batch: GroupBatch; started: Promise<void>; go: () => void }>();
+  /** Per partition: the last checkpoint's stages (its Redis write and its outputs) and the landings not yet done. */
+  private readonly stages = new WeakMap<PartState, { stored: Promise<void>; sent: Promise<void>; landing: Promise<void>[] }>();
   /** Per partition: the offset commits (one at a time, the newest position waiting). */
   private readonly commits = new WeakMap<PartState, { next?: { position: number; batch: GroupBatch }; busy: boolean; done: Promise<void> }>();
 
@@ -40,7 +49,8 @@ export class AtLeastOnceWriter implements CheckpointWriter {
   async start(): Promise<void> {
     const { o } = this.parts.ctx;
     const opts = { clientId: o.clientId, log: kafkaLog(o.log) };
-    [this.producer, this.changelogProducer] = await Promise.all([openProducer(o.kafka, opts), openProducer(o.kafka, opts)]);
+    const outputs = [o.topics.output, o.topics.dlq, o.topics.late];
+    [this.producer, this.changelogProducer] = await Promise.all([openProducer(o.kafka, { ...opts, warm: outputs }), openProducer(o.kafka, { ...opts, warm: [o.changelog] })]);
     this.outputs = new CoalescingSender(this.producer);
     this.changelog = new CoalescingSender(this.changelogProducer);
   }
@@ -65,12 +75,16 @@ export class AtLeastOnceWriter implements CheckpointWriter {
         return;
       }
       waiting.go();
-      await waiting.prior;
+      await waiting.started.catch(() => undefined);
     }
+    const done = Promise.resolve();
+    const prev = this.stages.get(st) ?? { stored: done, sent: done, landing: [] };
     const prior = st.writing;
     let go!: () => void;
     const gate = new Promise<void>((resolve) => (go = resolve));
-    const entry = { pend, batch, prior, go };
+    let begin!: () => void;
+    const started = new Promise<void>((resolve) => (begin = resolve));
+    const entry = { pend, batch, started, go };
     this.open.set(st, entry);
     st.taken = pend.position;
     if (quiet) {
@@ -78,28 +92,44 @@ export class AtLeastOnceWriter implements CheckpointWriter {
       const timer = setTimeout(go, QUIET_HOLD_MS);
       void gate.then(() => clearTimeout(timer));
     } else go();
-    const write = prior.then(
-      async () => {
+    // A failure of this checkpoint's own stage resets the partition once; the ones after it fail with the cause.
+    let reported = false;
+    const own = (e: unknown): never => {
+      if (e instanceof EarlierCheckpointFailed) throw e;
+      if (!reported) {
+        reported = true;
+        this.failed(st, p, e);
+      }
+      throw new EarlierCheckpointFailed(`partition ${p}: the previous checkpoint failed: ${message(e)}`, { cause: e });
+    };
+    const ahead = prev.landing.length >= MAX_AHEAD ? prev.landing[prev.landing.length - MAX_AHEAD]! : done;
+    const stored = prev.stored
+      .then(async () => {
         await gate;
+        await ahead.catch(() => undefined);
+      })
+      .finally(() => {
         if (this.open.get(st) === entry) this.open.delete(st);
-        return this.land(st, p, entry.pend, entry.batch).catch((e) => {
-          this.failed(st, p, e);
-          throw new EarlierCheckpointFailed(`partition ${p}: the previous checkpoint failed: ${message(e)}`, { cause: e });
-        });
-      },
-      (e) => {
-        go();
-        if (this.open.get(st) === entry) this.open.delete(st);
-        throw e;
-      },
-    );
-    this.parts.ctx.track(write);
-    st.writing = write;
+        begin();
+      })
+      .then(() => this.parts.store(entry.pend, entry.batch).catch(own));
+    const sent = Promise.all([stored, prev.sent]).then(async () => {
+      await this.outputs!.send(entry.pend.messages).catch(own);
+      this.parts.delivered(entry.pend);
+    });
+    const landed = Promise.all([sent, prior]).then(() => this.land(st, p, entry.pend, entry.batch).catch(own));
+    const landing = [...prev.landing, landed].slice(-MAX_AHEAD);
+    this.stages.set(st, { stored, sent, landing });
+    const forget = () => {
+      const s = this.stages.get(st);
+      if (s) s.landing = s.landing.filter((l) => l !== landed);
+    };
+    landed.then(forget, forget);
+    this.parts.ctx.track(landed);
+    st.writing = landed;
   }
 
   private async land(st: PartState, p: number, pend: Pending, batch: GroupBatch): Promise<void> {
-    await this.parts.store(pend, batch);
-    await this.outputs!.send(pend.messages);
     await this.changelog!.send([this.parts.record(p, pend)]);
     // The outputs are readable from here on: count them before the commit so the metrics do not trail them.
     this.parts.account(p, pend);

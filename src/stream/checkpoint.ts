@@ -64,7 +64,13 @@ export class CheckpointParts {
     if (this.sink) await this.sink.flush(pend.windows, () => batch.heartbeat(), pend.updates, pend.watermarks);
   }
 
-  /** Count a checkpoint whose outputs are readable now. */
+  /** A checkpoint's outputs are acknowledged (readable): its windows' latency ends here. */
+  delivered(pend: Pending): void {
+    const now = Date.now();
+    for (const t of pend.triggers) this.latency.add(Math.max(0, now - t));
+  }
+
+  /** Count a checkpoint whose outputs are readable and whose changelog record has landed. */
   account(p: number, pend: Pending): void {
     const { m, o, layout } = this.ctx;
     const c = pend.counts;
@@ -76,7 +82,6 @@ export class CheckpointParts {
     for (const w of pend.windows) if (w.end > (m.lastWindowEnd ?? Number.NEGATIVE_INFINITY)) m.lastWindowEnd = w.end;
     m.checkpoints++;
     const now = Date.now();
-    for (const t of pend.triggers) this.latency.add(Math.max(0, now - t));
     if (c.eof > 0) {
       if (!m.eofPartitions.includes(p)) m.eofPartitions = [...m.eofPartitions, p].sort((a, b) => a - b);
       o.log(`partition ${p}: end of input at offset ${pend.position - 1}; open windows flushed, ${layout.outputPartitions} output partitions marked`);

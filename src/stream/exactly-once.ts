@@ -41,6 +41,7 @@ export class ExactlyOnceWriter implements CheckpointWriter {
     if (!pr) throw new ServiceError(`partition ${p} was reassigned before its checkpoint was written; the new owner redoes it`, { retriable: true });
     const producer = await pr;
     await producer.commit([...pend.messages, this.parts.record(p, pend)], { group: ctx.o.group, topic: ctx.o.topics.input, partition: p, offset: pend.position });
+    this.parts.delivered(pend);
     this.parts.account(p, pend);
     st.taken = st.committed = pend.position;
   }

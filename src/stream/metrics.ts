@@ -112,20 +112,33 @@ export function initialMetrics(id: MetricsIdentity, now: number = Date.now()): S
 /** A fixed-size ring of recent latencies with percentiles. */
 export class Reservoir {
   private readonly buf: number[] = [];
+  /** When each sample was added (ms), for percentiles over the recent ones. */
+  private readonly at: number[] = [];
   private next = 0;
   constructor(private readonly size = 2048) {}
 
-  add(v: number): void {
-    if (this.buf.length < this.size) this.buf.push(v);
-    else this.buf[this.next] = v;
+  add(v: number, now = Date.now()): void {
+    if (this.buf.length < this.size) {
+      this.buf.push(v);
+      this.at.push(now);
+    } else {
+      this.buf[this.next] = v;
+      this.at[this.next] = now;
+    }
     this.next = (this.next + 1) % this.size;
   }
 
-  /** Nearest-rank percentile (0 < q <= 1) of what is held, or null when empty. */
-  percentile(q: number): number | null {
-    if (this.buf.length === 0) return null;
-    const s = [...this.buf].sort((a, b) => a - b);
+  /** Nearest-rank percentile (0 < q <= 1) of what is held (added at or after `since`, when given), or null when empty. */
+  percentile(q: number, since?: number): number | null {
+    const held = since === undefined ? this.buf : this.buf.filter((_, i) => this.at[i]! >= since);
+    if (held.length === 0) return null;
+    const s = [...held].sort((a, b) => a - b);
     return s[Math.min(s.length - 1, Math.max(0, Math.ceil(q * s.length) - 1))]!;
+  }
+
+  /** How many samples are held (added at or after `since`, when given). */
+  countSince(since?: number): number {
+    return since === undefined ? this.buf.length : this.at.filter((t) => t >= since).length;
   }
 
   get count(): number {

@@ -21,7 +21,8 @@ export type { Processing, StepOptions } from "./options.js";
 export interface StepHandle {
   /** Stop fetching, checkpoint and commit what was processed, leave the group, disconnect. */
   stop(): Promise<void>;
-  metrics(): StepMetrics;
+  /** The step's metrics; `latencySince` (ms): the latency percentiles over the windows delivered since then only. */
+  metrics(opts?: { latencySince?: number }): StepMetrics;
   /**
    * Resolves once every partition of the step's first assignment is restored from the changelog (at once when it
    * was assigned none), i.e. when processing can start; rejects if the step stops or fails before that.
@@ -152,7 +153,7 @@ class Step {
   }
 
   handle(): StepHandle {
-    return { stop: () => this.stop(), metrics: () => this.snapshot(), ready: this.ready.promise, done: this.done.promise };
+    return { stop: () => this.stop(), metrics: (opts) => this.snapshot(opts?.latencySince), ready: this.ready.promise, done: this.done.promise };
   }
 
   async start(): Promise<void> {
@@ -237,7 +238,7 @@ class Step {
     }
   }
 
-  private snapshot(): StepMetrics {
+  private snapshot(latencySince?: number): StepMetrics {
     const { ctx } = this;
     let open = 0;
     let lag = 0;
@@ -258,7 +259,7 @@ class Step {
       lag,
       lagByPartition: byPartition,
       windowsOpen: open,
-      latencyMs: { p50: this.latency.percentile(0.5), p99: this.latency.percentile(0.99), samples: this.latency.count },
+      latencyMs: { p50: this.latency.percentile(0.5, latencySince), p99: this.latency.percentile(0.99, latencySince), samples: this.latency.countSince(latencySince) },
       partitions: [...ctx.assigned],
       redis: this.sink ? (redisUp ? "up" : "down") : "none",
       redisDown: Boolean(this.sink) && !redisUp,

@@ -8,7 +8,7 @@ const plainTargets = new WeakMap<Producer, { target: KafkaTarget; opts: ClientOp
  * `openProducer` (producer.ts, kafkajs) that also remembers a plain connection's target, so code handed the
  * producer (replay's `produceFile`) can open a fast producer on the same broker (`fastProducerTarget`).
  */
-export async function openProducer(target: KafkaTarget, opts: ClientOptions = {}): Promise<Producer> {
+export async function openProducer(target: KafkaTarget, opts: ClientOptions & { warm?: readonly string[] } = {}): Promise<Producer> {
   const p = await openKafkajsProducer(target, opts);
   const c = connectionOf(target);
   if (!c.ssl && !c.sasl) plainTargets.set(p, { target, opts });
