@@ -2,15 +2,16 @@
  * The latency bench's load, each in a thread of its own so neither shares an event loop with the step's consumer
  * (at 50k ticks/s, encoding the ticks and decoding them for the raw consumer took most of one core, and whatever
  * shared the thread with them measured the queue behind them):
- *  - "produce": ticks at a fixed rate for a while, event time = wall time, keyed by product; posts `{ sent }`.
- *    Above 25k ticks/s the rate is shared by several such threads (one kafkajs producer, one request in flight,
- *    made about 27k ticks/s on the 2-core bench host), each with its own products.
+ *  - "produce": ticks at a fixed rate for a while, event time = wall time, keyed by product, through the fast
+ *    producer; posts `{ sent }`. (With kafkajs, one request in flight, a thread made about 27k ticks/s on the
+ *    2-core bench host, late and in bursts, and two of them took most of a core from the step.)
  *  - "consume": the raw kafkajs consumer, the baseline (Kafka timestamp → delivered); posts `{ joined }`, then
- *    `{ delivered }` every 50 ms, and `{ p50, p99, delivered }` when sent "stop".
+ *    `{ delivered }` every 50 ms, and `{ p50, p99, delivered }` when sent "stop" (over the messages delivered since
+ *    it was sent "measure", the end of the warm-up, when it was).
  */
 import { parentPort, Worker, workerData } from "node:worker_threads";
-import { Partitioners, type Producer } from "kafkajs";
 import { kafkaClient } from "../src/kafka/client.js";
+import { type FastProducer, openFastProducer } from "../src/kafka/fast-producer.js";
 import { Reservoir } from "../src/stream/metrics.js";
 
 export interface LoadData {
@@ -59,43 +60,51 @@ export function nextMessage<T>(w: Worker, key: string): Promise<T> {
   });
 }
 
-/** Produce ticks at `rate` per second for `seconds`, stamped with the wall clock, over `products` keys. */
-async function paced(producer: Producer, topic: string, rate: number, seconds: number, products: number, share: { of: number; index: number }): Promise<number> {
+/**
+ * Produce ticks at `rate` per second for `seconds`, stamped with the wall clock, over `products` keys, through the
+ * fast producer (src/kafka/fast-producer.ts): it needs a fraction of kafkajs' CPU per tick and never waits for an
+ * acknowledgement before the next slice, so the load neither starves the step of the 2 cores nor arrives in bursts.
+ */
+async function paced(producer: FastProducer, rate: number, seconds: number, products: number, share: { of: number; index: number }): Promise<number> {
   // This thread's products: every `of`-th, so each product's ticks keep one producer's order.
   const mine = Array.from({ length: products }, (_, p) => `P${p}-USD`).filter((_, p) => p % share.of === share.index);
+  const keys = mine.map((m) => Buffer.from(m));
+  const partitions = keys.map((k) => producer.partitionOf(k));
   const start = Date.now();
   let sent = 0;
   let price = 100;
   for (;;) {
     const elapsed = Date.now() - start;
-    if (elapsed >= seconds * 1000) return sent;
-    const due = Math.floor((elapsed * rate) / 1000);
-    const messages: { key: string; value: string }[] = [];
-    // A producer behind its schedule catches up in slices a broker takes (1 MB per partition's batch).
-    for (const end = Math.min(due, sent + 8_000); sent < end; sent++) {
-      const product = mine[sent % mine.length]!;
-      price = Math.max(1, price * (1 + (Math.random() - 0.5) * 0.002));
-      const tick = { type: "ticker", product_id: product, price: price.toFixed(2), last_size: "0.5", time: new Date().toISOString() };
-      messages.push({ key: product, value: JSON.stringify(tick) });
+    if (elapsed >= seconds * 1000) {
+      await producer.drain();
+      return sent;
     }
-    if (messages.length) await producer.send({ topic, acks: -1, messages });
+    const due = Math.floor((elapsed * rate) / 1000);
+    for (; sent < due; sent++) {
+      const i = sent % mine.length;
+      price = Math.max(1, price * (1 + (Math.random() - 0.5) * 0.002));
+      const now = Date.now();
+      const value = Buffer.from(JSON.stringify({ type: "ticker", product_id: mine[i], price: price.toFixed(2), last_size: "0.5", time: new Date(now).toISOString() }));
+      producer.append(partitions[i]!, now, keys[i]!, value, 0, value.length, []);
+    }
+    producer.flush();
+    await producer.room();
     // Pacing, not waiting for a condition: the next slice of ticks is due in 10 ms.
     await new Promise((r) => setTimeout(r, 10));
   }
 }
 
 async function produce(d: LoadData): Promise<void> {
-  const producer = kafkaClient(d.brokers, { clientId: "quixlab-bench-load" }).producer({ createPartitioner: Partitioners.DefaultPartitioner, idempotent: true, maxInFlightRequests: 1 });
-  await producer.connect();
+  const producer = await openFastProducer(d.brokers, d.topic, { clientId: "quixlab-bench-load" });
   try {
-    parentPort!.postMessage({ sent: await paced(producer, d.topic, d.rate!, d.seconds!, d.products!, d.share ?? { of: 1, index: 0 }) });
+    parentPort!.postMessage({ sent: await paced(producer, d.rate!, d.seconds!, d.products!, d.share ?? { of: 1, index: 0 }) });
   } finally {
-    await producer.disconnect().catch(() => undefined);
+    producer.close();
   }
 }
 
 async function consume(d: LoadData): Promise<void> {
-  const transport = new Reservoir(1 << 20);
+  let transport = new Reservoir(1 << 20);
   let delivered = 0;
   const consumer = kafkaClient(d.brokers, { clientId: "quixlab-bench-load" }).consumer({ groupId: d.groupId!, maxWaitTimeInMs: 500, maxBytesPerPartition: 8 << 20 });
   await consumer.connect();
@@ -110,7 +119,12 @@ async function consume(d: LoadData): Promise<void> {
   });
   parentPort!.postMessage({ joined: true });
   const timer = setInterval(() => parentPort!.postMessage({ delivered }), 50);
-  parentPort!.once("message", async () => {
+  parentPort!.on("message", async (cmd: unknown) => {
+    // "measure": the warm-up is over, what was delivered before it does not count (as for the step's latency).
+    if (cmd === "measure") {
+      transport = new Reservoir(1 << 20);
+      return;
+    }
     clearInterval(timer);
     parentPort!.postMessage({ p50: transport.percentile(0.5), p99: transport.percentile(0.99), delivered });
     await consumer.disconnect().catch(() => undefined);
