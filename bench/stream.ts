@@ -370,7 +370,7 @@ async function latencyAt(s: Services, rate: number): Promise<Row[]> {
   ]);
   // The baseline: how long Kafka alone takes from a message's timestamp to delivery, measured alongside the step.
   // It and the producer run in threads of their own, so neither shares an event loop with the step's consumer.
-  const raw = loadThread({ role: "consume", brokers: s.brokers, topic: input, groupId: uniqueName("bench-raw-latency"), partitions: PARTITIONS });
+  const raw = loadThread({ role: "consume", brokers: s.brokers, topic: input, groupId: uniqueName("bench-raw-latency"), partitions: PARTITIONS, rate, seconds: warmup + seconds });
   let delivered = 0;
   raw.on("message", (m: { delivered?: number }) => {
     if (m.delivered !== undefined) delivered = m.delivered;

@@ -13,7 +13,11 @@ export type { Aggregator, WindowRecord, WindowSpec } from "../window/types.js";
 export type BatchInput = string | Iterable<unknown> | AsyncIterable<unknown> | DataFrame | readonly Tick[];
 
 export interface BatchOptions {
-  /** A tick that fell into an already-final window (counted, never merged). */
+  /**
+   * A tick that fell into an already-final window (counted, never merged). From a file with the built-in OHLCV's
+   * fast path the tick carries the four fields windows use (product_id, price, last_size, time), not side,
+   * trade_id or sequence.
+   */
   onLate?(tick: Tick, info: { key: string; watermark: number }): void;
   onReject?(r: Rejection): void;
   /** File inputs only: bytes read so far / file size. */

@@ -86,15 +86,16 @@ async function sendAll(p: Pick<KafkaProducer, "sendBatch">, messages: readonly O
  * and the producer underneath is replaced by one with a new id, so the redo can succeed.
  */
 export async function openProducer(target: KafkaTarget, opts: ClientOptions & { warm?: readonly string[] } = {}): Promise<Producer> {
-  const make = async () => {
+  const make = async (first: boolean) => {
     const p = kafkaClient(target, opts).producer({ ...IDEMPOTENT });
     await p.connect().catch((e: unknown) => {
       throw explainConnectError(e, target);
     });
-    if (opts.warm?.length) await warm(p, opts.warm);
+    // Only the first: a replacement (mid-outage) is made for a redo that fetches what it needs itself.
+    if (first && opts.warm?.length) await warm(p, opts.warm);
     return p;
   };
-  let producer = await make();
+  let producer = await make(true);
   let replacing: Promise<unknown> | undefined;
   return {
     async send(messages) {
@@ -103,7 +104,7 @@ export async function openProducer(target: KafkaTarget, opts: ClientOptions & { 
         await sendAll(used, messages);
       } catch (e) {
         if (needsNewProducerId(e) && used === producer && !replacing) {
-          replacing = make().then(
+          replacing = make(false).then(
             (fresh) => {
               producer = fresh;
               void used.disconnect().catch(() => undefined);

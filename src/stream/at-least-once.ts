@@ -38,6 +38,8 @@ export class AtLeastOnceWriter implements CheckpointWriter {
   private readonly open = new WeakMap<PartState, { pend: Pending; batch: GroupBatch; started: Promise<void>; go: () => void }>();
   /** Per partition: the last checkpoint's stages (its Redis write and its outputs) and the landings not yet done. */
   private readonly stages = new WeakMap<PartState, { stored: Promise<void>; sent: Promise<void>; landing: Promise<void>[] }>();
+  /** Partition states a checkpoint failed for: their later stages do nothing (the partition was reset and rewound). */
+  private readonly broken = new WeakSet<PartState>();
   /** Per partition: the offset commits (one at a time, the newest position waiting). */
   private readonly commits = new WeakMap<PartState, { next?: { position: number; batch: GroupBatch }; busy: boolean; done: Promise<void> }>();
 
@@ -49,7 +51,7 @@ export class AtLeastOnceWriter implements CheckpointWriter {
   async start(): Promise<void> {
     const { o } = this.parts.ctx;
     const opts = { clientId: o.clientId, log: kafkaLog(o.log) };
-    const outputs = [o.topics.output, o.topics.dlq, o.topics.late];
+    const outputs = [o.topics.output, o.topics.dlq, o.topics.late, ...(o.topics.updates ? [o.topics.updates] : [])];
     [this.producer, this.changelogProducer] = await Promise.all([openProducer(o.kafka, { ...opts, warm: outputs }), openProducer(o.kafka, { ...opts, warm: [o.changelog] })]);
     this.outputs = new CoalescingSender(this.producer);
     this.changelog = new CoalescingSender(this.changelogProducer);
@@ -98,9 +100,15 @@ export class AtLeastOnceWriter implements CheckpointWriter {
       if (e instanceof EarlierCheckpointFailed) throw e;
       if (!reported) {
         reported = true;
+        this.broken.add(st);
         this.failed(st, p, e);
       }
       throw new EarlierCheckpointFailed(`partition ${p}: the previous checkpoint failed: ${message(e)}`, { cause: e });
+    };
+    // A stage of a state reset meanwhile (an earlier checkpoint failed while this one waited) does nothing: the
+    // restored state redoes it, and an old output sent after the new state's would break their order.
+    const live = () => {
+      if (this.broken.has(st)) throw new EarlierCheckpointFailed(`partition ${p}: an earlier checkpoint failed; this one is redone after the restore`);
     };
     const ahead = prev.landing.length >= MAX_AHEAD ? prev.landing[prev.landing.length - MAX_AHEAD]! : done;
     const stored = prev.stored
@@ -112,12 +120,19 @@ export class AtLeastOnceWriter implements CheckpointWriter {
         if (this.open.get(st) === entry) this.open.delete(st);
         begin();
       })
-      .then(() => this.parts.store(entry.pend, entry.batch).catch(own));
+      .then(() => {
+        live();
+        return this.parts.store(entry.pend, entry.batch).catch(own);
+      });
     const sent = Promise.all([stored, prev.sent]).then(async () => {
+      live();
       await this.outputs!.send(entry.pend.messages).catch(own);
       this.parts.delivered(entry.pend);
     });
-    const landed = Promise.all([sent, prior]).then(() => this.land(st, p, entry.pend, entry.batch).catch(own));
+    const landed = Promise.all([sent, prior]).then(() => {
+      live();
+      return this.land(st, p, entry.pend, entry.batch).catch(own);
+    });
     const landing = [...prev.landing, landed].slice(-MAX_AHEAD);
     this.stages.set(st, { stored, sent, landing });
     const forget = () => {
@@ -125,7 +140,8 @@ export class AtLeastOnceWriter implements CheckpointWriter {
       if (s) s.landing = s.landing.filter((l) => l !== landed);
     };
     landed.then(forget, forget);
-    this.parts.ctx.track(landed);
+    // Every stage is waited for on stop and on a rebalance (a rejected `landed` does not wait for its own stages).
+    for (const stage of [stored, sent, landed]) this.parts.ctx.track(stage);
     st.writing = landed;
   }
 
@@ -165,7 +181,8 @@ export class AtLeastOnceWriter implements CheckpointWriter {
 
   async settled(st: PartState): Promise<void> {
     this.open.get(st)?.go();
-    await st.writing.catch(() => undefined);
+    const s = this.stages.get(st);
+    await Promise.all([st.writing, s?.stored, s?.sent].map((w) => w?.catch(() => undefined)));
     await this.commits.get(st)?.done;
   }
 

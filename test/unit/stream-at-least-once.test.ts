@@ -135,6 +135,28 @@ describe("at-least-once checkpoints as a pipeline (#18)", () => {
     assert.equal(st.committed, -1);
   });
 
+  test("a later checkpoint whose Redis write was under way when an earlier one failed sends nothing after the reset", async () => {
+    const h = harness();
+    const st = newPartState();
+    await h.write(st, pend(10, "A"));
+    h.release("store A");
+    await tick();
+    h.release("outputs A");
+    await tick();
+    await h.write(st, pend(20, "B"));
+    await tick();
+    assert.ok(h.log.includes("store B") && h.log.includes("changelog A"), h.log.join(", "));
+    h.fail("changelog A", new Error("changelog partition offline"));
+    await tick();
+    assert.deepEqual(h.failed, [0]);
+    // B's Redis write ends after the reset: the restored state redoes B; the old one must not send it.
+    h.release("store B");
+    await assert.rejects(st.writing, EarlierCheckpointFailed);
+    await Promise.all(h.tracked);
+    assert.ok(!h.log.includes("outputs B"), h.log.join(", "));
+    assert.deepEqual(h.failed, [0], "reset once");
+  });
+
   test("back-pressure: at most two checkpoints past their Redis write and not landed; the next ones join the waiting one", async () => {
     const h = harness();
     const st = newPartState();
