@@ -147,7 +147,8 @@ export class AtLeastOnceWriter implements CheckpointWriter {
 
   private async land(st: PartState, p: number, pend: Pending, batch: GroupBatch): Promise<void> {
     await this.changelog!.send([this.parts.record(p, pend)]);
-    // The outputs are readable from here on: count them before the commit so the metrics do not trail them.
+    // The checkpoint has landed (its outputs were acknowledged before): count it before the commit so the metrics
+    // do not trail it.
     this.parts.account(p, pend);
     st.committed = pend.position;
     this.commit(st, p, pend.position, batch, pend.counts.consumed > 0);
