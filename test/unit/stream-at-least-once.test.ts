@@ -41,8 +41,8 @@ function harness() {
   const log: string[] = [];
   const gates = new Map<string, ReturnType<typeof deferred>>();
   const gate = (k: string) => {
-    let d = gates.get(k);
-    if (!d) gates.set(k, (d = deferred()));
+    const d = gates.get(k) ?? deferred();
+    gates.set(k, d);
     return d;
   };
   const names = (ms: readonly OutMessage[]) => [...new Set(ms.map((m) => String(m.key)))].join("+");
