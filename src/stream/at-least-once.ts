@@ -1,6 +1,7 @@
 import type { GroupBatch } from "../kafka/index.js";
 import { openProducer, type Producer } from "../kafka/index.js";
 import { type CheckpointParts, type CheckpointWriter, EarlierCheckpointFailed, mergePending, type OnCheckpointFailed } from "./checkpoint.js";
+import { deferred } from "../util/deferred.js";
 import { CoalescingSender } from "./coalesce.js";
 import type { Pending } from "./partition.js";
 import { message, type PartState } from "./state.js";
@@ -82,10 +83,8 @@ export class AtLeastOnceWriter implements CheckpointWriter {
     const done = Promise.resolve();
     const prev = this.stages.get(st) ?? { stored: done, sent: done, landing: [] };
     const prior = st.writing;
-    let go!: () => void;
-    const gate = new Promise<void>((resolve) => (go = resolve));
-    let begin!: () => void;
-    const started = new Promise<void>((resolve) => (begin = resolve));
+    const { promise: gate, resolve: go } = deferred();
+    const { promise: started, resolve: begin } = deferred();
     const entry = { pend, batch, started, go };
     this.open.set(st, entry);
     st.taken = pend.position;

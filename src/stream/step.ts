@@ -6,6 +6,7 @@ import { CHANGELOG_CONFIG } from "./changelog.js";
 import { CheckpointParts, type CheckpointWriter } from "./checkpoint.js";
 import { ExactlyOnceWriter } from "./exactly-once.js";
 import { BatchLoop } from "./loop.js";
+import { deferred } from "../util/deferred.js";
 import { initialMetrics, publishMetrics, Reservoir, type StepMetrics, writeMetricsFile } from "./metrics.js";
 import { ProcessingWorker } from "./offload.js";
 import { OnlineSink } from "./online-sink.js";
@@ -74,15 +75,10 @@ function brokerUnreachable(e: unknown): boolean {
 }
 
 /** A deferred promise whose owner may never observe it: an unobserved failure must not kill the process. */
-function deferred(): { promise: Promise<void>; resolve: () => void; reject: (e: unknown) => void } {
-  let resolve!: () => void;
-  let reject!: (e: unknown) => void;
-  const promise = new Promise<void>((res, rej) => {
-    resolve = res;
-    reject = rej;
-  });
-  promise.catch(() => undefined);
-  return { promise, resolve, reject };
+function unobserved(): ReturnType<typeof deferred> {
+  const d = deferred();
+  d.promise.catch(() => undefined);
+  return d;
 }
 
 /**
@@ -100,8 +96,8 @@ class Step {
   private readonly loop: BatchLoop;
   private readonly runner: GroupRunner;
   private readonly latency = new Reservoir();
-  private readonly done = deferred();
-  private readonly ready = deferred();
+  private readonly done = unobserved();
+  private readonly ready = unobserved();
   private timer?: NodeJS.Timeout;
   private idleTimer?: NodeJS.Timeout;
   private stopping?: Promise<void>;

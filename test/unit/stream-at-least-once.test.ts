@@ -5,17 +5,7 @@ import { AtLeastOnceWriter } from "../../src/stream/at-least-once.js";
 import { type CheckpointParts, EarlierCheckpointFailed } from "../../src/stream/checkpoint.js";
 import type { Pending } from "../../src/stream/partition.js";
 import { newPartState, type PartState } from "../../src/stream/state.js";
-
-/** A promise settled from outside. */
-function deferred(): { promise: Promise<void>; resolve: () => void; reject: (e: unknown) => void } {
-  let resolve!: () => void;
-  let reject!: (e: unknown) => void;
-  const promise = new Promise<void>((res, rej) => {
-    resolve = res;
-    reject = rej;
-  });
-  return { promise, resolve, reject };
-}
+import { deferred } from "../../src/util/deferred.js";
 
 const tick = () => new Promise<void>((r) => setImmediate(r));
 
