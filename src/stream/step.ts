@@ -69,9 +69,15 @@ export async function runStep(feature: Feature, opts: StepOptions): Promise<Step
 /** How long a step keeps trying to start while the broker refuses connections. */
 const START_RETRY_MS = 30_000;
 
-/** A start that failed because no broker answered (not because of the step's settings). */
-function brokerUnreachable(e: unknown): boolean {
-  return e instanceof ServiceError && e.retriable && /ECONNREFUSED|ECONNRESET|ETIMEDOUT|Connection error|Connection timeout|NumberOfRetriesExceeded|not available/i.test(message(e));
+/**
+ * A start that failed because no broker answered (not because of the step's settings). kafkajs's
+ * BrokerPool.withBroker returns null when a call failed on every broker (the broker went down just then), and its
+ * admin's fetchTopicMetadata then reads `null.topicMetadata`: that TypeError is a broker that did not answer too.
+ */
+export function brokerUnreachable(e: unknown): boolean {
+  if (!(e instanceof ServiceError && e.retriable)) return false;
+  const nullMetadata = e.cause instanceof TypeError && e.cause.message.includes("reading 'topicMetadata'");
+  return nullMetadata || /ECONNREFUSED|ECONNRESET|ETIMEDOUT|Connection error|Connection timeout|NumberOfRetriesExceeded|not available/i.test(message(e));
 }
 
 /** A deferred promise whose owner may never observe it: an unobserved failure must not kill the process. */
