@@ -13,6 +13,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { startBroker } from "../src/broker/index.js";
+import { benchBrokerDir } from "./broker-dir.js";
 import { createTopics, openProducer, topicOffsets, uniqueName } from "../src/kafka/index.js";
 import { produceFile } from "../src/replay/produce.js";
 import { writeTicksFile } from "../src/tick/generate.js";
@@ -80,7 +81,7 @@ export async function run(): Promise<Row[]> {
   const rounds = Number(process.env.QUIXLAB_BENCH_ROUNDS ?? 2);
   const say = (line: string) => process.stderr.write(`bench ${name}: ${line}\n`);
   const dir = mkdtempSync(join(tmpdir(), "quixlab-bench-produce-"));
-  const broker = await startBroker({ provider: "auto", log: say });
+  const broker = await startBroker({ provider: "auto", log: say, parentDir: benchBrokerDir().parentDir });
   try {
     const file = join(dir, "ticks.jsonl");
     say(`generating ${n.toLocaleString("en-US")} ticks…`);

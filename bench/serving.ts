@@ -22,6 +22,7 @@ import { promisify } from "node:util";
 import type { Redis } from "ioredis";
 import { Partitioners, type Producer } from "kafkajs";
 import { startBroker } from "../src/broker/index.js";
+import { benchBrokerDir } from "./broker-dir.js";
 import type { BrokerHandle } from "../src/broker/types.js";
 import { ohlc1h, ohlc1m, ohlc60s } from "../src/feature/shipped/ohlc.js";
 import type { Feature, WindowRecord } from "../src/feature/types.js";
@@ -288,7 +289,7 @@ export async function run(): Promise<Row[]> {
   let redis: RedisHandle | undefined;
   const rows: Row[] = [];
   try {
-    broker = await startBroker({ provider: "local", log: say });
+    broker = await startBroker({ provider: "local", log: say, parentDir: benchBrokerDir().parentDir });
     redis = await startRedis({ provider: "local", log: say });
     rows.push(...(await vectorRows(broker.brokers, redis.url!)));
   } finally {

@@ -51,6 +51,6 @@ export async function startBroker(opts: StartBrokerOptions = {}): Promise<Broker
     case "testcontainers":
       return startContainerBroker({ log: opts.log, env, image });
     case "local":
-      return startLocalBroker({ log: opts.log, env, detached: opts.detached, scram: opts.scram });
+      return startLocalBroker({ log: opts.log, env, detached: opts.detached, scram: opts.scram, parentDir: opts.parentDir });
   }
 }

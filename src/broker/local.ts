@@ -32,6 +32,8 @@ export interface LocalBrokerOptions {
    * Cloud connection logs in there). The plain listener stays as it is.
    */
   scram?: ScramUser;
+  /** The folder the broker's directory (data, log) is made in; default the OS temp dir. */
+  parentDir?: string;
 }
 
 /** A SCRAM user of the local broker; `tls`: also a SASL_SSL listener (a keytool-made CA, cached, see tls.ts). */
@@ -166,7 +168,7 @@ export async function startLocalBroker(opts: LocalBrokerOptions = {}): Promise<B
   const started = Date.now();
   const java = requireProgram("java", JAVA_REMEDY, env);
   const lib = await ensureKafkaJars({ log: opts.log, env });
-  const dir = mkdtempSync(join(tmpdir(), "quixlab-kafka-"));
+  const dir = mkdtempSync(join(opts.parentDir ?? tmpdir(), "quixlab-kafka-"));
   // Until it is ready the broker is ours even when detached: Ctrl-C during startup must not leave it behind.
   const cancelCleanup = onProcessExit(killAndRemove(undefined, dir));
   try {

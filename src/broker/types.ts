@@ -32,6 +32,8 @@ export interface StartBrokerOptions extends StartServiceOptions<BrokerProvider> 
   address?: string;
   /** Local only: also a SASL_PLAINTEXT listener with SCRAM-SHA-256/512 and this user (`BrokerHandle.scram`). */
   scram?: { username: string; password: string; tls?: boolean };
+  /** Local only: the folder the broker's own directory (its log and data) is made in; default the OS temp dir. */
+  parentDir?: string;
 }
 
 /** A SASL_PLAINTEXT listener with SCRAM and the user it was formatted with. */

@@ -3,7 +3,7 @@
 import assert from "node:assert/strict";
 import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { describe, it } from "node:test";
 import { startBroker } from "../../src/broker/index.js";
 import { pidAlive } from "../../src/infra/process.js";
@@ -86,11 +86,15 @@ function byKey(values: Iterable<string>): Map<string, string[]> {
 
 describe("broker restart", () => {
   it("a broker of the test's own: SIGKILL, restart on the same port and dir, and every message is still there", { timeout: 300_000 }, async (t) => {
-    const broker = await startBroker({ provider: "local", log });
+    // In a folder of the test's choosing (`parentDir`, as the bench puts its broker on tmpfs).
+    const parent = mkdtempSync(join(tmpdir(), "quixlab-broker-parent-"));
+    const broker = await startBroker({ provider: "local", log, parentDir: parent });
     t.after(() => broker.stop());
+    t.after(() => rmSync(parent, { recursive: true, force: true }));
     assert.ok(broker.kill && broker.restart && broker.dir, "the local provider can kill and restart");
     const [address] = broker.brokers;
     const { pid, dir } = broker;
+    assert.equal(dirname(dir), parent, "the broker's dir is made in parentDir");
     const { topic, sent: before } = await seedTopic(broker.brokers, t, 3, "before", 300);
 
     await broker.kill();
