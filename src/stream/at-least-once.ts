@@ -53,14 +53,15 @@ export class AtLeastOnceWriter implements CheckpointWriter {
     const { o } = this.parts.ctx;
     const opts = { clientId: o.clientId, log: kafkaLog(o.log) };
     const outputs = [o.topics.output, o.topics.dlq, o.topics.late, ...(o.topics.updates ? [o.topics.updates] : [])];
-    const opened = await Promise.allSettled([openProducer(o.kafka, { ...opts, warm: outputs }), openProducer(o.kafka, { ...opts, warm: [o.changelog] })]);
-    const failed = opened.find((r): r is PromiseRejectedResult => r.status === "rejected");
-    if (failed) {
-      // The one that connected is closed, so a start tried again (the broker restarting) leaves none behind.
-      for (const r of opened) if (r.status === "fulfilled") void r.value.disconnect().catch(() => undefined);
-      throw failed.reason;
+    const opening = [openProducer(o.kafka, { ...opts, warm: outputs }), openProducer(o.kafka, { ...opts, warm: [o.changelog] })] as const;
+    try {
+      [this.producer, this.changelogProducer] = await Promise.all(opening);
+    } catch (e) {
+      // One failed: the other is closed once it connects, so a start tried again (the broker restarting) leaves
+      // none behind.
+      for (const p of opening) void p.then((x) => x.disconnect()).catch(() => undefined);
+      throw e;
     }
-    [this.producer, this.changelogProducer] = opened.map((r) => (r as PromiseFulfilledResult<Producer>).value) as [Producer, Producer];
     this.outputs = new CoalescingSender(this.producer);
     this.changelog = new CoalescingSender(this.changelogProducer);
   }

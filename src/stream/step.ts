@@ -70,13 +70,15 @@ export async function runStep(feature: Feature, opts: StepOptions): Promise<Step
 const START_RETRY_MS = 30_000;
 
 /**
- * A start that failed because no broker answered (not because of the step's settings). kafkajs's
- * BrokerPool.withBroker returns null when a call failed on every broker (the broker went down just then), and its
- * admin's fetchTopicMetadata then reads `null.topicMetadata`: that TypeError is a broker that did not answer too.
+ * kafkajs's BrokerPool.withBroker returns null when a call failed on every broker (the broker went down just then);
+ * its admin then reads the null: `fetchTopicMetadata` as `null.topicMetadata`, `listTopics` by destructuring it.
  */
+const NULL_METADATA = /of null \(reading 'topicMetadata'\)|property 'topicMetadata' of .* as it is null/;
+
+/** A start that failed because no broker answered (not because of the step's settings). */
 export function brokerUnreachable(e: unknown): boolean {
   if (!(e instanceof ServiceError && e.retriable)) return false;
-  const nullMetadata = e.cause instanceof TypeError && e.cause.message.includes("reading 'topicMetadata'");
+  const nullMetadata = e.cause instanceof TypeError && NULL_METADATA.test(e.cause.message);
   return nullMetadata || /ECONNREFUSED|ECONNRESET|ETIMEDOUT|Connection error|Connection timeout|NumberOfRetriesExceeded|not available/i.test(message(e));
 }
 

@@ -7,17 +7,27 @@ import { brokerUnreachable } from "../../src/stream/step.js";
 const startFailed = (cause: Error, retriable = true) => new ServiceError(`starting the step failed: ${cause.message}`, { cause, retriable });
 
 describe("a step's start, tried again while the broker does not answer", () => {
-  test("kafkajs's null metadata (the call failed on every broker) counts as a broker that did not answer", () => {
-    // What kafkajs' admin.fetchTopicMetadata throws when BrokerPool.withBroker returned null.
-    let thrown: unknown;
+  /** What `read` throws (it must throw a TypeError). */
+  const thrownBy = (read: () => unknown): TypeError => {
     try {
-      const metadata = null as unknown as { topicMetadata: unknown[] };
-      metadata.topicMetadata.map((t) => t);
+      read();
     } catch (e) {
-      thrown = e;
+      assert.ok(e instanceof TypeError);
+      return e;
     }
-    assert.ok(thrown instanceof TypeError);
-    assert.equal(brokerUnreachable(startFailed(thrown)), true);
+    assert.fail("it did not throw");
+  };
+  const nothing = () => null as unknown as { topicMetadata: unknown[] };
+
+  test("kafkajs's null metadata (the call failed on every broker) counts as a broker that did not answer", () => {
+    // admin.fetchTopicMetadata and admin.listTopics when BrokerPool.withBroker returned null, as Node words them.
+    const read = thrownBy(() => nothing().topicMetadata.map((t) => t));
+    const destructured = thrownBy(() => {
+      const { topicMetadata } = nothing();
+      return topicMetadata;
+    });
+    assert.equal(brokerUnreachable(startFailed(read)), true, read.message);
+    assert.equal(brokerUnreachable(startFailed(destructured)), true, destructured.message);
   });
 
   test("a refused connection counts; a retriable error of another kind or a non-retriable one does not", () => {
