@@ -13,10 +13,10 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { startBroker } from "../src/broker/index.js";
-import { benchBrokerDir } from "./broker-dir.js";
 import { createTopics, openProducer, topicOffsets, uniqueName } from "../src/kafka/index.js";
 import { produceFile } from "../src/replay/produce.js";
 import { writeTicksFile } from "../src/tick/generate.js";
+import { benchBrokerDir, describeDir } from "./broker-dir.js";
 import type { Row } from "./types.js";
 
 export const name = "produce";
@@ -81,7 +81,8 @@ export async function run(): Promise<Row[]> {
   const rounds = Number(process.env.QUIXLAB_BENCH_ROUNDS ?? 2);
   const say = (line: string) => process.stderr.write(`bench ${name}: ${line}\n`);
   const dir = mkdtempSync(join(tmpdir(), "quixlab-bench-produce-"));
-  const broker = await startBroker({ provider: "auto", log: say, parentDir: benchBrokerDir().parentDir });
+  const where = benchBrokerDir();
+  const broker = await startBroker({ provider: "auto", log: say, parentDir: where.parentDir });
   try {
     const file = join(dir, "ticks.jsonl");
     say(`generating ${n.toLocaleString("en-US")} ticks…`);
@@ -113,7 +114,7 @@ export async function run(): Promise<Row[]> {
         ratio: rate(f) / rate(k),
         target: TARGET,
         ok: rate(f) / rate(k) >= TARGET,
-        note: `best of ${rounds}: ${(f.ms / 1000).toFixed(2)} s vs kcat ${(k.ms / 1000).toFixed(2)} s; peak RSS ${mb(f)} (kcat ${mb(k)}); idempotent, acks=all, 5 in flight; kcat with librdkafka defaults, no keys`,
+        note: `best of ${rounds}: ${(f.ms / 1000).toFixed(2)} s vs kcat ${(k.ms / 1000).toFixed(2)} s; peak RSS ${mb(f)} (kcat ${mb(k)}); idempotent, acks=all, 5 in flight; kcat with librdkafka defaults, no keys; broker log on ${broker.provider === "local" ? describeDir(where) : "unknown"}`,
       },
       { suite: name, name: "produceFile fast producer: peak RSS", value: f.rssMB ?? 0, unit: "MB" },
       {

@@ -82,7 +82,7 @@ async function once(s: Services, file: string, n: number, bytes: number, say: (l
       value: wall,
       unit: "s",
       ok: wallTarget === undefined ? p.ok : wall < wallTarget,
-      note: `${wallTarget === undefined ? "must complete with parity" : `target < ${wallTarget} s`}; ${phases}; broker (${s.broker.provider}) start-up ${(s.broker.startupMs / 1000).toFixed(1)} s not included`,
+      note: `${wallTarget === undefined ? "must complete with parity" : `target < ${wallTarget} s`}; ${phases}; broker (${s.broker.provider}, log on ${s.brokerFs}) start-up ${(s.broker.startupMs / 1000).toFixed(1)} s not included`,
     },
     {
       suite: name,

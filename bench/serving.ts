@@ -22,7 +22,6 @@ import { promisify } from "node:util";
 import type { Redis } from "ioredis";
 import { Partitioners, type Producer } from "kafkajs";
 import { startBroker } from "../src/broker/index.js";
-import { benchBrokerDir } from "./broker-dir.js";
 import type { BrokerHandle } from "../src/broker/types.js";
 import { ohlc1h, ohlc1m, ohlc60s } from "../src/feature/shipped/ohlc.js";
 import type { Feature, WindowRecord } from "../src/feature/types.js";
@@ -38,6 +37,7 @@ import { defaultRetentionMs } from "../src/store/retention.js";
 import { runStep, type StepHandle } from "../src/stream/index.js";
 import { generateTicks, writeTicksFile } from "../src/tick/generate.js";
 import { waitFor } from "../src/util/net.js";
+import { benchBrokerDir } from "./broker-dir.js";
 import type { Row } from "./types.js";
 
 export const name = "serving";

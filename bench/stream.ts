@@ -29,7 +29,7 @@ import { type Processing, runStep, type StepHandle } from "../src/stream/step.js
 import type { StepMetrics } from "../src/stream/metrics.js";
 import { generateTickLines } from "../src/tick/generate.js";
 import { waitFor } from "../src/util/net.js";
-import { benchBrokerDir, type BrokerDir, diskBrokerDir } from "./broker-dir.js";
+import { benchBrokerDir, type BrokerDir, describeDir, diskBrokerDir } from "./broker-dir.js";
 import { benchLatency1s } from "./latency-feature.js";
 import { loadThread, nextMessage } from "./latency-load.js";
 import { skippedRow, type Venv } from "./peers.js";
@@ -45,7 +45,7 @@ export interface Services {
   brokers: string[];
   broker: BrokerHandle;
   redis: RedisHandle;
-  /** What the broker's log is on ("tmpfs", "ext4", …; broker-dir.ts). */
+  /** What the broker's log is on ("tmpfs", "ext4", …; broker-dir.ts), for the notes. */
   brokerFs: string;
 }
 
@@ -58,7 +58,7 @@ export async function withServices<T>(suite: string, fn: (s: Services) => Promis
     broker = await startBroker({ provider: "auto", log, parentDir: dir.parentDir });
     redis = await startRedis({ provider: "auto", log });
     // The folder is the local broker's only; a container's or an external broker's log is wherever it is.
-    return await fn({ brokers: broker.brokers, broker, redis, brokerFs: broker.provider === "local" ? dir.fs : `a ${broker.provider} broker's own` });
+    return await fn({ brokers: broker.brokers, broker, redis, brokerFs: broker.provider === "local" ? describeDir(dir) : `unknown (${broker.provider} broker)` });
   } finally {
     await redis?.stop().catch((e) => log(`stopping redis: ${(e as Error).message}`));
     await broker?.stop().catch((e) => log(`stopping kafka: ${(e as Error).message}`));
@@ -351,21 +351,32 @@ const LATENCY_BUDGET_MS: Record<number, number> = { 10000: 50, 50000: 100 };
  * each beside a raw consumer's over the same ticks, and a budget row where #18 sets one.
  */
 export async function latencyRows(s: Services): Promise<Row[]> {
-  const rates = (process.env.QUIXLAB_BENCH_RATES ?? process.env.QUIXLAB_BENCH_RATE ?? "2000,10000,50000").split(",").map(Number);
   const rows: Row[] = [];
-  for (const rate of rates) rows.push(...(await latencyAt(s, rate)));
-  // The same 10k ticks/s once more on a broker whose log is on disk, for comparison (no budget: see broker-dir.ts).
-  const disk = diskBrokerDir();
-  if (rates.includes(DISK_RATE) && s.brokerFs === "tmpfs" && disk.fs !== "tmpfs" && process.env.QUIXLAB_BENCH_LATENCY_DISK !== "0") {
-    rows.push(...(await withServices(`${name} (broker on ${disk.fs})`, (d) => latencyAt(d, DISK_RATE, { budget: false }), disk)));
-  }
+  for (const rate of latencyRates()) rows.push(...(await latencyAt(s, rate)));
   return rows;
+}
+
+/** QUIXLAB_BENCH_RATES (ticks/s), default 2,000, 10,000 and 50,000. */
+function latencyRates(): number[] {
+  return (process.env.QUIXLAB_BENCH_RATES ?? process.env.QUIXLAB_BENCH_RATE ?? "2000,10000,50000").split(",").map(Number);
 }
 
 /** The rate measured again with the broker's log on disk. */
 const DISK_RATE = 10_000;
 
-async function latencyAt(s: Services, rate: number, o: { budget?: boolean } = {}): Promise<Row[]> {
+/**
+ * 10k ticks/s once more on a broker whose log is on disk (the OS temp dir), for comparison with the tmpfs rows
+ * (bench/README.md): no budget row. Run after the suite's own services have stopped, so no idle broker shares the
+ * cores; only when those were on tmpfs, 10k was among the rates, and QUIXLAB_BENCH_LATENCY_DISK is not 0.
+ */
+export async function diskLatencyRows(mainFs: string): Promise<Row[]> {
+  const disk = diskBrokerDir();
+  if (!latencyRates().includes(DISK_RATE) || mainFs !== "tmpfs" || disk.fs === "tmpfs" || process.env.QUIXLAB_BENCH_LATENCY_DISK === "0") return [];
+  return withServices(`${name} (broker log on ${disk.fs})`, (d) => latencyAt(d, DISK_RATE, { label: `broker log on ${d.brokerFs}` }), disk);
+}
+
+/** One rate's rows; with `label` (a variant of the setup, named in the rows), no budget row. */
+async function latencyAt(s: Services, rate: number, o: { label?: string } = {}): Promise<Row[]> {
   const seconds = Number(process.env.QUIXLAB_BENCH_LATENCY_S ?? 30);
   // The rate is produced this long before the measured seconds: a fresh step's first windows (cold JIT, first
   // fetch and sends) are reported apart, not in the steady state's percentiles.
@@ -422,7 +433,7 @@ async function latencyAt(s: Services, rate: number, o: { budget?: boolean } = {}
     if (latencyMs.p50 === null || latencyMs.p99 === null || latencyMs.samples < seconds) {
       throw new Error(`bench ${name}: the step reported ${latencyMs.samples} latency samples for ${seconds} s of 1 s windows`);
     }
-    const at = `@ ${rate.toLocaleString("en-US")} ticks/s${o.budget === false ? `, broker log on ${s.brokerFs}` : ""}`;
+    const at = `@ ${rate.toLocaleString("en-US")} ticks/s${o.label ? `, ${o.label}` : ""}`;
     const coldNote = cold?.p99 == null ? "" : `, after ${warmup} s of warm-up (its ${cold.samples} windows: p99 ${cold.p99} ms, not counted)`;
     const note = `${seconds} s${coldNote} (${Math.round(offered).toLocaleString("en-US")} ticks/s produced), ${products} products, 1 s tumbling, 100 ms grace; ${latencyMs.samples} windows; Kafka timestamp → window acknowledged (at-least-once + redis${worker ? ", worker thread" : ", in the step's thread"}); broker log on ${s.brokerFs}; ratio = step / raw consumer (lower is better)`;
     const row = (q: "p50" | "p99", value: number, base: number): Row => ({
@@ -436,7 +447,7 @@ async function latencyAt(s: Services, rate: number, o: { budget?: boolean } = {}
     });
     const rawP99 = base.p99;
     const rows = [row("p50", latencyMs.p50, base.p50), row("p99", latencyMs.p99, rawP99)];
-    const budget = o.budget === false ? undefined : LATENCY_BUDGET_MS[rate];
+    const budget = o.label ? undefined : LATENCY_BUDGET_MS[rate];
     if (budget !== undefined) {
       // The budget is absolute; as a ratio (budget / p99, higher is better) it takes the runner's `target`.
       const ratio = budget / latencyMs.p99;
@@ -460,10 +471,13 @@ async function latencyAt(s: Services, rate: number, o: { budget?: boolean } = {}
   }
 }
 
-/** Start the services, run the throughput and latency benches, stop the services. */
-export function run(): Promise<Row[]> {
-  return withServices(name, async (s) => {
+/** Start the services, run the throughput and latency benches, stop the services; then the latency on disk. */
+export async function run(): Promise<Row[]> {
+  let fs = "";
+  const rows = await withServices(name, async (s) => {
+    fs = s.brokerFs;
     const kafka = kafkaClient(s.brokers, { clientId: "quixlab-bench" });
     return [...(await throughputRows(kafka, s)), ...(await latencyRows(s))];
   });
+  return [...rows, ...(await diskLatencyRows(fs))];
 }

@@ -217,7 +217,7 @@ export async function startLocalBroker(opts: LocalBrokerOptions = {}): Promise<B
   }
 }
 
-export interface RestartLocalBrokerOptions extends LocalBrokerOptions {
+export interface RestartLocalBrokerOptions extends Omit<LocalBrokerOptions, "parentDir"> {
   /** The broker's dir, as `startLocalBroker` made it (`BrokerHandle.dir`, or what `services up` recorded). */
   dir: string;
   /** Its address, `127.0.0.1:PORT`: the one in the dir's server.properties. */

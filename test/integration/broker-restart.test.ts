@@ -6,6 +6,7 @@ import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { describe, it } from "node:test";
 import { startBroker } from "../../src/broker/index.js";
+import type { BrokerHandle } from "../../src/broker/types.js";
 import { pidAlive } from "../../src/infra/process.js";
 import { pingRedis } from "../../src/redis/ping.js";
 import { createTopics, openProducer, readTopics, topicOffsets } from "../../src/kafka/index.js";
@@ -88,9 +89,16 @@ describe("broker restart", () => {
   it("a broker of the test's own: SIGKILL, restart on the same port and dir, and every message is still there", { timeout: 300_000 }, async (t) => {
     // In a folder of the test's choosing (`parentDir`, as the bench puts its broker on tmpfs).
     const parent = mkdtempSync(join(tmpdir(), "quixlab-broker-parent-"));
+    let started: BrokerHandle | undefined;
+    t.after(async () => {
+      try {
+        await started?.stop();
+      } finally {
+        rmSync(parent, { recursive: true, force: true });
+      }
+    });
     const broker = await startBroker({ provider: "local", log, parentDir: parent });
-    t.after(() => broker.stop());
-    t.after(() => rmSync(parent, { recursive: true, force: true }));
+    started = broker;
     assert.ok(broker.kill && broker.restart && broker.dir, "the local provider can kill and restart");
     const [address] = broker.brokers;
     const { pid, dir } = broker;
