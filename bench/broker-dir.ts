@@ -61,7 +61,11 @@ function filesystem(type: number): string {
   return FILESYSTEMS.get(type) ?? `filesystem 0x${type.toString(16)}`;
 }
 
-/** "tmpfs", or "ext4 (/dev/shm has 0.1 GiB free, …)": what a note says of the broker's log. */
-export function describeDir(d: BrokerDir): string {
+/**
+ * What a note says of the broker's log: "tmpfs", "ext4 (/dev/shm has 0.1 GiB free, …)"; the folder is the local
+ * broker's only, so a container's or an external broker's is "unknown (… broker)".
+ */
+export function brokerLogOn(d: BrokerDir, provider: string): string {
+  if (provider !== "local") return `unknown (${provider} broker)`;
   return d.why ? `${d.fs} (${d.why})` : d.fs;
 }

@@ -16,7 +16,7 @@ import { startBroker } from "../src/broker/index.js";
 import { createTopics, openProducer, topicOffsets, uniqueName } from "../src/kafka/index.js";
 import { produceFile } from "../src/replay/produce.js";
 import { writeTicksFile } from "../src/tick/generate.js";
-import { benchBrokerDir, describeDir } from "./broker-dir.js";
+import { benchBrokerDir, brokerLogOn } from "./broker-dir.js";
 import type { Row } from "./types.js";
 
 export const name = "produce";
@@ -114,7 +114,7 @@ export async function run(): Promise<Row[]> {
         ratio: rate(f) / rate(k),
         target: TARGET,
         ok: rate(f) / rate(k) >= TARGET,
-        note: `best of ${rounds}: ${(f.ms / 1000).toFixed(2)} s vs kcat ${(k.ms / 1000).toFixed(2)} s; peak RSS ${mb(f)} (kcat ${mb(k)}); idempotent, acks=all, 5 in flight; kcat with librdkafka defaults, no keys; broker log on ${broker.provider === "local" ? describeDir(where) : "unknown"}`,
+        note: `best of ${rounds}: ${(f.ms / 1000).toFixed(2)} s vs kcat ${(k.ms / 1000).toFixed(2)} s; peak RSS ${mb(f)} (kcat ${mb(k)}); idempotent, acks=all, 5 in flight; kcat with librdkafka defaults, no keys; broker log on ${brokerLogOn(where, broker.provider)}`,
       },
       { suite: name, name: "produceFile fast producer: peak RSS", value: f.rssMB ?? 0, unit: "MB" },
       {

@@ -29,7 +29,7 @@ import { type Processing, runStep, type StepHandle } from "../src/stream/step.js
 import type { StepMetrics } from "../src/stream/metrics.js";
 import { generateTickLines } from "../src/tick/generate.js";
 import { waitFor } from "../src/util/net.js";
-import { benchBrokerDir, type BrokerDir, describeDir, diskBrokerDir } from "./broker-dir.js";
+import { benchBrokerDir, type BrokerDir, brokerLogOn, diskBrokerDir } from "./broker-dir.js";
 import { benchLatency1s } from "./latency-feature.js";
 import { loadThread, nextMessage } from "./latency-load.js";
 import { skippedRow, type Venv } from "./peers.js";
@@ -57,8 +57,7 @@ export async function withServices<T>(suite: string, fn: (s: Services) => Promis
   try {
     broker = await startBroker({ provider: "auto", log, parentDir: dir.parentDir });
     redis = await startRedis({ provider: "auto", log });
-    // The folder is the local broker's only; a container's or an external broker's log is wherever it is.
-    return await fn({ brokers: broker.brokers, broker, redis, brokerFs: broker.provider === "local" ? describeDir(dir) : `unknown (${broker.provider} broker)` });
+    return await fn({ brokers: broker.brokers, broker, redis, brokerFs: brokerLogOn(dir, broker.provider) });
   } finally {
     await redis?.stop().catch((e) => log(`stopping redis: ${(e as Error).message}`));
     await broker?.stop().catch((e) => log(`stopping kafka: ${(e as Error).message}`));

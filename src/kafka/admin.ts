@@ -54,12 +54,38 @@ export async function openAdmin(target: KafkaTarget, opts: ClientOptions = {}): 
   return sessionOf(admin);
 }
 
+/**
+ * kafkajs's BrokerPool.withBroker returns null when a call failed on every broker (the broker went down just then);
+ * its admin then reads the null: `fetchTopicMetadata` as `null.topicMetadata`, `listTopics` by destructuring it.
+ */
+const NULL_METADATA = /of null \(reading 'topicMetadata'\)|property 'topicMetadata' of .* as it is null/;
+
+/** The error to raise for a failed metadata call: kafkajs's null-metadata TypeError as what it means (retriable). */
+export function explainMetadataError(e: unknown): unknown {
+  if (!(e instanceof TypeError && NULL_METADATA.test(e.message))) return e;
+  return new ServiceError("Kafka metadata not available: the request failed on every broker (one restarting?)", {
+    cause: e,
+    retriable: true,
+    remedy: "check the broker is running ('quixlab services status'), then try again",
+  });
+}
+
+/** A metadata call of kafkajs's admin, its null-metadata failure explained. */
+async function metadata<T>(call: () => Promise<T>): Promise<T> {
+  try {
+    return await call();
+  } catch (e) {
+    throw explainMetadataError(e);
+  }
+}
+
 function sessionOf(admin: Admin): AdminSession {
+  const listTopics = () => metadata(() => admin.listTopics());
   return {
-    listTopics: () => admin.listTopics(),
+    listTopics,
     partitionCount: async (topic) => {
-      if (!(await admin.listTopics()).includes(topic)) return 0;
-      return (await admin.fetchTopicMetadata({ topics: [topic] })).topics[0]?.partitions.length ?? 0;
+      if (!(await listTopics()).includes(topic)) return 0;
+      return (await metadata(() => admin.fetchTopicMetadata({ topics: [topic] }))).topics[0]?.partitions.length ?? 0;
     },
     createTopics: (topics) => createOn(admin, topics),
     topicOffsets: async (topic) =>
@@ -72,7 +98,7 @@ function sessionOf(admin: Admin): AdminSession {
         partitions: t.partitions.map((p) => ({ partition: p.partition, offset: Number(p.offset) })),
       })),
     deleteTopics: async (topics) => {
-      const existing = new Set(await admin.listTopics());
+      const existing = new Set(await listTopics());
       const present = topics.filter((t) => existing.has(t));
       if (present.length) await admin.deleteTopics({ topics: present });
     },
